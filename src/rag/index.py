@@ -1,0 +1,282 @@
+"""The persisted index: chunks and sentences with their vectors (FAISS) and BM25 statistics.
+
+Folder layout (`index/` by default)::
+
+    CURRENT              name of the active build folder, replaced atomically
+    build-<stamp>/       manifest.json, chunks.json, sentences.json, chunks.faiss,
+                         sentences.npy, vocab.txt, bm25-chunks/, bm25-sentences/
+
+A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
+switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
+The manifest records what built the index (embedder, chunking, a hash of every corpus file,
+package version) and a hash of every index file; `open_index` rebuilds when any of it differs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from collections import Counter
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .chunking import SEPARATORS, Chunk, Sentence, chunk_corpus
+from .config import Settings
+from .corpus import Document, fingerprint, load_corpus
+from .embedding import Embedder
+from .lexical import QueryTokenizer, corpus_tokens, vocabulary, write_vocabulary
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+_EMBED_BATCH = 16
+
+
+class IndexProblem(Exception):
+    """Base for index problems; the message is meant for a person."""
+
+
+class MissingIndex(IndexProblem):
+    """No index has been built in this folder yet."""
+
+
+class CorruptIndex(IndexProblem):
+    """The index on disk is unreadable, incomplete or altered."""
+
+
+@dataclass
+class Index:
+    """Everything retrieval needs, in memory."""
+
+    manifest: dict
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_vectors: object          # faiss.IndexFlatIP over L2-normalised vectors (cosine)
+    sentence_vectors: np.ndarray   # (n_sentences, dim) float32, L2-normalised
+    chunk_bm25: object             # bm25s.BM25
+    sentence_bm25: object          # bm25s.BM25
+    tokenizer: QueryTokenizer
+    documents: dict[str, Document]  # by path; quotes are cut from their text
+    path: Path | None = None       # the build folder, once saved or loaded
+    vocabulary: Counter | None = None  # corpus word counts, only while building (saved as vocab.txt)
+
+
+def embedding_text(unit: Chunk | Sentence) -> str:
+    """The text embedded for a unit: its section heading gives context the unit may lack."""
+    if unit.text.startswith(unit.section):
+        return unit.text
+    return f"{unit.section}\n{unit.text}"
+
+
+def chunking_params(settings: Settings) -> dict:
+    """The chunking settings an index depends on."""
+    return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
+            "separators": SEPARATORS}
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
+    batches = [texts[i:i + _EMBED_BATCH] for i in range(0, len(texts), _EMBED_BATCH)]
+    out = []
+    for batch in progress(batches) if progress else batches:
+        out.append(embedder.embed_documents(batch))
+    return np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
+
+
+def _bm25(token_lists: list[list[str]]):
+    import bm25s
+
+    model = bm25s.BM25()  # Robertson/Lucene BM25, k1=1.5, b=0.75
+    # An empty token list would make bm25s fail; "" never matches a query token.
+    model.index([tokens or [""] for tokens in token_lists], show_progress=False)
+    return model
+
+
+def build_index(documents: list[Document], embedder: Embedder, settings: Settings,
+                corpus_hashes: dict[str, str], progress: Callable | None = None) -> Index:
+    """Chunk, embed and index `documents` in memory (see `save_index` to persist)."""
+    import faiss
+
+    chunks, sentences = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
+    vectors = _embed(embedder, [embedding_text(u) for u in chunks + sentences], progress)
+    chunk_vectors = faiss.IndexFlatIP(embedder.dim)
+    chunk_vectors.add(vectors[:len(chunks)])
+    chunk_tokens = [corpus_tokens(embedding_text(c)) for c in chunks]
+    sentence_tokens = [corpus_tokens(s.text) for s in sentences]
+    manifest = {
+        "format": FORMAT_VERSION,
+        "package_version": __version__,
+        "embedder": {"model": settings.model, "id": embedder.id, "dim": embedder.dim},
+        "chunking": chunking_params(settings),
+        "corpus": corpus_hashes,
+        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    index = Index(manifest, chunks, sentences, chunk_vectors, vectors[len(chunks):],
+                  _bm25(chunk_tokens), _bm25(sentence_tokens), tokenizer=None,
+                  documents={d.path: d for d in documents},
+                  vocabulary=vocabulary(chunk_tokens + sentence_tokens))
+    return index
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_files(index: Index, folder: Path) -> None:
+    import faiss
+
+    (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in index.chunks], ensure_ascii=False), "utf-8")
+    (folder / "sentences.json").write_text(json.dumps([asdict(s) for s in index.sentences], ensure_ascii=False), "utf-8")
+    (folder / "documents.json").write_text(
+        json.dumps([asdict(d) for d in index.documents.values()], ensure_ascii=False), "utf-8")
+    faiss.write_index(index.chunk_vectors, str(folder / "chunks.faiss"))
+    np.save(folder / "sentences.npy", index.sentence_vectors)
+    write_vocabulary(index.vocabulary, folder / "vocab.txt")
+    index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
+    index.sentence_bm25.save(str(folder / "bm25-sentences"), show_progress=False)
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in list(folder.rglob("*")) + [folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def save_index(index: Index, root: Path) -> Path:
+    """Persist `index` under `root` atomically and make it the current one. Returns its folder."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}"
+    tmp = root / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        _write_files(index, tmp)
+        manifest = dict(index.manifest, files={p.relative_to(tmp).as_posix(): _sha256(p) for p in _data_files(tmp)})
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        _fsync_tree(tmp)
+        os.replace(tmp, root / name)
+        pointer = root / f".{CURRENT}.{name}"
+        pointer.write_text(name, "utf-8")
+        os.replace(pointer, root / CURRENT)  # the commit point
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    index.manifest, index.path = manifest, root / name
+    _remove_old_builds(root, keep=name)
+    return root / name
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    for path in root.iterdir():
+        if path.name != keep and (path.name.startswith("build-") or path.name.startswith(".tmp-build-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def read_manifest(root: Path) -> tuple[Path, dict]:
+    """The current build folder and its manifest. Raises `MissingIndex` or `CorruptIndex`."""
+    root = Path(root)
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        raise MissingIndex(f"no index in {root}")
+    folder = root / pointer.read_text("utf-8").strip()
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest is not an object")
+    except (OSError, ValueError) as exc:
+        raise CorruptIndex(f"index in {root} is unreadable ({exc.__class__.__name__}: {exc})") from None
+    return folder, manifest
+
+
+def load_index(root: Path) -> Index:
+    """Load the current index under `root`, checking every file against the manifest."""
+    import bm25s
+    import faiss
+
+    from .chunking import Chunk, Sentence
+
+    folder, manifest = read_manifest(root)
+    try:
+        if manifest.get("format") != FORMAT_VERSION:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
+        expected = manifest["files"]
+        for name, digest in expected.items():
+            if _sha256(folder / name) != digest:
+                raise ValueError(f"{name} does not match its checksum")
+        chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text("utf-8"))]
+        sentences = [Sentence(**s) for s in json.loads((folder / "sentences.json").read_text("utf-8"))]
+        documents = {d["path"]: Document(**d) for d in json.loads((folder / "documents.json").read_text("utf-8"))}
+        chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
+        sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
+        chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
+        sentence_bm25 = bm25s.BM25.load(str(folder / "bm25-sentences"))
+        tokenizer = QueryTokenizer(folder / "vocab.txt")
+        if chunk_vectors.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
+            raise ValueError("vector counts do not match the chunks")
+    except Exception as exc:  # any unreadable piece means the same thing: rebuild
+        raise CorruptIndex(f"index in {root} is corrupt ({exc.__class__.__name__}: {exc})") from None
+    return Index(manifest, chunks, sentences, chunk_vectors, sentence_vectors, chunk_bm25,
+                 sentence_bm25, tokenizer, documents, path=folder)
+
+
+def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],
+                 embedder: Embedder | None = None) -> str | None:
+    """Why an index with `manifest` does not fit these settings and corpus, or None if it does."""
+    if manifest.get("package_version") != __version__:
+        return f"built by version {manifest.get('package_version')}, this is {__version__}"
+    built_with = manifest.get("embedder", {})
+    if built_with.get("model") != settings.model:
+        return f"built with model {built_with.get('model')!r}, now {settings.model!r}"
+    if embedder is not None and (built_with.get("id") != embedder.id or built_with.get("dim") != embedder.dim):
+        return f"built by embedder {built_with.get('id')!r}, now {embedder.id!r}"
+    if manifest.get("chunking") != chunking_params(settings):
+        return "chunking settings changed"
+    if manifest.get("corpus") != corpus_hashes:
+        old, new = manifest.get("corpus", {}), corpus_hashes
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        return "corpus changed: " + ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
+    return None
+
+
+def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
+               progress: Callable | None = None) -> Index:
+    """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line."""
+    corpus_hashes = fingerprint(settings.corpus_dir)
+    try:
+        index = load_index(settings.index_dir)
+        reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
+        if reason is None:
+            return index
+        log(f"Rebuilding the index: {reason}.")
+    except MissingIndex:
+        log(f"Building the index in {settings.index_dir} (first run).")
+    except CorruptIndex as exc:
+        log(f"Rebuilding the index: {exc}.")
+    return rebuild_index(settings, embedder, log, progress)
+
+
+def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
+                  progress: Callable | None = None) -> Index:
+    """Build the index from the corpus and save it atomically."""
+    documents, problems = load_corpus(settings.corpus_dir)
+    for problem in problems:
+        log(f"warning: {problem.message}")
+    # Hash after loading so the manifest describes exactly what was read.
+    corpus_hashes = fingerprint(settings.corpus_dir)
+    index = build_index(documents, embedder, settings, corpus_hashes, progress)
+    save_index(index, settings.index_dir)
+    index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
+    return index

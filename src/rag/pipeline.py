@@ -1,0 +1,48 @@
+"""The whole question-answering pipeline behind one object, shared by the CLI, web chat and eval.
+
+    qa = Pipeline.open(Settings())          # loads the model once, opens or builds the index
+    qa.ask("刷掌支付用到了哪些生物特征？")     # -> Answer
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from .answer import Answer, answer, check_question
+from .config import Settings
+from .embedding import Embedder, load_embedder
+from .index import Index, open_index
+from .retrieval import Retriever
+
+
+class Pipeline:
+    """A loaded model and index, answering questions. Safe to share between threads."""
+
+    def __init__(self, settings: Settings, index: Index, embedder: Embedder):
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.retriever = Retriever(index, embedder, settings.rrf_k)
+        # The C embedding engine and jieba are not documented as thread-safe; a query takes
+        # milliseconds, so serialising them costs little.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, log: Callable[[str], None] = print,
+             progress: Callable | None = None) -> "Pipeline":
+        """Load the embedder and open the index, building or refreshing it if needed."""
+        embedder = load_embedder(settings.model)
+        return cls(settings, open_index(settings, embedder, log, progress), embedder)
+
+    def ask(self, question: str, top_k: int | None = None, strictness: float | None = None) -> Answer:
+        """Answer one question. Raises `QuestionError` for an empty or over-long question."""
+        started = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        top_k = max(1, int(top_k or self.settings.top_k))
+        strictness = self.settings.strictness if strictness is None else float(strictness)
+        with self._lock:
+            retrieval = self.retriever.search(question, top_k)
+        result = answer(retrieval, self.index.documents, self.settings.max_quotes, strictness)
+        result.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return result
