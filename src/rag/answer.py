@@ -4,12 +4,14 @@ Nothing here generates text. A quote is always `document.text[start:end]` of a s
 adjacent sentences merged) that retrieval returned; the answer a person sees is those quotes
 with [n] citation markers, or a plain statement that the article does not cover the question.
 
-Relevance (higher = more relevant, in [0, 1]) is a logistic model over two signals from
-retrieval, fitted on evals/dev.jsonl (see docs/abstention.md):
-- dense standout: how far the best sentence's cosine stands above the corpus (z-score); raw
-  cosines of the bundled model are compressed (0.75-0.95 for everything) and useless alone;
-- lexical coverage: the share of the question's content bigrams found in the best passage
-  (Chinese questions only; an English question cannot match Chinese text lexically).
+Relevance (higher = more relevant, in [0, 1]) is a logistic model over signals from retrieval,
+fitted per question language on evals/dev.jsonl (see docs/answers.md):
+- standout: how far the best sentence's cosine stands above the corpus (z-score); raw cosines
+  of the bundled model are compressed (0.75-0.95 for everything) and useless alone;
+- gap: best sentence cosine minus the sixth best (one clear winner versus a flat field);
+- coverage: the share of the question's content bigrams found in the best passage (Chinese
+  questions only; an English question cannot match Chinese text lexically);
+- type_mismatch: the question asks for a number or time and the best passages hold none.
 The product answers when relevance >= strictness.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 from .corpus import Document
 from .lexical import has_cjk
+from .chunking import Sentence, split_clauses
 from .retrieval import Hit, Retrieval, ScoredSentence
 
 NOT_FOUND = {
@@ -28,16 +31,30 @@ NOT_FOUND = {
     "en": "The article does not answer this question.",
 }
 
-# Logistic weights over (dense standout, top-gap, lexical coverage), per question language.
-# Fitted on evals/dev.jsonl by benchmarks/fit_abstention.py; see docs/abstention.md.
+# Logistic weights over the relevance signals, per question language. Fitted on evals/dev.jsonl by
+# `python benchmarks/fit_abstention.py` (which prints this table); see docs/answers.md.
 RELEVANCE_MODEL = {
-    "zh": {"bias": -9.0, "standout": 2.0, "gap": 40.0, "coverage": 4.0},
-    "en": {"bias": -9.0, "standout": 3.0, "gap": 60.0, "coverage": 0.0},
+    "zh": {"bias": -3.034, "standout": 0.64, "gap": 41.556, "coverage": 3.725, "type_mismatch": -6.0},
+    "en": {"bias": -3.568, "standout": 1.784, "gap": 49.009, "type_mismatch": -6.0},
 }
 
-# A second or third sentence is quoted only when it scores almost as well as the best one.
-_EXTRA_QUOTE_MARGIN = 0.015
-_LEXICAL_WEIGHT = 0.004
+# Quote selection, tuned on evals/dev.jsonl (benchmarks/tune_answer.py, docs/answers.md).
+#: A second or third sentence is quoted only when it scores within this of the best one. English
+#: questions rank sentences less surely (cross-lingual, no lexical evidence), so they get more.
+EXTRA_QUOTE_MARGIN = {"zh": 0.005, "en": 0.015}
+#: Weight of the share of question bigrams found in a sentence, next to its cosine.
+LEXICAL_WEIGHT = 0.1
+#: Subtracted from a heading line's score: a heading names a topic, it rarely answers.
+HEADING_PENALTY = 0.02
+#: Sentences up to this long are quoted whole; longer ones are trimmed to their answering clauses.
+WHOLE_SENTENCE_CHARS = 50
+# Expected answer type (a classic factoid-QA check): a question asking for a quantity or a time
+# needs a number in the passages; if none of the best passages holds one, the article cannot answer.
+_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|哪一?年|几月|何时|什么时候|多久|价格|利率|汇率|股价"
+                          r"|how (?:many|much|long)|\bwhen\b|what (?:year|date|time)|\bprice\b|\brate\b",
+                          re.IGNORECASE)
+_HAS_NUMBER = re.compile(r"(?<![A-Za-z])\d|[一二三四五六七八九十两百千万][种个项类年月条位家次]")
+_TYPE_CHECK_PASSAGES = 3
 _FUNCTION_CHARS = frozenset("的了是吗呢什么哪些谁怎样为何几多少请问这那个一有在和与及其它们该说被把对从到")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
@@ -126,52 +143,109 @@ def content_bigrams(question: str) -> set[str]:
     return out
 
 
+def answer_type_mismatch(question: str, passages: list[str]) -> bool:
+    """True when the question asks for a number or a time and no passage holds one."""
+    return bool(_ASKS_NUMBER.search(question)) and not any(_HAS_NUMBER.search(p) for p in passages)
+
+
 def relevance_signals(retrieval: Retrieval) -> dict:
-    """The inputs of the relevance model, by name."""
+    """The inputs of the relevance model, by name (see the module docstring)."""
     bigrams = content_bigrams(retrieval.question)
     best = retrieval.hits[0].chunk.text if retrieval.hits else ""
-    coverage = sum(b in best for b in bigrams) / len(bigrams) if bigrams else 0.0
-    return {"standout": retrieval.dense_standout, "gap": retrieval.dense_gap, "coverage": coverage}
+    passages = [h.chunk.text for h in retrieval.hits[:_TYPE_CHECK_PASSAGES]]
+    return {
+        "standout": retrieval.dense_standout,
+        "gap": retrieval.dense_gap,
+        "coverage": bigram_coverage(bigrams, best),
+        "type_mismatch": float(answer_type_mismatch(retrieval.question, passages)),
+    }
 
 
 def relevance(retrieval: Retrieval, lang: str) -> float:
     """Probability-like relevance in [0, 1]; higher means the corpus more likely answers."""
     weights = RELEVANCE_MODEL[lang]
     signals = relevance_signals(retrieval)
-    logit = weights["bias"] + sum(weights[name] * value for name, value in signals.items())
+    logit = weights["bias"] + sum(weights.get(name, 0.0) * value for name, value in signals.items())
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def sentence_score(scored: ScoredSentence) -> float:
-    """How well one sentence answers: cosine, nudged by BM25 so exact terms break near-ties."""
-    return scored.dense + _LEXICAL_WEIGHT * scored.lexical
+def bigram_coverage(bigrams: set[str], text: str) -> float:
+    """Share of the question's content bigrams that occur in `text` (0 when there are none)."""
+    return sum(b in text for b in bigrams) / len(bigrams) if bigrams else 0.0
 
 
-def select_quotes(retrieval: Retrieval, max_quotes: int) -> list[Quote]:
-    """The best sentences (1 to `max_quotes`), adjacent ones merged, in reading order of rank."""
-    ranked = sorted(retrieval.sentences, key=lambda s: (-sentence_score(s), s.sentence.id))
+def sentence_score(scored: ScoredSentence, bigrams: set[str]) -> float:
+    """How well one sentence answers: cosine, plus lexical evidence (exact terms of the question)."""
+    score = scored.dense + LEXICAL_WEIGHT * bigram_coverage(bigrams, scored.sentence.text)
+    if scored.sentence.text == scored.sentence.section:
+        score -= HEADING_PENALTY
+    return score
+
+
+def clause_window(clauses: list[str], bigrams: set[str]) -> tuple[int, int]:
+    """(first, last) index of the clauses worth quoting from one long sentence.
+
+    The run from the first to the last clause holding a content bigram of the question, plus
+    the clause after it (answers tend to follow the words that echo the question). With no
+    lexical evidence (an English question, or no overlap) the whole sentence is kept.
+    """
+    matched = [i for i, text in enumerate(clauses) if any(b in text for b in bigrams)]
+    if not matched:
+        return 0, len(clauses) - 1
+    return matched[0], min(len(clauses) - 1, matched[-1] + 1)
+
+
+def quote_span(sentence: Sentence, text: str, bigrams: set[str]) -> tuple[int, int]:
+    """Offsets to quote from `sentence` (of document `text`): whole if short, else its answering clauses."""
+    if len(sentence.text) <= WHOLE_SENTENCE_CHARS:
+        return sentence.start, sentence.end
+    spans = split_clauses(text, sentence.start, sentence.end)
+    first, last = clause_window([text[s:e] for s, e in spans], bigrams)
+    return spans[first][0], spans[last][1]
+
+
+def select_quotes(retrieval: Retrieval, documents: dict[str, Document], max_quotes: int) -> list[Quote]:
+    """The spans to quote: the best sentence (trimmed to its answering clauses), plus up to
+    `max_quotes - 1` more sentences scoring within EXTRA_QUOTE_MARGIN of it."""
+    bigrams = content_bigrams(retrieval.question)
+    ranked = sorted(retrieval.sentences, key=lambda s: (-sentence_score(s, bigrams), s.sentence.id))
     if not ranked:
         return []
-    best = sentence_score(ranked[0])
-    chosen = [s for s in ranked[:max_quotes] if sentence_score(s) >= best - _EXTRA_QUOTE_MARGIN]
-    chosen.sort(key=lambda s: (s.sentence.doc, s.sentence.start))
-    merged: list[list[ScoredSentence]] = []
-    for s in chosen:
-        last = merged[-1][-1] if merged else None
-        if last and last.sentence.doc == s.sentence.doc and last.sentence.section == s.sentence.section \
-                and last.sentence.id + 1 == s.sentence.id:
-            merged[-1].append(s)
-        else:
-            merged.append([s])
-    merged.sort(key=lambda group: -max(sentence_score(s) for s in group))
+    best = sentence_score(ranked[0], bigrams)
+    margin = EXTRA_QUOTE_MARGIN[question_language(retrieval.question)]
+    chosen = [s for s in ranked[:max_quotes] if sentence_score(s, bigrams) >= best - margin]
     quotes = []
-    for n, group in enumerate(merged, start=1):
-        first, last = group[0].sentence, group[-1].sentence
-        # Merged sentences are adjacent, so the span between them is the gap's white space only.
+    for n, scored in enumerate(chosen, start=1):
+        start, end = quote_span(scored.sentence, documents[scored.sentence.doc].text, bigrams)
         # Text and title are filled in by `answer`, which holds the documents.
-        quotes.append(Quote(n, "", first.doc, "", first.section,
-                            first.start, last.end, max(sentence_score(s) for s in group)))
-    return quotes
+        quotes.append(Quote(n, "", scored.sentence.doc, "", scored.sentence.section, start, end,
+                            sentence_score(scored, bigrams)))
+    return merge_adjacent(quotes)
+
+
+def merge_adjacent(quotes: list[Quote]) -> list[Quote]:
+    """Merge quotes of one section that touch or overlap; keep rank order; renumber [n]."""
+    merged: list[Quote] = []
+    for q in sorted(quotes, key=lambda q: (q.doc, q.start)):
+        last = merged[-1] if merged else None
+        if last and last.doc == q.doc and last.section == q.section and q.start <= last.end + 1:
+            merged[-1] = Quote(0, "", q.doc, "", q.section, last.start, max(last.end, q.end), max(last.score, q.score))
+        else:
+            merged.append(q)
+    merged.sort(key=lambda q: -q.score)
+    return [Quote(n, q.text, q.doc, q.title, q.section, q.start, q.end, q.score) for n, q in enumerate(merged, 1)]
+
+
+_TRAILING_CLAUSE_MARKS = "，,：:;；、"
+
+
+def _cut(quote: Quote, document: Document) -> Quote:
+    """The quote with its text cut from the document, minus a dangling clause mark at its end."""
+    end = quote.end
+    while end > quote.start + 1 and document.text[end - 1] in _TRAILING_CLAUSE_MARKS:
+        end -= 1
+    return Quote(quote.n, document.text[quote.start:end], quote.doc, document.title, quote.section,
+                 quote.start, end, round(quote.score, 4))
 
 
 def _passage(hit: Hit) -> Passage:
@@ -193,9 +267,7 @@ def answer(retrieval: Retrieval, documents: dict[str, Document], max_quotes: int
     passages = [_passage(h) for h in retrieval.hits]
     quotes = []
     if score >= strictness:
-        quotes = [Quote(q.n, documents[q.doc].text[q.start:q.end], q.doc, documents[q.doc].title, q.section, q.start, q.end,
-                        round(q.score, 4))
-                  for q in select_quotes(retrieval, max_quotes)]
+        quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, max_quotes)]
     abstained = not quotes
     text = NOT_FOUND[lang] if abstained else format_answer(quotes)
     timings = dict(retrieval.timings_ms, answer=(time.perf_counter() - started) * 1000)

@@ -9,6 +9,8 @@ Invariant, for every unit this module makes: `document.text[unit.start:unit.end]
   chunk never spans two sections.
 - *Sentences* are what the answer stage may quote: split at 。！？；, at line ends, and at `. ! ?`
   followed by a space; the heading line is a sentence of its own.
+- *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes,
+  so the answer stage can quote just the part of a long sentence that answers.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ INTRO_SECTION = "引言"
 #: Paragraph, line, sentence ends, then clause marks (Chinese and the ASCII ones the article uses).
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "; ", ". ", "! ", "? ", "，", ",", "、", " ", ""]
 _SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s)|\n+")
+_CLAUSE_END = frozenset("，,：:;；")
+_OPENERS, _CLOSERS = "(（《“‘「『[【", ")）》”’」』]】"
 _HEADING_MAX_CHARS = 40
 _NOT_HEADING_END = tuple("。！？；.!?;，,、：:")
 
@@ -99,6 +103,25 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for match in _SENTENCE_END.finditer(text, start, end):
         spans.append(_trim(text, cursor, match.end()))
         cursor = match.end()
+    spans.append(_trim(text, cursor, end))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) offsets of the clauses of the sentence `text[start:end]`.
+
+    A clause ends after ，,：:;； at bracket depth 0, so `(dynamic risk governance,DRG)` stays whole.
+    """
+    spans, cursor, depth = [], start, 0
+    for i in range(start, end):
+        ch = text[i]
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch in _CLAUSE_END and depth == 0:
+            spans.append(_trim(text, cursor, i + 1))
+            cursor = i + 1
     spans.append(_trim(text, cursor, end))
     return [(s, e) for s, e in spans if e > s]
 
