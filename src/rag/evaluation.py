@@ -393,6 +393,24 @@ def score_row(row: EvalRow, answer: dict, documents: Mapping[str, str]) -> RowRe
     )
 
 
+def warm_up(qa, rows: list[EvalRow]) -> None:
+    """Ask the first question of each question language once, untimed, so one-time loading
+    (jieba's dictionary, a model loaded on the first question of its language) does not land
+    in one row's latency."""
+    from .answer import QuestionError, question_language
+
+    seen = set()
+    for row in rows:
+        lang = question_language(row.question)
+        if lang in seen:
+            continue
+        try:
+            qa.ask(row.question)
+            seen.add(lang)
+        except QuestionError:
+            continue
+
+
 def evaluate(qa, rows: list[EvalRow], documents: Mapping[str, str], top_k: int, strictness: float,
              progress: Callable[[Iterable], Iterable] | None = None) -> tuple[list[RowResult], list[BadRow]]:
     """Ask every row's question with `qa.ask(question, top_k, strictness)` and score the answers.
@@ -647,12 +665,21 @@ def _svg_frame(width: int, height: int, body: list[str], legend: list[tuple[str,
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-size="11" font-family="sans-serif">']
     parts += body
-    for i, (label, color) in enumerate(legend):
-        x = width - 170
-        parts.append(f'<rect x="{x}" y="{8 + 16 * i}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{x + 14}" y="{17 + 16 * i}">{_E(label)}</text>')
+    for i, (label, color) in enumerate(legend):  # one line across the top
+        x = 40 + 110 * i
+        parts.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{x + 14}" y="13">{_E(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def nice_ticks(high: float) -> list[float]:
+    """Round tick values 0, step, 2*step, ... covering [0, high], step 1, 2 or 5 times a power of ten."""
+    if high <= 0:
+        return [0.0, 1.0]
+    power = 10 ** math.floor(math.log10(high / 5))
+    step = next(m * power for m in (1, 2, 5, 10) if high / (m * power) <= 5)
+    return [i * step for i in range(math.ceil(high / step - 1e-9) + 1)]
 
 
 def svg_histogram(series: list[tuple[str, str, list[float]]], lo: float, hi: float, bins: int,
@@ -661,7 +688,7 @@ def svg_histogram(series: list[tuple[str, str, list[float]]], lo: float, hi: flo
     """A histogram of one or more series (label, colour, values) side by side in each bin over
     [lo, hi] (values outside are counted in the first or last bin), with vertical markers
     (x, label, colour), as an inline SVG."""
-    width, height, left, right, top, bottom = 560, 230, 40, 15, 50, 40
+    width, height, left, right, top, bottom = 560, 230, 40, 25, 50, 40
     pw, ph = width - left - right, height - top - bottom
     hi = hi if hi > lo else lo + 1.0
     counts = [[0] * bins for _ in series]
@@ -688,12 +715,14 @@ def svg_histogram(series: list[tuple[str, str, list[float]]], lo: float, hi: flo
                             f'height="{h:.1f}" fill="{color}"><title>{_E(label)}: {n} in '
                             f'[{b_lo:.3g}, {b_lo + (hi - lo) / bins:.3g})</title></rect>')
     for t in ticks if ticks is not None else [lo + (hi - lo) * i / 4 for i in range(5)]:
-        body.append(f'<text x="{x_of(t):.1f}" y="{top + ph + 14}" text-anchor="middle">{t:.3g}</text>')
+        label = str(int(t)) if float(t).is_integer() else f"{t:.3g}"
+        body.append(f'<text x="{x_of(t):.1f}" y="{top + ph + 14}" text-anchor="middle">{label}</text>')
     for i, (v, label, color) in enumerate(markers):
         x = x_of(v)
-        body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{top + ph}" stroke="{color}" '
+        label_y = top - 6 - 13 * i
+        body.append(f'<line x1="{x:.1f}" y1="{label_y - 4}" x2="{x:.1f}" y2="{top + ph}" stroke="{color}" '
                     f'stroke-width="2" stroke-dasharray="5,3"/>'
-                    f'<text x="{x + 3:.1f}" y="{top - 10 - 12 * i}" fill="{color}">{_E(label)}</text>')
+                    f'<text x="{x + 3:.1f}" y="{label_y}" fill="{color}">{_E(label)}</text>')
     return _svg_frame(width, height, body, [(label, color) for label, color, _ in series] if len(series) > 1 else [])
 
 
@@ -781,10 +810,11 @@ def render_html(results: list[RowResult], summary: dict) -> str:
     ]
     latencies = [r.latency_ms for r in results]
     p50, p95 = summary["metrics"]["latency_p50_ms"], summary["metrics"]["latency_p95_ms"]
+    ticks = nice_ticks(max(latencies, default=1.0))
     charts.append(("Latency per question (ms)",
-                   svg_histogram([("questions", _GREY, latencies)], 0.0, (max(latencies) * 1.05) if latencies else 1.0, 20,
+                   svg_histogram([("questions", _GREY, latencies)], 0.0, ticks[-1], 20,
                                  [(p50, f"p50 {p50:.1f}", _BLUE), (p95, f"p95 {p95:.1f}", _RED)] if latencies else [],
-                                 "milliseconds")))
+                                 "milliseconds (total, per question)", ticks)))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>rag eval: {_E(str(summary.get('file')))}</title><style>{_CSS}</style></head><body>",
@@ -852,6 +882,7 @@ def run_cli(args, settings: Settings, log: Callable[[str], None] = print) -> int
         return EXIT_USAGE
 
     qa = Pipeline.open(settings, log=log, progress=_tqdm("embedding", "batch"))
+    warm_up(qa, rows)
     documents = {doc.path: doc.text for doc in load_corpus(settings.corpus_dir)[0]}
     results, refused = evaluate(qa, rows, documents, settings.top_k, settings.strictness, _tqdm("eval", "question"))
     for b in refused:
