@@ -202,7 +202,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         try:
             return qa.ask(question, top_k=top_k, strictness=strictness).to_json()
         except QuestionError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), print_exception=False) from None
 
     # Analytics off: the page makes no calls beyond the server it came from.
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
@@ -211,7 +211,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
             # min_width makes the row wrap on narrow screens: the panel then sits below the chat.
             with gr.Column(scale=3, min_width=340):
                 chatbot = gr.Chatbot(
-                    label="对话", elem_id="rag-chat", height=460,
+                    label="对话", show_label=False, elem_id="rag-chat", height=460,
                     render_markdown=False, sanitize_html=True, allow_tags=False,
                     latex_delimiters=[], feedback_options=None, buttons=["copy"],
                     placeholder="还没有问题。试试下面的示例，或直接输入。",
@@ -271,6 +271,10 @@ def serve(settings: Settings) -> None:
     """Open the pipeline once (building or refreshing the index), then serve the chat. Blocks."""
     started = time.perf_counter()
     qa = Pipeline.open(settings, log=_log)
+    # Ask one Chinese and one English example before listening: anything loaded lazily on a
+    # first question is loaded now, so the first visitor does not wait for it.
+    for question in (EXAMPLES[0], EXAMPLES[-1]):
+        qa.ask(question)
     demo = build_app(qa, settings)
     counts = qa.index.manifest["counts"]
     _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
