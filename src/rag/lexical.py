@@ -75,3 +75,14 @@ class QueryTokenizer:
     def tokens(self, question: str) -> list[str]:
         """BM25 query tokens, stop words removed."""
         return [t for t in _segment(question, self._cut) if t not in STOPWORDS]
+
+
+#: jieba part-of-speech tags of proper names: person, organisation, other proper noun.
+_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "nt", "nz"})
+
+
+def proper_names(text: str) -> list[str]:
+    """Proper names in `text` by jieba's tagger (full dictionary: index building only)."""
+    import jieba.posseg
+
+    return sorted({w.word for w in jieba.posseg.cut(text) if w.flag in _NAME_TAGS and len(w.word) > 1})

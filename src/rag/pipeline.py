@@ -11,7 +11,7 @@ from typing import Callable
 
 from .answer import Answer, answer, check_question
 from .config import Settings
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .retrieval import Retriever
 
@@ -19,11 +19,12 @@ from .retrieval import Retriever
 class Pipeline:
     """A loaded model and index, answering questions. Safe to share between threads."""
 
-    def __init__(self, settings: Settings, index: Index, embedder: Embedder):
+    def __init__(self, settings: Settings, index: Index, embedder: Embedder,
+                 english_embedder: Embedder | None = None):
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings.rrf_k)
+        self.retriever = Retriever(index, embedder, settings.rrf_k, english_embedder)
         # The C embedding engine and jieba are not documented as thread-safe; a query takes
         # milliseconds, so serialising them costs little.
         self._lock = threading.Lock()
@@ -31,9 +32,14 @@ class Pipeline:
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] = print,
              progress: Callable | None = None) -> "Pipeline":
-        """Load the embedder and open the index, building or refreshing it if needed."""
+        """Load the embedder and open the index, building or refreshing it if needed.
+
+        The English helper model is loaded only when it is needed (a build, or a question
+        without Chinese characters), so a one-shot Chinese question does not pay for it.
+        """
         embedder = load_embedder(settings.model)
-        return cls(settings, open_index(settings, embedder, log, progress), embedder)
+        english = LazyEmbedder(settings.english_model) if settings.english_model else None
+        return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)
 
     def ask(self, question: str, top_k: int | None = None, strictness: float | None = None) -> Answer:
         """Answer one question. Raises `QuestionError` for an empty or over-long question."""

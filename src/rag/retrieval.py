@@ -31,6 +31,7 @@ class Hit:
     score: float
     dense: float
     lexical: float
+    names: tuple[str, ...] = ()  # proper names in the passage
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,16 @@ class Retrieval:
     hits: list[Hit]
     sentences: list[ScoredSentence]
     query_tokens: list[str]
-    #: (best sentence cosine - mean cosine of all sentences) / their standard deviation.
+    #: (best sentence cosine - mean cosine of all body sentences) / their standard deviation.
     dense_standout: float
     #: Best sentence cosine minus the sixth best: a clear winner, or a flat field of near-misses.
     dense_gap: float
-    #: Share of the question's content tokens that occur in the corpus vocabulary (0 for none).
-    lexical_coverage: float
+    #: Distinct question tokens that occur in the corpus vocabulary (stop words excluded).
+    matched_terms: int
     question_has_cjk: bool
+    #: Best raw cosine of the English helper model over body sentences (None when unused). Unlike
+    #: e5's, its cosines are not compressed: near 0 for unrelated text.
+    helper_best: float | None = None
     timings_ms: dict = field(default_factory=dict)
 
 
@@ -76,12 +80,30 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
-class Retriever:
-    """Ranks passages and scores their sentences for a question."""
+def _standout(cosines: np.ndarray) -> tuple[float, float]:
+    """(z-score of the best cosine, best minus sixth best) over the corpus's body sentences.
 
-    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60):
+    Headings and one-line sections (a source line) are left out: being short, they are the
+    nearest neighbours of many unrelated questions, and they rarely answer anything.
+    """
+    if not len(cosines):
+        return 0.0, 0.0
+    top = np.sort(cosines)[::-1]
+    spread = float(cosines.std()) or 1.0
+    return float((top[0] - cosines.mean()) / spread), float(top[0] - top[min(5, len(top) - 1)])
+
+
+class Retriever:
+    """Ranks passages and scores their sentences for a question.
+
+    With an `english_embedder` (and its vectors in the index), a question without Chinese
+    characters is scored by the mean of both models' cosines.
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, english_embedder: Embedder | None = None):
         self.index = index
         self.embedder = embedder
+        self.english_embedder = english_embedder
         self.rrf_k = rrf_k
 
     def search(self, question: str, top_k: int) -> Retrieval:
@@ -89,7 +111,6 @@ class Retriever:
         started = time.perf_counter()
         index = self.index
         query = self.embedder.embed_queries([question])[0]
-        embedded = time.perf_counter()
         tokens = index.tokenizer.tokens(question)
 
         n_chunks = len(index.chunks)
@@ -97,15 +118,25 @@ class Retriever:
         dense_scores, dense_ids = index.chunk_vectors.search(query[None, :], n_chunks)
         chunk_dense = np.empty(n_chunks, dtype=np.float32)
         chunk_dense[dense_ids[0]] = dense_scores[0]
+        sentence_dense = index.sentence_vectors @ query
+        helper_best = None
+        if self.english_embedder is not None and index.english_sentence_vectors is not None \
+                and not has_cjk(question):
+            helper = self.english_embedder.embed_queries([question])[0]
+            helper_sentences = index.english_sentence_vectors @ helper
+            helper_best = float(helper_sentences[index.body_sentences].max(initial=-1.0))
+            chunk_dense = (chunk_dense + index.english_chunk_vectors @ helper) / 2
+            sentence_dense = (sentence_dense + helper_sentences) / 2
+        embedded = time.perf_counter()
         chunk_lexical = _bm25_scores(index.chunk_bm25, tokens, n_chunks)
         fused = 1.0 / (self.rrf_k + _ranks(chunk_dense)) + 1.0 / (self.rrf_k + _ranks(chunk_lexical))
         if not tokens or not chunk_lexical.any():
             fused = 2.0 / (self.rrf_k + _ranks(chunk_dense))  # no lexical evidence: dense decides
         order = np.lexsort((np.arange(n_chunks), -fused))[:top_k]
-        hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]))
-                for rank, i in enumerate(order)]
+        names = index.chunk_names or [[] for _ in index.chunks]
+        hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
+                    tuple(names[i])) for rank, i in enumerate(order)]
 
-        sentence_dense = index.sentence_vectors @ query
         sentence_lexical = _bm25_scores(index.sentence_bm25, tokens, len(index.sentences))
         scored = []
         for sentence, dense, lexical in zip(index.sentences, sentence_dense, sentence_lexical):
@@ -114,12 +145,9 @@ class Retriever:
             if rank is not None:
                 scored.append(ScoredSentence(sentence, rank, float(dense), float(lexical)))
 
-        spread = float(sentence_dense.std()) or 1.0
-        standout = float((sentence_dense.max() - sentence_dense.mean()) / spread) if len(sentence_dense) else 0.0
-        top = np.sort(sentence_dense)[::-1]
-        gap = float(top[0] - top[min(5, len(top) - 1)]) if len(top) else 0.0
+        standout, gap = _standout(sentence_dense[index.body_sentences] if index.body_sentences.any() else sentence_dense)
         vocab = index.chunk_bm25.vocab_dict
-        coverage = (sum(len(t) for t in tokens if t in vocab) / sum(len(t) for t in tokens)) if tokens else 0.0
+        matched = len({t for t in tokens if t in vocab})
         done = time.perf_counter()
-        return Retrieval(question, hits, scored, tokens, standout, gap, coverage, has_cjk(question),
+        return Retrieval(question, hits, scored, tokens, standout, gap, matched, has_cjk(question), helper_best,
                          timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})

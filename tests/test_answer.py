@@ -1,0 +1,84 @@
+import json
+
+import pytest
+
+from conftest import DEV_SET
+from rag.answer import NOT_FOUND, QuestionError, answer_type_mismatch, check_question, content_bigrams
+
+
+def test_acceptance_palm_payment(article_qa, article_text):
+    result = article_qa.ask("刷掌支付用到了哪些生物特征？")
+    assert not result.abstained
+    quote = result.quotes[0]
+    assert "掌纹+掌静脉" in quote.text
+    assert quote.section.startswith("趋势二") and quote.title == "金融科技十大趋势"
+    assert article_text[quote.start:quote.end] == quote.text
+    assert f"{quote.text} [1]" in result.answer
+
+
+def _questions():
+    rows = [json.loads(line) for line in DEV_SET.read_text("utf-8").splitlines() if line.strip()]
+    extra = ["", "的", "?", "Web3", "趋势二", "<b>掌纹</b>", "掌纹 掌静脉 区块链 隐私 计算 ESG GaaS", "What?" * 30]
+    return [r["question"] for r in rows] + [q for q in extra if q.strip()]
+
+
+def test_every_quote_and_passage_is_verbatim_within_one_section(article_qa):
+    documents = article_qa.index.documents
+    sections = {(c.doc, c.section) for c in article_qa.index.chunks}
+    checked = 0
+    for question in _questions():
+        for strictness in (0.0, None):
+            result = article_qa.ask(question, strictness=strictness)
+            for item in result.quotes + result.passages:
+                assert documents[item.doc].text[item.start:item.end] == item.text
+                assert (item.doc, item.section) in sections
+                checked += 1
+            for q in result.quotes:
+                # a quote never crosses a section: it lies inside one chunk-free section span
+                assert "\n" not in q.text.strip() or q.text.splitlines()[0] == q.section
+    assert checked > 500
+
+
+def test_off_topic_questions_abstain_in_their_language(article_qa):
+    zh = article_qa.ask("明天北京天气怎么样？")
+    assert zh.abstained and zh.quotes == [] and zh.answer == NOT_FOUND["zh"]
+    assert zh.passages, "nearest passages are still listed, marked as not an answer by the interfaces"
+    en = article_qa.ask("How do I bake sourdough bread at home?")
+    assert en.abstained and en.answer == NOT_FOUND["en"]
+
+
+def test_strictness_direction(article_qa):
+    question = "全域营销是什么？"
+    assert not article_qa.ask(question, strictness=0.0).abstained
+    assert article_qa.ask(question, strictness=1.0).abstained
+    relevance = article_qa.ask(question).relevance
+    assert 0.0 <= relevance <= 1.0
+
+
+def test_english_question_gets_chinese_quotes(article_qa):
+    result = article_qa.ask("What are the common schools of privacy computing?")
+    assert not result.abstained and result.lang == "en"
+    assert any("联邦学习" in q.text for q in result.quotes)
+
+
+def test_quotes_are_numbered_and_at_most_max(article_qa):
+    for question in ("What does DRG stand for?", "生成式AI与金融业的结合有哪些形式？"):
+        result = article_qa.ask(question, strictness=0.0)
+        assert 1 <= len(result.quotes) <= article_qa.settings.max_quotes
+        assert [q.n for q in result.quotes] == list(range(1, len(result.quotes) + 1))
+
+
+def test_check_question():
+    assert check_question("  问题？ ", 10) == "问题？"
+    with pytest.raises(QuestionError, match="empty"):
+        check_question(" \n ", 10)
+    with pytest.raises(QuestionError, match="limit is 10"):
+        check_question("长" * 11, 10)
+
+
+def test_helpers():
+    assert content_bigrams("刷掌支付是什么？") == {"刷掌", "掌支", "支付"}
+    assert answer_type_mismatch("比特币值多少钱？", ["可持续金融是一切金融活动。"])
+    assert not answer_type_mismatch("哪一年提出的？", ["由腾讯在2022 年给出了明确定义"])
+    assert not answer_type_mismatch("它是什么？", ["没有数字。"])
+    assert answer_type_mismatch("What is the price of Ethereum?", ["Web3是指新一代互联网"])

