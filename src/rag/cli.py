@@ -84,8 +84,9 @@ def _progress(items):
     return tqdm(items, desc="embedding", unit="batch", file=sys.stderr, leave=False)
 
 
-def print_answer(result, out=sys.stdout) -> None:
+def print_answer(result, out=None) -> None:
     """The human-readable form of an answer: quotes, then numbered citations."""
+    out = out or sys.stdout
     print(result.answer, file=out)
     if result.abstained:
         if result.passages:

@@ -1,0 +1,100 @@
+"""`rag` end to end, in subprocesses, as a person runs it."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import copy_article
+
+
+def rag(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    return ["--corpus", str(copy_article(root / "corpus")), "--index", str(root / "index")]
+
+
+def test_index_then_ask_json_on_the_real_article(folders, article_text):
+    built = rag("index", *folders)
+    assert built.returncode == 0, built.stderr
+    assert "Index ready" in built.stderr and "12 chunks" in built.stderr
+
+    done = rag("ask", "--json", "刷掌支付用到了哪些生物特征？", *folders)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) >= {"question", "abstained", "answer", "quotes", "passages", "timings_ms"}
+    assert set(result["timings_ms"]) >= {"retrieve", "answer", "total"}
+    assert result["abstained"] is False
+    quote = result["quotes"][0]
+    assert "掌纹+掌静脉" in quote["text"] and quote["n"] == 1
+    assert quote["section"].startswith("趋势二") and quote["title"] == "金融科技十大趋势"
+    assert quote["doc"] == "fintech-ten-trends.txt"
+    assert article_text[quote["start"]:quote["end"]] == quote["text"]
+    for passage in result["passages"]:
+        assert article_text[passage["start"]:passage["end"]] == passage["text"]
+    assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score"}
+    assert set(result["passages"][0]) == {"doc", "title", "section", "start", "end", "text", "score"}
+
+
+def test_human_readable_answer_with_numbered_citations(folders):
+    done = rag("ask", "What does DRG stand for?", "-k", "3", *folders)
+    assert done.returncode == 0, done.stderr
+    assert "dynamic risk governance" in done.stdout
+    assert "[1] 金融科技十大趋势 · 趋势八" in done.stdout
+
+
+def test_off_topic_question_says_so(folders):
+    done = rag("ask", "明天北京天气怎么样？", *folders)
+    assert done.returncode == 0
+    assert done.stdout.startswith("文章中没有找到这个问题的答案。")
+    assert "不是答案" in done.stdout
+
+
+@pytest.mark.parametrize("question,message", [("", "empty"), ("   ", "empty"), ("问" * 501, "limit is 500")])
+def test_bad_questions_exit_2_with_a_clear_message(folders, question, message):
+    done = rag("ask", question, *folders)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unknown_model_and_missing_corpus_exit_1(folders, tmp_path):
+    done = rag("ask", "问题", "--model", "no-such-org/no-such-model", "--index", str(tmp_path / "i"),
+               "--corpus", folders[1])
+    assert done.returncode == 1 and "cannot load model 'no-such-org/no-such-model'" in done.stderr
+    done = rag("ask", "问题", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "i"))
+    assert done.returncode == 1 and "corpus folder not found" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_corrupt_index_is_rebuilt_with_one_line(folders, tmp_path):
+    index = tmp_path / "index"
+    assert rag("index", folders[0], folders[1], "--index", str(index)).returncode == 0
+    current = (index / "CURRENT").read_text().strip()
+    (index / current / "chunks.json").write_text("[{broken", encoding="utf-8")
+    done = rag("ask", "--json", "隐私计算有哪些流派？", folders[0], folders[1], "--index", str(index))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("Rebuilding the index: index in") and "corrupt" in done.stderr
+    assert json.loads(done.stdout)["quotes"]
+
+
+def test_one_shot_ask_does_not_import_torch_gradio_or_sentence_transformers(folders):
+    assert rag("index", *folders).returncode == 0
+    code = (
+        "import sys, contextlib, io\n"
+        "from rag.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['ask', '刷掌支付用到了哪些生物特征？', *{folders!r}])\n"
+        "print(sorted(m for m in ('torch', 'gradio', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_console_script_and_help():
+    done = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and all(c in done.stdout for c in ("index", "ask", "serve", "eval"))
