@@ -93,7 +93,8 @@ def print_answer(result, out=None) -> None:
             print("\n最接近的段落（不是答案）/ Nearest passages (not an answer):", file=out)
             for p in result.passages[:3]:
                 snippet = p.text.replace("\n", " ")
-                print(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet[:60]}…", file=out)
+                snippet = snippet if len(snippet) <= 60 else snippet[:60] + "…"
+                print(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet}", file=out)
         return
     print(file=out)
     for q in result.quotes:
