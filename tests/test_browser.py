@@ -205,6 +205,7 @@ def test_start_over_and_settings(open_page, chat_url):
     settings = page.locator("#rag-settings")
     expect(settings).to_contain_text("检索段落数")
     expect(settings).to_contain_text(web.STRICTNESS_HELP)
+    screenshot(page, "web-settings.png")
     # With strictness at its maximum the same question is declined, and the panel says why.
     settings.locator('input[type="number"]').nth(1).fill("1")
     settings.locator('input[type="number"]').nth(1).press("Enter")

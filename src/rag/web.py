@@ -185,7 +185,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
             result = qa.ask(question, top_k=int(top_k), strictness=float(strictness))
         except QuestionError as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
-            gr.Warning(question_problem(question, exc, settings.max_question_chars), title="提示")
+            gr.Warning(question_problem(question, exc, settings.max_question_chars))
             return gr.update(), gr.update(), gr.update()
         return "", [*(history or []), *chat_messages(result)], sources_html(result, float(strictness))
 
