@@ -138,8 +138,15 @@ def test_panel_cites_each_quote_with_title_section_range_and_score(article_qa):
 
 
 def test_question_problems_are_explained_in_chinese():
-    assert web.question_problem("  ", QuestionError("empty"), 10) == "请先输入问题。"
-    assert "问题太长（11 字），最多 10 字" in web.question_problem("x" * 11, QuestionError("long"), 10)
+    from rag.answer import check_question
+
+    problems = []
+    for question in ("  ", "x" * 11):
+        with pytest.raises(QuestionError) as caught:
+            check_question(question, 10)
+        problems.append(web.question_problem(caught.value))
+    assert problems[0] == "请先输入问题。"
+    assert "问题太长（11 字），最多 10 字" in problems[1]
 
 
 # --- Launch settings ------------------------------------------------------------------------

@@ -78,7 +78,11 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
 
 class QuestionError(ValueError):
-    """The question cannot be asked (empty, too long); the message says why."""
+    """The question cannot be asked; `reason` is "empty" or "too_long" (with `length`, `limit`)."""
+
+    def __init__(self, message: str, reason: str, length: int = 0, limit: int = 0):
+        super().__init__(message)
+        self.reason, self.length, self.limit = reason, length, limit
 
 
 @dataclass(frozen=True)
@@ -139,9 +143,10 @@ def check_question(question: str, max_chars: int) -> str:
     """The question, stripped; raises `QuestionError` if it is empty or longer than `max_chars`."""
     question = (question or "").strip()
     if not question:
-        raise QuestionError("The question is empty: please type a question.")
+        raise QuestionError("The question is empty: please type a question.", "empty")
     if len(question) > max_chars:
-        raise QuestionError(f"The question is {len(question)} characters long; the limit is {max_chars}.")
+        raise QuestionError(f"The question is {len(question)} characters long; the limit is {max_chars}.",
+                            "too_long", len(question), max_chars)
     return question
 
 

@@ -164,13 +164,12 @@ def chat_messages(answer: Answer) -> list[dict]:
     return messages
 
 
-def question_problem(question: str, exc: QuestionError, max_chars: int) -> str:
+def question_problem(exc: QuestionError) -> str:
     """The Chinese interface's message for a question that cannot be asked."""
-    question = (question or "").strip()
-    if not question:
+    if exc.reason == "empty":
         return "请先输入问题。"
-    if len(question) > max_chars:
-        return f"问题太长（{len(question)} 字），最多 {max_chars} 字，请缩短后再问。"
+    if exc.reason == "too_long":
+        return f"问题太长（{exc.length} 字），最多 {exc.limit} 字，请缩短后再问。"
     return str(exc)
 
 
@@ -185,7 +184,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
             result = qa.ask(question, top_k=int(top_k), strictness=float(strictness))
         except QuestionError as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
-            gr.Warning(question_problem(question, exc, settings.max_question_chars))
+            gr.Warning(question_problem(exc))
             return gr.update(), gr.update(), gr.update()
         return "", [*(history or []), *chat_messages(result)], sources_html(result, float(strictness))
 
