@@ -2,7 +2,7 @@
 
     python benchmarks/bench_cli.py [--runs 5] [--queries 200]
 
-Prints: index build time, cold `rag ask` wall time (a new process each run, index already
+Prints: index build time (with both models), cold `rag ask` wall time (a new process each run, index already
 built) for a Chinese and an English question, the same for a bare
 `import sentence_transformers, faiss` as a reference, peak memory of those processes, and warm
 per-question latency inside one process (p50/p95). Medians throughout: these machines are shared.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,16 +22,24 @@ ROOT = Path(__file__).resolve().parents[1]
 ZH, EN = "刷掌支付用到了哪些生物特征？", "What are the common schools of privacy computing?"
 
 
-def timed_run(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one child process."""
+# Runs a Python command line and reports its own peak RSS on stderr's last line when it exits.
+_PEAK = ("import resource, runpy, sys\n"
+         "sys.argv = sys.argv[1:]\n"
+         "try:\n"
+         "    runpy.run_module(sys.argv[0], run_name='__main__') if sys.argv[0] != '-c' else exec(sys.argv[1])\n"
+         "finally:\n"
+         "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+
+
+def timed_run(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of `python -m ARGS...` (or `python -c CODE`) in a new process."""
     before = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True)
     wall = time.perf_counter() - before
     if proc.returncode != 0:
-        raise SystemExit(f"{cmd} failed: {proc.stderr[-500:]}")
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; each run starts a fresh
-    # interpreter, so run the lightest commands first (see main).
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        raise SystemExit(f"{args} failed: {proc.stderr[-500:]}")
+    peak_kb = int(proc.stderr.strip().splitlines()[-1].split()[1])
+    return wall, peak_kb / 1024
 
 
 def median_run(cmd: list[str], runs: int) -> tuple[float, float]:
@@ -50,13 +57,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    rag = [sys.executable, "-m", "rag"]
+    rag = ["rag"]
     with tempfile.TemporaryDirectory() as tmp:
         folders = ["--index", str(Path(tmp) / "index")]
         builds = []
         for _ in range(3):
             started = time.perf_counter()
-            subprocess.run(rag + ["index", "--force", *folders], check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "rag", "index", "--force", *folders], check=True, capture_output=True)
             builds.append(time.perf_counter() - started)
         print(f"index build (rag index --force, whole process), median of 3: {statistics.median(builds):.2f} s")
 
@@ -65,7 +72,7 @@ def main() -> None:
         en_wall, en_mem = median_run(rag + ["ask", "--json", EN, *folders], args.runs)
         print(f"cold rag ask, English question (+ English helper model), median of {args.runs}: "
               f"{en_wall:.2f} s (peak RSS {en_mem:.0f} MB)")
-        ref_wall, ref_mem = median_run([sys.executable, "-c", "import sentence_transformers, faiss"], args.runs)
+        ref_wall, ref_mem = median_run(["-c", "import sentence_transformers, faiss"], args.runs)
         print(f"reference: python -c 'import sentence_transformers, faiss', median of {args.runs}: "
               f"{ref_wall:.2f} s (peak RSS {ref_mem:.0f} MB); cold Chinese rag ask is {ref_wall / zh_wall:.1f}x faster")
 

