@@ -98,3 +98,14 @@ def test_one_shot_ask_does_not_import_torch_gradio_or_sentence_transformers(fold
 def test_console_script_and_help():
     done = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and all(c in done.stdout for c in ("index", "ask", "serve", "eval"))
+
+
+def test_english_helper_can_be_switched_off(folders, tmp_path):
+    index = tmp_path / "index"
+    done = rag("ask", "--json", "隐私计算有哪些流派？", "--english-model", "none", folders[0], folders[1],
+               "--index", str(index))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((index / (index / "CURRENT").read_text().strip() / "manifest.json").read_text())
+    assert manifest["english_embedder"] is None and not list(index.glob("build-*/sentences.en.npy"))
+    again = rag("ask", "--json", "隐私计算有哪些流派？", folders[0], folders[1], "--index", str(index))
+    assert again.stderr.startswith("Rebuilding the index: built with English helper model None")

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -23,6 +24,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="NAME_OR_PATH",
                         help=f"embedder: '{defaults.model}' (bundled multilingual-e5-small) or a "
                              "sentence-transformers hub name / local folder")
+    parser.add_argument("--english-model", metavar="NAME_OR_PATH",
+                        help="second embedder for questions without Chinese characters, or 'none' "
+                             f"(default: {defaults.english_model})")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -70,8 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with the command line's overrides applied."""
-    names = ("corpus_dir", "index_dir", "model", "top_k", "strictness", "host", "port", "share")
-    return Settings().replace(**{n: getattr(args, n, None) for n in names})
+    names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share")
+    settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
+    if (getattr(args, "english_model", None) or "").lower() == "none":
+        settings = dataclasses.replace(settings, english_model=None)
+    return settings
 
 
 def _log(message: str) -> None:
