@@ -109,3 +109,11 @@ def test_english_helper_can_be_switched_off(folders, tmp_path):
     assert manifest["english_embedder"] is None and not list(index.glob("build-*/sentences.en.npy"))
     again = rag("ask", "--json", "隐私计算有哪些流派？", folders[0], folders[1], "--index", str(index))
     assert again.stderr.startswith("Rebuilding the index: built with English helper model None")
+
+
+def test_unwritable_index_folder_is_a_clear_error(folders, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = rag("ask", "问题", folders[0], folders[1], "--index", str(blocker / "index"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("rag: Not a directory")

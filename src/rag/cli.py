@@ -170,5 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CorpusError, EmbedderError, IndexProblem) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # e.g. an index folder that cannot be created or written
+        print(f"rag: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
