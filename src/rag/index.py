@@ -4,7 +4,7 @@ Folder layout (`index/` by default)::
 
     CURRENT              name of the active build folder, replaced atomically
     build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
-                         chunks.faiss, sentences.npy, vocab.txt, bm25-chunks/, bm25-sentences/,
+                         chunks.faiss, sentences.npy, vocab.txt, bm25-chunks/,
                          names.json, and with an English helper model: chunks.en.npy,
                          sentences.en.npy
 
@@ -34,7 +34,7 @@ from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
 from .lexical import QueryTokenizer, corpus_tokens, proper_names, vocabulary, write_vocabulary
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _EMBED_BATCH = 16
@@ -62,7 +62,6 @@ class Index:
     chunk_vectors: object          # faiss.IndexFlatIP over L2-normalised vectors (cosine)
     sentence_vectors: np.ndarray   # (n_sentences, dim) float32, L2-normalised
     chunk_bm25: object             # bm25s.BM25
-    sentence_bm25: object          # bm25s.BM25
     tokenizer: QueryTokenizer
     documents: dict[str, Document]  # by path; quotes are cut from their text
     path: Path | None = None       # the build folder, once saved or loaded
@@ -128,7 +127,6 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     chunk_vectors = faiss.IndexFlatIP(embedder.dim)
     chunk_vectors.add(vectors[:len(chunks)])
     chunk_tokens = [corpus_tokens(embedding_text(c)) for c in chunks]
-    sentence_tokens = [corpus_tokens(s.text) for s in sentences]
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
@@ -140,9 +138,8 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     index = Index(manifest, chunks, sentences, chunk_vectors, vectors[len(chunks):],
-                  _bm25(chunk_tokens), _bm25(sentence_tokens), tokenizer=None,
-                  documents={d.path: d for d in documents},
-                  vocabulary=vocabulary(chunk_tokens + sentence_tokens))
+                  _bm25(chunk_tokens), tokenizer=None, documents={d.path: d for d in documents},
+                  vocabulary=vocabulary(chunk_tokens))
     index.chunk_names = [proper_names(c.text) for c in chunks]
     if english is not None:
         index.english_chunk_vectors, index.english_sentence_vectors = english[:len(chunks)], english[len(chunks):]
@@ -168,7 +165,6 @@ def _write_files(index: Index, folder: Path) -> None:
         np.save(folder / "sentences.en.npy", index.english_sentence_vectors)
     write_vocabulary(index.vocabulary, folder / "vocab.txt")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
-    index.sentence_bm25.save(str(folder / "bm25-sentences"), show_progress=False)
 
 
 def _data_files(folder: Path) -> list[Path]:
@@ -251,7 +247,6 @@ def load_index(root: Path) -> Index:
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
-        sentence_bm25 = bm25s.BM25.load(str(folder / "bm25-sentences"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
         chunk_names = json.loads((folder / "names.json").read_text("utf-8"))
         english_chunks = english_sentences = None
@@ -266,7 +261,7 @@ def load_index(root: Path) -> Index:
     except Exception as exc:  # any unreadable piece means the same thing: rebuild
         raise CorruptIndex(f"index in {root} is corrupt ({exc.__class__.__name__}: {exc})") from None
     return Index(manifest, chunks, sentences, chunk_vectors, sentence_vectors, chunk_bm25,
-                 sentence_bm25, tokenizer, documents, path=folder,
+                 tokenizer, documents, path=folder,
                  english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
                  chunk_names=chunk_names)
 

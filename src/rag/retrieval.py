@@ -4,10 +4,10 @@ Passages are ranked by reciprocal rank fusion (RRF): score = sum over the two ra
 1 / (rrf_k + rank). RRF needs no score calibration between a cosine and a BM25 score, and it
 is what most hybrid systems ship. Ties break on chunk id, so ranking is deterministic.
 
-Every sentence inside the returned passages also gets its own dense and BM25 score; the answer
-stage picks its quotes from those. Two corpus-wide signals for abstention are computed here:
-how far the best sentence's cosine stands out from the corpus (a z-score), and how much of
-the question's content the corpus covers lexically.
+Every sentence inside the returned passages also gets its own cosine; the answer stage picks
+its quotes from those. Corpus-wide signals for abstention are computed here too: how far the
+best sentence's cosine stands out from the corpus (z-score and gap), how many question words
+occur in the corpus, and the English helper model's best raw cosine.
 """
 from __future__ import annotations
 
@@ -41,7 +41,6 @@ class ScoredSentence:
     sentence: Sentence
     passage_rank: int  # rank of the best passage that contains it
     dense: float       # cosine similarity, in [-1, 1]
-    lexical: float     # BM25 over sentences, >= 0
 
 
 @dataclass(frozen=True)
@@ -137,13 +136,12 @@ class Retriever:
         hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
-        sentence_lexical = _bm25_scores(index.sentence_bm25, tokens, len(index.sentences))
         scored = []
-        for sentence, dense, lexical in zip(index.sentences, sentence_dense, sentence_lexical):
+        for sentence, dense in zip(index.sentences, sentence_dense):
             rank = next((h.rank for h in hits if h.chunk.doc == sentence.doc
                          and h.chunk.start <= sentence.start and sentence.end <= h.chunk.end), None)
             if rank is not None:
-                scored.append(ScoredSentence(sentence, rank, float(dense), float(lexical)))
+                scored.append(ScoredSentence(sentence, rank, float(dense)))
 
         standout, gap = _standout(sentence_dense[index.body_sentences] if index.body_sentences.any() else sentence_dense)
         vocab = index.chunk_bm25.vocab_dict
