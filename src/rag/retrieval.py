@@ -39,8 +39,7 @@ class ScoredSentence:
     """A sentence inside a retrieved passage, with its own similarity to the question."""
 
     sentence: Sentence
-    passage_rank: int  # rank of the best passage that contains it
-    dense: float       # cosine similarity, in [-1, 1]
+    dense: float  # cosine similarity, in [-1, 1]
 
 
 @dataclass(frozen=True)
@@ -136,12 +135,10 @@ class Retriever:
         hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
-        scored = []
-        for sentence, dense in zip(index.sentences, sentence_dense):
-            rank = next((h.rank for h in hits if h.chunk.doc == sentence.doc
-                         and h.chunk.start <= sentence.start and sentence.end <= h.chunk.end), None)
-            if rank is not None:
-                scored.append(ScoredSentence(sentence, rank, float(dense)))
+        scored = [ScoredSentence(sentence, float(dense))
+                  for sentence, dense in zip(index.sentences, sentence_dense)
+                  if any(h.chunk.doc == sentence.doc and h.chunk.start <= sentence.start
+                         and sentence.end <= h.chunk.end for h in hits)]
 
         standout, gap = _standout(sentence_dense[index.body_sentences] if index.body_sentences.any() else sentence_dense)
         vocab = index.chunk_bm25.vocab_dict
