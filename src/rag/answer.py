@@ -15,8 +15,9 @@ fitted per question language on evals/dev.jsonl (see docs/answers.md):
   unrelated questions;
 - matched_terms (English questions): how many of the question's words occur in the corpus, up to
   2 (acronyms such as GaaS, DRG, Web3 occur in the Chinese text);
-- type_mismatch: the question asks for an amount, time or count and the best passages hold
-  none, or asks who and they name nobody new (proper names tagged by jieba at index time).
+- type_mismatch: the question asks for an amount, time or count and the best three passages
+  hold none, or asks who and the best passage names nobody new (proper names tagged by jieba at
+  index time).
 The product answers when relevance >= strictness.
 """
 from __future__ import annotations
@@ -39,8 +40,8 @@ NOT_FOUND = {
 # Logistic weights over the relevance signals, per question language. Fitted on evals/dev.jsonl by
 # `python benchmarks/fit_abstention.py` (which prints this table); see docs/answers.md.
 RELEVANCE_MODEL = {
-    "zh": {"bias": -3.205, "standout": 0.858, "gap": 31.015, "coverage": 3.749, "type_mismatch": -6.0},
-    "en": {"bias": -4.798, "standout": 0.797, "gap": 14.068, "helper_best": 8.052, "matched_terms": 1.341,
+    "zh": {"bias": -3.556, "standout": 1.205, "gap": 29.231, "coverage": 3.773, "type_mismatch": -6.0},
+    "en": {"bias": -4.523, "standout": 0.744, "gap": 13.979, "helper_best": 7.947, "matched_terms": 1.319,
            "type_mismatch": -6.0},
 }
 
@@ -182,9 +183,9 @@ def relevance_signals(retrieval: Retrieval) -> dict:
     """The inputs of the relevance model, by name (see the module docstring)."""
     bigrams = content_bigrams(retrieval.question)
     best = retrieval.hits[0].chunk.text if retrieval.hits else ""
-    top = retrieval.hits[:_TYPE_CHECK_PASSAGES]
-    passages = [h.chunk.text for h in top]
-    names = [name for h in top for name in h.names]
+    passages = [h.chunk.text for h in retrieval.hits[:_TYPE_CHECK_PASSAGES]]
+    # A "who" question is checked against the best passage only: the one a quote would come from.
+    names = list(retrieval.hits[0].names) if retrieval.hits else []
     return {
         "standout": retrieval.dense_standout,
         "gap": retrieval.dense_gap,

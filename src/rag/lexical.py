@@ -77,8 +77,10 @@ class QueryTokenizer:
         return [t for t in _segment(question, self._cut) if t not in STOPWORDS]
 
 
-#: jieba part-of-speech tags of proper names: person, organisation, other proper noun.
-_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "nt", "nz"})
+#: jieba part-of-speech tags of proper names: organisation, other proper noun, transliterated and
+#: full person names. Plain "nr" is left out: on this kind of text it mostly tags common words
+#: (安全性, 普惠, 智能化).
+_NAME_TAGS = frozenset({"nrt", "nrfg", "nt", "nz"})
 
 
 def proper_names(text: str) -> list[str]:
