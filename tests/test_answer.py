@@ -82,3 +82,25 @@ def test_helpers():
     assert not answer_type_mismatch("哪一年提出的？", ["由腾讯在2022 年给出了明确定义"])
     assert not answer_type_mismatch("它是什么？", ["没有数字。"])
     assert answer_type_mismatch("What is the price of Ethereum?", ["Web3是指新一代互联网"])
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("文章提到的第一个趋势叫什么？", "趋势一:自主创新成为金融数字化转型关键任务"),
+    ("What is the third trend?", "趋势三:生成式AI为金融科技注入新生产力"),
+    ("What is trend 10 called?", "趋势十:Web3 助力打造出海金融科技基础设施"),
+    ("本文出自哪个网站？", "文章来源:数字金融网"),
+    ("Where was this article published?", "文章来源:数字金融网"),
+])
+def test_questions_about_the_document_itself_quote_its_source_or_heading(article_qa, question, expected):
+    result = article_qa.ask(question)
+    assert not result.abstained and [q.text for q in result.quotes] == [expected]
+    text = article_qa.index.documents[result.quotes[0].doc].text
+    assert text[result.quotes[0].start:result.quotes[0].end] == expected
+
+
+@pytest.mark.parametrize("question", ["趋势三讲了什么？", "隐私计算的数据来源是什么？", "第十一个趋势叫什么？", "第三部分"])
+def test_structural_forms_need_the_whole_form(article_qa, question):
+    from rag.answer import structural_span
+
+    document = next(iter(article_qa.index.documents.values()))
+    assert structural_span(question, document) is None

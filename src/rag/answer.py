@@ -308,15 +308,75 @@ def format_answer(quotes: list[Quote]) -> str:
     return "\n".join(f"{q.text} [{q.n}]" for q in quotes)
 
 
+# Questions about the document itself rather than its content: where it comes from, or what its
+# Nth numbered section is called. Their answer is a line of the document that no similarity
+# search favours (a source line, a heading), so they are recognised by their form.
+_ASKS_SOURCE = re.compile(
+    r"(?:文章|本文|这篇|原文|该文|全文)[^，。？?]{0,8}(?:来源|出处|出自|转载|来自|发表|刊登|发布在)|转载自|出自哪|哪个网站|"
+    r"哪家媒体|source of (?:this|the) (?:article|text)|where (?:is|was|does|did) (?:this|the) (?:article|text)|"
+    r"which (?:website|site|outlet)", re.IGNORECASE)
+_CN_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_EN_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
+_ASKS_NTH_SECTION = re.compile(
+    r"第\s*([一二三四五六七八九十]|\d+)\s*[个条项部章节点]?\s*(?:趋势|部分|章|节|点)|"
+    r"(?:趋势|部分)\s*([一二三四五六七八九十]|\d+)|"
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+(?:trend|section|part)\b|"
+    r"\b(?:trend|section|part)\s+(\d+)\b", re.IGNORECASE)
+_ASKS_NAME_OF = re.compile(r"叫什么|标题|题目|名称|名字|是什么|是哪个|\btitle|\bname|\bcalled|what is|which is",
+                           re.IGNORECASE)
+_NUMBERED_HEADING = re.compile(r"^\D{0,4}?(?:第\s*)?(?:[一二三四五六七八九十]+|\d+)\s*[、:：.．)）]")
+
+
+def _ordinal(match: re.Match) -> int | None:
+    token = next(g for g in match.groups() if g).lower()
+    digits = re.match(r"\d+", token)
+    if digits:
+        return int(digits.group())
+    return _CN_NUMERALS.get(token) or _EN_ORDINALS.get(token)
+
+
+def structural_span(question: str, document: Document) -> tuple[int, int, str] | None:
+    """(start, end, section) of the line of `document` that a question about the document itself
+    asks for: its source line, or the heading of its Nth numbered section. None for other questions."""
+    from .chunking import split_sections
+
+    sections = split_sections(document.text)
+    if _ASKS_SOURCE.search(question) and document.source:
+        for section in sections:
+            line = document.text[section.start:section.end].strip()
+            if document.source in line and len(line) <= 2 * len(section.title) + 1:
+                start = document.text.index(line, section.start)
+                return start, start + len(line), section.title
+    match = _ASKS_NTH_SECTION.search(question)
+    if match and _ASKS_NAME_OF.search(question) and (n := _ordinal(match)):
+        numbered = [s for s in sections if _NUMBERED_HEADING.match(s.title)]
+        if 1 <= n <= len(numbered):
+            section = numbered[n - 1]
+            start = document.text.index(section.title, section.start)
+            return start, start + len(section.title), section.title
+    return None
+
+
 def answer(retrieval: Retrieval, documents: dict[str, Document], max_quotes: int = 3,
            strictness: float = 0.5) -> Answer:
-    """Quote the answer to `retrieval.question` verbatim from `documents` (by path), or abstain."""
+    """Quote the answer to `retrieval.question` verbatim from `documents` (by path), or abstain.
+
+    A question about the document itself (its source, its Nth section) is answered from the
+    best passage's document by `structural_span`, with relevance 1: the document states it.
+    """
     started = time.perf_counter()
     lang = question_language(retrieval.question)
     score = relevance(retrieval, lang) if retrieval.hits else 0.0
     passages = [_passage(h) for h in retrieval.hits]
     quotes = []
-    if score >= strictness:
+    top_doc = documents[retrieval.hits[0].chunk.doc] if retrieval.hits else None
+    span = structural_span(retrieval.question, top_doc) if top_doc else None
+    if span:
+        start, end, section = span
+        score = 1.0
+        quotes = [_cut(Quote(1, "", top_doc.path, "", section, start, end, 1.0), top_doc)]
+    elif score >= strictness:
         quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, max_quotes)]
     abstained = not quotes
     text = NOT_FOUND[lang] if abstained else format_answer(quotes)
