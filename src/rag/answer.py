@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 from .corpus import Document
 from .lexical import has_cjk
-from .chunking import Sentence, split_clauses
+from .chunking import Sentence, split_clauses, split_sections
 from .retrieval import Hit, Retrieval, ScoredSentence
 
 NOT_FOUND = {
@@ -339,22 +339,23 @@ def _ordinal(match: re.Match) -> int | None:
 def structural_span(question: str, document: Document) -> tuple[int, int, str] | None:
     """(start, end, section) of the line of `document` that a question about the document itself
     asks for: its source line, or the heading of its Nth numbered section. None for other questions."""
-    from .chunking import split_sections
-
-    sections = split_sections(document.text)
-    if _ASKS_SOURCE.search(question) and document.source:
-        for section in sections:
-            line = document.text[section.start:section.end].strip()
-            if document.source in line and len(line) <= 2 * len(section.title) + 1:
-                start = document.text.index(line, section.start)
-                return start, start + len(line), section.title
+    asks_source = bool(_ASKS_SOURCE.search(question)) and bool(document.source)
     match = _ASKS_NTH_SECTION.search(question)
-    if match and _ASKS_NAME_OF.search(question) and (n := _ordinal(match)):
-        numbered = [s for s in sections if _NUMBERED_HEADING.match(s.title)]
-        if 1 <= n <= len(numbered):
-            section = numbered[n - 1]
-            start = document.text.index(section.title, section.start)
-            return start, start + len(section.title), section.title
+    n = _ordinal(match) if match and _ASKS_NAME_OF.search(question) else None
+    if not asks_source and not n:
+        return None  # the common case: no need to split the document
+    sections = split_sections(document.text)
+    if asks_source:
+        # The source line is a one-line section (its heading is all of it) naming the source.
+        for section in sections:
+            if document.source in section.title and document.text[section.start:section.end].strip() == section.title:
+                start = document.text.index(section.title, section.start)
+                return start, start + len(section.title), section.title
+    numbered = [s for s in sections if _NUMBERED_HEADING.match(s.title)]
+    if n and 1 <= n <= len(numbered):
+        section = numbered[n - 1]
+        start = document.text.index(section.title, section.start)
+        return start, start + len(section.title), section.title
     return None
 
 
