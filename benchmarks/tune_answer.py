@@ -21,9 +21,10 @@ from rag.evaluation import answer_recalled, char_f1, load_rows, prediction_text 
 from rag.pipeline import Pipeline  # noqa: E402
 
 GRID = {
-    "WHOLE_SENTENCE_CHARS": [50, 100, 1000],
-    "CLAUSE_KEEP": [0.3, 0.5],
-    "EXTRA_QUOTE_MARGIN": [{"zh": 0.0, "en": 0.01}, {"zh": 0.005, "en": 0.01}, {"zh": 0.015, "en": 0.015}],
+    "WHOLE_SENTENCE_CHARS": [50, 80, 100, 1000],
+    "SPAN_MIN_CHARS": [20, 30, 40],
+    "SPAN_EXTEND": [0, 1, 2],
+    "SPAN_MARGIN": [0.0, 0.01, 0.02],
 }
 
 

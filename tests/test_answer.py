@@ -104,3 +104,44 @@ def test_structural_forms_need_the_whole_form(article_qa, question):
 
     document = next(iter(article_qa.index.documents.values()))
     assert structural_span(question, document) is None
+
+
+def _scored(text: str, sentence_dense: float, span_dense: dict[str, float]):
+    """A ScoredSentence over all of `text`, its spans scored by `span_dense` (others 0)."""
+    from rag.chunking import Sentence, spans_of
+    from rag.retrieval import ScoredSentence, ScoredSpan
+
+    sentence = Sentence(0, "d", "s", 0, len(text), text)
+    spans = tuple(ScoredSpan(s, span_dense.get(s.text, 0.0)) for s in spans_of(sentence, text))
+    return ScoredSentence(sentence, sentence_dense, spans)
+
+
+def test_quote_span_cuts_a_long_sentence_to_its_best_span_plus_the_next_clause():
+    from rag import answer as stage
+
+    text = ("刷掌支付是对多元生物识别技术的更深层次应用,通过持续创新攻克了多项技术难题,"
+            "在场景应用创新上不断取得突破,成为了现行支付方式的有益补充,提升了支付的准确度、安全性和隐私性。")
+    assert len(text) > stage.WHOLE_SENTENCE_CHARS
+    best = "通过持续创新攻克了多项技术难题,在场景应用创新上不断取得突破,"
+    start, end = stage.quote_span(_scored(text, 0.80, {best: 0.85}), text)
+    assert text[start:end] == best + "成为了现行支付方式的有益补充,"
+    # A span that does not beat the whole sentence by SPAN_MARGIN leaves the sentence whole.
+    assert stage.quote_span(_scored(text, 0.85, {best: 0.85}), text) == (0, len(text))
+    # A span too short to be quoted alone is no candidate.
+    short = "在场景应用创新上不断取得突破,"
+    assert len(short) < stage.SPAN_MIN_CHARS
+    assert stage.quote_span(_scored(text, 0.80, {short: 0.95}), text) == (0, len(text))
+
+
+def test_quote_span_keeps_short_sentences_whole_and_follows_a_colon():
+    from rag import answer as stage
+
+    short = "全域营销以消费者为中心,整合线上线下场景。"
+    assert stage.quote_span(_scored(short, 0.5, {"全域营销以消费者为中心,": 0.9}), short) == (0, len(short))
+    text = ("生成式AI与金融行业的结合可能会沿着两种形式发展,这是文章在第三个趋势里给出的一个判断,"
+            "第一种是服务形式提供生成式AI技术的GaaS模式:以开箱即用的服务形式提供,第二种是组件形式。")
+    assert len(text) > stage.WHOLE_SENTENCE_CHARS
+    best = "这是文章在第三个趋势里给出的一个判断,第一种是服务形式提供生成式AI技术的GaaS模式:"
+    start, end = stage.quote_span(_scored(text, 0.5, {best: 0.9}), text)
+    # best + the next clause (which ends in a colon) + the clause that colon introduces
+    assert text[start:end] == best + "以开箱即用的服务形式提供,"

@@ -53,12 +53,14 @@ EXTRA_QUOTE_MARGIN = {"zh": 0.005, "en": 0.01}
 LEXICAL_WEIGHT = 0.1
 #: Subtracted from a heading line's score: a heading names a topic, it rarely answers.
 HEADING_PENALTY = 0.02
-#: Sentences up to this long are quoted whole; longer ones are trimmed to their answering clauses.
-WHOLE_SENTENCE_CHARS = 100
-#: A clause is quoted when its lexical score is at least this share of the best clause's.
-CLAUSE_KEEP = 0.3
-#: How many clauses after the last matching one are quoted with it.
-CLAUSE_EXTEND = 1
+#: Sentences up to this long are quoted whole; longer ones may be cut to a clause span.
+WHOLE_SENTENCE_CHARS = 80
+#: A clause span shorter than this is not quoted alone (too little context to read).
+SPAN_MIN_CHARS = 20
+#: How many clauses after the chosen span are quoted with it.
+SPAN_EXTEND = 1
+#: A span is quoted instead of its sentence only when its cosine beats the sentence's by this.
+SPAN_MARGIN = 0.01
 # Expected answer type (a classic factoid-QA check): a question asking for an amount, a count or
 # a time needs one in the passages; if none of the best passages holds one, the article cannot answer.
 _ANSWER_TYPES = [
@@ -217,40 +219,25 @@ def sentence_score(scored: ScoredSentence, bigrams: set[str]) -> float:
     return score
 
 
-def bigram_weights(bigrams: set[str], texts: list[str]) -> dict[str, float]:
-    """IDF of each question bigram over `texts` (the candidate sentences): a bigram found in
-    many of them names the topic; a rare one points at the part that answers."""
-    n = len(texts)
-    return {b: math.log((n + 1) / (sum(b in t for t in texts) + 0.5)) for b in bigrams}
-
-
-def clause_window(clauses: list[str], weights: dict[str, float]) -> tuple[int, int]:
-    """(first, last) index of the clauses worth quoting from one long sentence.
-
-    Each clause scores the IDF weight of the question bigrams it holds; the quote runs over the
-    clauses scoring at least CLAUSE_KEEP of the best, plus CLAUSE_EXTEND clauses after them (the
-    answer tends to follow the words that echo the question). A clause ending in a colon
-    introduces the next one. With no lexical evidence (an English question, or no overlap) the
-    whole sentence is kept.
+def quote_span(scored: ScoredSentence, text: str) -> tuple[int, int]:
+    """Offsets to quote from `scored.sentence` (of document `text`): the whole sentence when it is
+    short, else its clause span most similar to the question plus SPAN_EXTEND clauses after it
+    (a sentence tends to echo the question first and answer right after). When no span of at
+    least SPAN_MIN_CHARS scores above the whole sentence, the whole sentence is quoted.
     """
-    scores = [sum(w for b, w in weights.items() if b in text) for text in clauses]
-    best = max(scores, default=0.0)
-    if best <= 0:
-        return 0, len(clauses) - 1
-    keep = [i for i, score in enumerate(scores) if score >= CLAUSE_KEEP * best]
-    first, last = keep[0], min(len(clauses) - 1, keep[-1] + CLAUSE_EXTEND)
-    while last + 1 < len(clauses) and clauses[last].endswith((":", "：")):
-        last += 1
-    return first, last
-
-
-def quote_span(sentence: Sentence, text: str, weights: dict[str, float]) -> tuple[int, int]:
-    """Offsets to quote from `sentence` (of document `text`): whole if short, else its answering clauses."""
-    if len(sentence.text) <= WHOLE_SENTENCE_CHARS:
+    sentence = scored.sentence
+    candidates = [s for s in scored.spans if len(s.span.text) >= SPAN_MIN_CHARS]
+    if len(sentence.text) <= WHOLE_SENTENCE_CHARS or not candidates:
         return sentence.start, sentence.end
-    spans = split_clauses(text, sentence.start, sentence.end)
-    first, last = clause_window([text[s:e] for s, e in spans], weights)
-    return spans[first][0], spans[last][1]
+    best = max(candidates, key=lambda s: (s.dense, -s.span.start))
+    if best.dense < scored.dense + SPAN_MARGIN:
+        return sentence.start, sentence.end
+    clauses = split_clauses(text, sentence.start, sentence.end)
+    last = next(i for i, (_, end) in enumerate(clauses) if end >= best.span.end)
+    last = min(len(clauses) - 1, last + SPAN_EXTEND)
+    while last + 1 < len(clauses) and text[clauses[last][1] - 1] in ":：":
+        last += 1  # a clause ending in a colon introduces the next one
+    return best.span.start, clauses[last][1]
 
 
 def select_quotes(retrieval: Retrieval, documents: dict[str, Document], max_quotes: int) -> list[Quote]:
@@ -263,10 +250,9 @@ def select_quotes(retrieval: Retrieval, documents: dict[str, Document], max_quot
     best = sentence_score(ranked[0], bigrams)
     margin = EXTRA_QUOTE_MARGIN[question_language(retrieval.question)]
     chosen = [s for s in ranked[:max_quotes] if sentence_score(s, bigrams) >= best - margin]
-    weights = bigram_weights(bigrams, [s.sentence.text for s in retrieval.sentences])
     quotes = []
     for n, scored in enumerate(chosen, start=1):
-        start, end = quote_span(scored.sentence, documents[scored.sentence.doc].text, weights)
+        start, end = quote_span(scored, documents[scored.sentence.doc].text)
         # Text and title are filled in by `answer`, which holds the documents.
         quotes.append(Quote(n, "", scored.sentence.doc, "", scored.sentence.section, start, end,
                             sentence_score(scored, bigrams)))

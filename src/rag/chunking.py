@@ -9,8 +9,10 @@ Invariant, for every unit this module makes: `document.text[unit.start:unit.end]
   chunk never spans two sections.
 - *Sentences* are what the answer stage may quote: split at 。！？；, at line ends, and at `. ! ?`
   followed by a space; the heading line is a sentence of its own.
-- *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes,
-  so the answer stage can quote just the part of a long sentence that answers.
+- *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes.
+  *Spans* are runs of 1 to `SPAN_MAX_CLAUSES` consecutive clauses of one sentence (never the
+  whole sentence): they are embedded too, so the answer stage can quote just the part of a long
+  sentence that answers.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "; ", ". ", "! ", "? ", 
 _SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s)|\n+")
 _CLAUSE_END = frozenset("，,：:;；")
 _OPENERS, _CLOSERS = "(（《“‘「『[【", ")）》”’」』]】"
+#: The longest run of clauses embedded as a span (4 covers every dev-set answer but one list).
+SPAN_MAX_CLAUSES = 4
 _HEADING_MAX_CHARS = 40
 _NOT_HEADING_END = tuple("。！？；.!?;，,、：:")
 
@@ -58,6 +62,16 @@ class Sentence:
     id: int
     doc: str
     section: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of consecutive clauses inside sentence `sentence` (an id). `text == document.text[start:end]`."""
+
+    sentence: int
     start: int
     end: int
     text: str
@@ -126,6 +140,15 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
+def spans_of(sentence: Sentence, text: str, max_clauses: int = SPAN_MAX_CLAUSES) -> list[Span]:
+    """Every run of 1 to `max_clauses` consecutive clauses of `sentence` (in document `text`),
+    leaving out the whole sentence itself; none for a one-clause sentence."""
+    clauses = split_clauses(text, sentence.start, sentence.end)
+    return [Span(sentence.id, clauses[i][0], clauses[j][1], text[clauses[i][0]:clauses[j][1]])
+            for i in range(len(clauses)) for j in range(i, min(len(clauses), i + max_clauses))
+            if (i, j) != (0, len(clauses) - 1)]
+
+
 def make_splitter(chunk_size: int, chunk_overlap: int):
     """langchain's recursive splitter with separators for Chinese.
 
@@ -173,12 +196,16 @@ def sentences_of(document: Document, first_id: int = 0) -> list[Sentence]:
     return out
 
 
-def chunk_corpus(documents: list[Document], chunk_size: int, chunk_overlap: int) -> tuple[list[Chunk], list[Sentence]]:
-    """Chunks and sentences of every document, with ids unique across the corpus."""
+def chunk_corpus(documents: list[Document], chunk_size: int,
+                 chunk_overlap: int) -> tuple[list[Chunk], list[Sentence], list[Span]]:
+    """Chunks, sentences and clause spans of every document, with ids unique across the corpus."""
     splitter = make_splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
+    spans: list[Span] = []
     for document in documents:
         chunks += chunk_document(document, splitter, first_id=len(chunks))
-        sentences += sentences_of(document, first_id=len(sentences))
-    return chunks, sentences
+        new = sentences_of(document, first_id=len(sentences))
+        spans += [span for sentence in new for span in spans_of(sentence, document.text)]
+        sentences += new
+    return chunks, sentences, spans

@@ -4,9 +4,9 @@ Folder layout (`index/` by default)::
 
     CURRENT              name of the active build folder, replaced atomically
     build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
-                         chunks.faiss, sentences.npy, vocab.txt, bm25-chunks/,
-                         names.json, and with an English helper model: chunks.en.npy,
-                         sentences.en.npy
+                         spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
+                         bm25-chunks/, names.json, and with an English helper model:
+                         chunks.en.npy, sentences.en.npy, spans.en.npy
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
 switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from collections import Counter
 from typing import Callable
@@ -28,13 +28,13 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .chunking import SEPARATORS, Chunk, Sentence, chunk_corpus
+from .chunking import SEPARATORS, SPAN_MAX_CLAUSES, Chunk, Sentence, Span, chunk_corpus
 from .config import Settings
 from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
 from .lexical import QueryTokenizer, corpus_tokens, proper_names, vocabulary, write_vocabulary
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _EMBED_BATCH = 16
@@ -71,6 +71,10 @@ class Index:
     english_sentence_vectors: np.ndarray | None = None
     #: Proper names (people, organisations) in each chunk, for the answer stage's type check.
     chunk_names: list[list[str]] | None = None
+    #: Clause spans of the sentences (see `chunking.spans_of`) and their vectors.
+    spans: list[Span] = field(default_factory=list)
+    span_vectors: np.ndarray | None = None
+    english_span_vectors: np.ndarray | None = None
 
     @property
     def body_sentences(self) -> np.ndarray:
@@ -90,7 +94,7 @@ def embedding_text(unit: Chunk | Sentence) -> str:
 def chunking_params(settings: Settings) -> dict:
     """The chunking settings an index depends on."""
     return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-            "separators": SEPARATORS}
+            "separators": SEPARATORS, "span_max_clauses": SPAN_MAX_CLAUSES}
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
@@ -120,10 +124,12 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     """Chunk, embed and index `documents` in memory (see `save_index` to persist)."""
     import faiss
 
-    chunks, sentences = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
-    texts = [embedding_text(u) for u in chunks + sentences]
+    chunks, sentences, spans = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
+    # A span is embedded bare: it is compared with its own sentence, which has the same heading.
+    texts = [embedding_text(u) for u in chunks + sentences] + [span.text for span in spans]
     vectors = _embed(embedder, texts, progress)
     english = _embed(english_embedder, texts, progress) if english_embedder else None
+    n_units = len(chunks) + len(sentences)
     chunk_vectors = faiss.IndexFlatIP(embedder.dim)
     chunk_vectors.add(vectors[:len(chunks)])
     chunk_tokens = [corpus_tokens(embedding_text(c)) for c in chunks]
@@ -134,15 +140,18 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
         "corpus": corpus_hashes,
-        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
+                   "spans": len(spans)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    index = Index(manifest, chunks, sentences, chunk_vectors, vectors[len(chunks):],
+    index = Index(manifest, chunks, sentences, chunk_vectors, vectors[len(chunks):n_units],
                   _bm25(chunk_tokens), tokenizer=None, documents={d.path: d for d in documents},
-                  vocabulary=vocabulary(chunk_tokens))
+                  vocabulary=vocabulary(chunk_tokens), spans=spans, span_vectors=vectors[n_units:])
     index.chunk_names = [proper_names(c.text) for c in chunks]
     if english is not None:
-        index.english_chunk_vectors, index.english_sentence_vectors = english[:len(chunks)], english[len(chunks):]
+        index.english_chunk_vectors = english[:len(chunks)]
+        index.english_sentence_vectors = english[len(chunks):n_units]
+        index.english_span_vectors = english[n_units:]
     return index
 
 
@@ -156,13 +165,16 @@ def _write_files(index: Index, folder: Path) -> None:
     (folder / "chunks.json").write_text(json.dumps([asdict(c) for c in index.chunks], ensure_ascii=False), "utf-8")
     (folder / "sentences.json").write_text(json.dumps([asdict(s) for s in index.sentences], ensure_ascii=False), "utf-8")
     (folder / "names.json").write_text(json.dumps(index.chunk_names, ensure_ascii=False), "utf-8")
+    (folder / "spans.json").write_text(json.dumps([asdict(s) for s in index.spans], ensure_ascii=False), "utf-8")
     (folder / "documents.json").write_text(
         json.dumps([asdict(d) for d in index.documents.values()], ensure_ascii=False), "utf-8")
     faiss.write_index(index.chunk_vectors, str(folder / "chunks.faiss"))
     np.save(folder / "sentences.npy", index.sentence_vectors)
+    np.save(folder / "spans.npy", index.span_vectors)
     if index.english_chunk_vectors is not None:
         np.save(folder / "chunks.en.npy", index.english_chunk_vectors)
         np.save(folder / "sentences.en.npy", index.english_sentence_vectors)
+        np.save(folder / "spans.en.npy", index.english_span_vectors)
     write_vocabulary(index.vocabulary, folder / "vocab.txt")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
 
@@ -231,8 +243,6 @@ def load_index(root: Path) -> Index:
     import bm25s
     import faiss
 
-    from .chunking import Chunk, Sentence
-
     folder, manifest = read_manifest(root)
     try:
         if manifest.get("format") != FORMAT_VERSION:
@@ -246,24 +256,29 @@ def load_index(root: Path) -> Index:
         documents = {d["path"]: Document(**d) for d in json.loads((folder / "documents.json").read_text("utf-8"))}
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
+        spans = [Span(**s) for s in json.loads((folder / "spans.json").read_text("utf-8"))]
+        span_vectors = np.load(folder / "spans.npy", allow_pickle=False)
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
         chunk_names = json.loads((folder / "names.json").read_text("utf-8"))
-        english_chunks = english_sentences = None
+        english_chunks = english_sentences = english_spans = None
         if manifest.get("english_embedder"):
             english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False)
             english_sentences = np.load(folder / "sentences.en.npy", allow_pickle=False)
-            if len(english_chunks) != len(chunks) or len(english_sentences) != len(sentences):
+            english_spans = np.load(folder / "spans.en.npy", allow_pickle=False)
+            if len(english_chunks) != len(chunks) or len(english_sentences) != len(sentences) \
+                    or len(english_spans) != len(spans):
                 raise ValueError("English vector counts do not match the chunks")
         if chunk_vectors.ntotal != len(chunks) or len(sentence_vectors) != len(sentences) \
-                or len(chunk_names) != len(chunks):
+                or len(chunk_names) != len(chunks) or len(span_vectors) != len(spans):
             raise ValueError("vector counts do not match the chunks")
     except Exception as exc:  # any unreadable piece means the same thing: rebuild
         raise CorruptIndex(f"index in {root} is corrupt ({exc.__class__.__name__}: {exc})") from None
     return Index(manifest, chunks, sentences, chunk_vectors, sentence_vectors, chunk_bm25,
                  tokenizer, documents, path=folder,
                  english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
-                 chunk_names=chunk_names)
+                 chunk_names=chunk_names, spans=spans, span_vectors=span_vectors,
+                 english_span_vectors=english_spans)
 
 
 def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],

@@ -4,8 +4,8 @@ Passages are ranked by reciprocal rank fusion (RRF): score = sum over the two ra
 1 / (rrf_k + rank). RRF needs no score calibration between a cosine and a BM25 score, and it
 is what most hybrid systems ship. Ties break on chunk id, so ranking is deterministic.
 
-Every sentence inside the returned passages also gets its own cosine; the answer stage picks
-its quotes from those. Corpus-wide signals for abstention are computed here too: how far the
+Every sentence inside the returned passages also gets its own cosine, and so does every clause
+span of those sentences; the answer stage picks its quotes from those. Corpus-wide signals for abstention are computed here too: how far the
 best sentence's cosine stands out from the corpus (z-score and gap), how many question words
 occur in the corpus, and the English helper model's best raw cosine.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chunking import Chunk, Sentence
+from .chunking import Chunk, Sentence, Span
 from .embedding import Embedder
 from .index import Index
 from .lexical import has_cjk
@@ -35,11 +35,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class ScoredSpan:
+    """A clause span of a sentence, with its own similarity to the question."""
+
+    span: Span
+    dense: float  # cosine similarity, in [-1, 1]
+
+
+@dataclass(frozen=True)
 class ScoredSentence:
     """A sentence inside a retrieved passage, with its own similarity to the question."""
 
     sentence: Sentence
     dense: float  # cosine similarity, in [-1, 1]
+    spans: tuple[ScoredSpan, ...] = ()  # its clause spans, in document order
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class Retriever:
         chunk_dense = np.empty(n_chunks, dtype=np.float32)
         chunk_dense[dense_ids[0]] = dense_scores[0]
         sentence_dense = index.sentence_vectors @ query
+        span_dense = index.span_vectors @ query if len(index.spans) else np.zeros(0, np.float32)
         helper_best = None
         if self.english_embedder is not None and index.english_sentence_vectors is not None \
                 and not has_cjk(question):
@@ -125,6 +135,8 @@ class Retriever:
             helper_best = float(helper_sentences[index.body_sentences].max(initial=-1.0))
             chunk_dense = (chunk_dense + index.english_chunk_vectors @ helper) / 2
             sentence_dense = (sentence_dense + helper_sentences) / 2
+            if len(index.spans):
+                span_dense = (span_dense + index.english_span_vectors @ helper) / 2
         embedded = time.perf_counter()
         chunk_lexical = _bm25_scores(index.chunk_bm25, tokens, n_chunks)
         fused = 1.0 / (self.rrf_k + _ranks(chunk_dense)) + 1.0 / (self.rrf_k + _ranks(chunk_lexical))
@@ -135,7 +147,10 @@ class Retriever:
         hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
-        scored = [ScoredSentence(sentence, float(dense))
+        spans_by_sentence: dict[int, list[ScoredSpan]] = {}
+        for span, dense in zip(index.spans, span_dense):
+            spans_by_sentence.setdefault(span.sentence, []).append(ScoredSpan(span, float(dense)))
+        scored = [ScoredSentence(sentence, float(dense), tuple(spans_by_sentence.get(sentence.id, ())))
                   for sentence, dense in zip(index.sentences, sentence_dense)
                   if any(h.chunk.doc == sentence.doc and h.chunk.start <= sentence.start
                          and sentence.end <= h.chunk.end for h in hits)]
