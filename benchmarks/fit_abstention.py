@@ -24,7 +24,7 @@ from rag.answer import question_language, relevance_signals  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
-SIGNALS = {"zh": ["standout", "gap", "coverage"], "en": ["standout", "gap", "helper_best", "matched_terms"]}
+SIGNALS = {"zh": ["standout", "gap", "coverage"], "en": ["standout", "gap", "helper_best", "matched_terms", "coverage"]}
 #: Not fitted (too few examples to fit a rare binary signal): a fixed, decisive penalty.
 TYPE_MISMATCH_WEIGHT = -6.0
 

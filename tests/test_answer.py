@@ -3,7 +3,8 @@ import json
 import pytest
 
 from conftest import DEV_SET
-from rag.answer import NOT_FOUND, QuestionError, answer_type_mismatch, check_question, content_bigrams
+from rag.answer import (NOT_FOUND, QuestionError, answer_type_mismatch, check_question, content_bigrams,
+                        term_coverage)
 
 
 def test_acceptance_palm_payment(article_qa, article_text):
@@ -59,6 +60,23 @@ def test_english_question_gets_chinese_quotes(article_qa):
     result = article_qa.ask("What are the common schools of privacy computing?")
     assert not result.abstained and result.lang == "en"
     assert any("联邦学习" in q.text for q in result.quotes)
+
+
+def test_english_question_is_matched_to_the_sentence_holding_its_translated_words(article_qa):
+    # e5 and USE alone both prefer DRG's definition; "implementation" (实施), "organization"
+    # (组织) and "consider" (考虑) point at the sentence that answers.
+    result = article_qa.ask("What does DRG implementation require organizations to consider?")
+    assert not result.abstained
+    assert "DRG 的实施需要考虑风险管理数字化" in result.quotes[0].text
+
+
+def test_term_coverage_weighs_groups_by_their_best_alternative():
+    terms = [{"互联网": 2.0, "网络": 3.0}, {"web3": 1.0}]
+    # The first group weighs 3 (its best alternative); finding 互联网 earns 2 of it.
+    assert term_coverage(terms, "Web3是新一代互联网") == (2.0 + 1.0) / 4.0
+    assert term_coverage(terms, "网络安全与web3") == 1.0
+    assert term_coverage(terms, "互联网") == 2.0 / 4.0
+    assert term_coverage([], "anything") == 0.0
 
 
 def test_quotes_are_numbered_and_at_most_max(article_qa):

@@ -9,8 +9,9 @@ fitted per question language on evals/dev.jsonl (see docs/answers.md):
 - standout: how far the best sentence's cosine stands above the corpus (z-score); raw cosines
   of the bundled model are compressed (0.75-0.95 for everything) and useless alone;
 - gap: best sentence cosine minus the sixth best (one clear winner versus a flat field);
-- coverage: the share of the question's content bigrams found in the best passage (Chinese
-  questions only; an English question cannot match Chinese text lexically);
+- coverage: the share of the question's terms found in the best passage: its content bigrams
+  for a Chinese question; for an English one, its words that the bilingual lexicon translates
+  (a word counts when any of its translations occurs), weighted by IDF;
 - helper_best (English questions): the English helper model's best raw cosine, near 0 for
   unrelated questions;
 - matched_terms (English questions): how many of the question's words occur in the corpus, up to
@@ -41,15 +42,15 @@ NOT_FOUND = {
 # `python benchmarks/fit_abstention.py` (which prints this table); see docs/answers.md.
 RELEVANCE_MODEL = {
     "zh": {"bias": -3.556, "standout": 1.205, "gap": 29.231, "coverage": 3.773, "type_mismatch": -6.0},
-    "en": {"bias": -4.523, "standout": 0.744, "gap": 13.979, "helper_best": 7.947, "matched_terms": 1.319,
-           "type_mismatch": -6.0},
+    "en": {"bias": -5.613, "standout": 0.773, "gap": 11.821, "helper_best": 5.959, "matched_terms": 1.089,
+           "coverage": 2.986, "type_mismatch": -6.0},
 }
 
 # Quote selection, tuned on evals/dev.jsonl (benchmarks/tune_answer.py, docs/answers.md).
 #: A second or third sentence is quoted only when it scores within this of the best one. English
 #: questions rank sentences less surely (cross-lingual, no lexical evidence), so they get more.
 EXTRA_QUOTE_MARGIN = {"zh": 0.005, "en": 0.01}
-#: Weight of the share of question bigrams found in a sentence, next to its cosine.
+#: Weight of the share of question terms found in a sentence (`term_coverage`), next to its cosine.
 LEXICAL_WEIGHT = 0.1
 #: Subtracted from a heading line's score: a heading names a topic, it rarely answers.
 HEADING_PENALTY = 0.02
@@ -183,7 +184,7 @@ def answer_type_mismatch(question: str, passages: list[str], names: list[str] = 
 
 def relevance_signals(retrieval: Retrieval) -> dict:
     """The inputs of the relevance model, by name (see the module docstring)."""
-    bigrams = content_bigrams(retrieval.question)
+    terms = question_terms(retrieval)
     best = retrieval.hits[0].chunk.text if retrieval.hits else ""
     passages = [h.chunk.text for h in retrieval.hits[:_TYPE_CHECK_PASSAGES]]
     # A "who" question is checked against the best passage only: the one a quote would come from.
@@ -191,7 +192,7 @@ def relevance_signals(retrieval: Retrieval) -> dict:
     return {
         "standout": retrieval.dense_standout,
         "gap": retrieval.dense_gap,
-        "coverage": bigram_coverage(bigrams, best),
+        "coverage": term_coverage(terms, best),
         "helper_best": retrieval.helper_best or 0.0,
         "matched_terms": min(retrieval.matched_terms, 2),
         "type_mismatch": float(answer_type_mismatch(retrieval.question, passages, names)),
@@ -206,14 +207,28 @@ def relevance(retrieval: Retrieval, lang: str) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def bigram_coverage(bigrams: set[str], text: str) -> float:
-    """Share of the question's content bigrams that occur in `text` (0 when there are none)."""
-    return sum(b in text for b in bigrams) / len(bigrams) if bigrams else 0.0
+def question_terms(retrieval: Retrieval) -> list[dict[str, float]]:
+    """The question's terms as groups of {alternative: weight}: each content bigram of a Chinese
+    question (weight 1), or each translatable word of an English one (its translations, by IDF)."""
+    if retrieval.question_has_cjk:
+        return [{bigram: 1.0} for bigram in sorted(content_bigrams(retrieval.question))]
+    return retrieval.translations
 
 
-def sentence_score(scored: ScoredSentence, bigrams: set[str]) -> float:
-    """How well one sentence answers: cosine, plus lexical evidence (exact terms of the question)."""
-    score = scored.dense + LEXICAL_WEIGHT * bigram_coverage(bigrams, scored.sentence.text)
+def term_coverage(terms: list[dict[str, float]], text: str) -> float:
+    """Weighted share of the term groups with an alternative in `text` (0 when there are none);
+    a group weighs as much as its best alternative."""
+    if not terms:
+        return 0.0
+    text = text.lower()
+    total = sum(max(group.values()) for group in terms)
+    found = sum(max((w for t, w in group.items() if t in text), default=0.0) for group in terms)
+    return found / total
+
+
+def sentence_score(scored: ScoredSentence, terms: list[dict[str, float]]) -> float:
+    """How well one sentence answers: cosine, plus lexical evidence (the question's terms)."""
+    score = scored.dense + LEXICAL_WEIGHT * term_coverage(terms, scored.sentence.text)
     if scored.sentence.text == scored.sentence.section:
         score -= HEADING_PENALTY
     return score
@@ -243,19 +258,19 @@ def quote_span(scored: ScoredSentence, text: str) -> tuple[int, int]:
 def select_quotes(retrieval: Retrieval, documents: dict[str, Document], max_quotes: int) -> list[Quote]:
     """The spans to quote: the best sentence (trimmed to its answering clauses), plus up to
     `max_quotes - 1` more sentences scoring within EXTRA_QUOTE_MARGIN of it."""
-    bigrams = content_bigrams(retrieval.question)
-    ranked = sorted(retrieval.sentences, key=lambda s: (-sentence_score(s, bigrams), s.sentence.id))
+    terms = question_terms(retrieval)
+    ranked = sorted(retrieval.sentences, key=lambda s: (-sentence_score(s, terms), s.sentence.id))
     if not ranked:
         return []
-    best = sentence_score(ranked[0], bigrams)
+    best = sentence_score(ranked[0], terms)
     margin = EXTRA_QUOTE_MARGIN[question_language(retrieval.question)]
-    chosen = [s for s in ranked[:max_quotes] if sentence_score(s, bigrams) >= best - margin]
+    chosen = [s for s in ranked[:max_quotes] if sentence_score(s, terms) >= best - margin]
     quotes = []
     for n, scored in enumerate(chosen, start=1):
         start, end = quote_span(scored, documents[scored.sentence.doc].text)
         # Text and title are filled in by `answer`, which holds the documents.
         quotes.append(Quote(n, "", scored.sentence.doc, "", scored.sentence.section, start, end,
-                            sentence_score(scored, bigrams)))
+                            sentence_score(scored, terms)))
     return merge_adjacent(quotes)
 
 

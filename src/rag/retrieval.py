@@ -19,7 +19,7 @@ import numpy as np
 from .chunking import Chunk, Sentence, Span
 from .embedding import Embedder
 from .index import Index
-from .lexical import has_cjk
+from .lexical import has_cjk, translate
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class Retrieval:
     #: Distinct question tokens that occur in the corpus vocabulary (stop words excluded).
     matched_terms: int
     question_has_cjk: bool
+    #: For a question without Chinese: per translatable English word, {corpus word: IDF}.
+    translations: list[dict[str, float]] = field(default_factory=list)
     #: Best raw cosine of the English helper model over body sentences (None when unused). Unlike
     #: e5's, its cosines are not compressed: near 0 for unrelated text.
     helper_best: float | None = None
@@ -159,5 +161,6 @@ class Retriever:
         vocab = index.chunk_bm25.vocab_dict
         matched = len({t for t in tokens if t in vocab})
         done = time.perf_counter()
-        return Retrieval(question, hits, scored, tokens, standout, gap, matched, has_cjk(question), helper_best,
-                         timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})
+        translations = [] if has_cjk(question) else translate(question, index.lexicon)
+        return Retrieval(question, hits, scored, tokens, standout, gap, matched, has_cjk(question), translations,
+                         helper_best, timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})

@@ -1,0 +1,31 @@
+from rag.lexical import build_lexicon, corpus_tokens, english_stems, has_cjk, translate
+
+SENTENCES = ["刷掌支付融合了掌纹和掌静脉两种识别技术。", "Web3是新一代互联网。", "隐私计算保障数据安全。",
+             "金融机构推进数字化转型。"]
+
+
+def test_corpus_tokens_segment_chinese_into_words_and_drop_stop_words():
+    tokens = corpus_tokens("隐私计算的核心是数据安全")
+    assert "隐私" in tokens and "数据" in tokens and "的" not in tokens
+    assert has_cjk("GaaS 模式") and not has_cjk("GaaS model")
+
+
+def test_english_stems_drop_question_words_and_repeats():
+    assert english_stems("What does palm-scan payment improve in payments?") == ["palm", "scan", "payment", "improv"]
+
+
+def test_lexicon_maps_english_words_to_the_corpus_words_cedict_glosses_with_them():
+    lexicon = build_lexicon(SENTENCES)
+    assert "互联网" in lexicon["internet"]
+    assert "隐私" in lexicon["privaci"]
+    assert lexicon["web3"] == {"web3": lexicon["web3"]["web3"]}, "corpus English words map to themselves"
+    # Only words that occur in the corpus: 比特币 (bitcoin) is in CC-CEDICT but not in these sentences.
+    assert "bitcoin" not in lexicon
+    assert all(weight > 0.5 for terms in lexicon.values() for weight in terms.values())
+
+
+def test_translate_gives_one_group_per_known_word():
+    lexicon = build_lexicon(SENTENCES)
+    groups = translate("How does privacy computing keep data safe on the Internet?", lexicon)
+    assert any("隐私" in g for g in groups) and any("互联网" in g for g in groups) and any("数据" in g for g in groups)
+    assert translate("Who won the football match?", lexicon) == []
