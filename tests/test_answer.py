@@ -116,6 +116,34 @@ def test_questions_about_the_document_itself_quote_its_source_or_heading(article
     assert text[result.quotes[0].start:result.quotes[0].end] == expected
 
 
+@pytest.mark.parametrize("question,expected", [
+    ("What does GaaS stand for?", "GaaS(Generative AI as a Service)"),
+    ("What is the full name of DRG?", "动态风险治理(dynamic risk governance,DRG)"),
+    ("DRG的英文全称是什么？", "动态风险治理(dynamic risk governance,DRG)"),
+    ("隐私计算用英文怎么说？", "隐私计算(Privacy Computing)"),
+])
+def test_questions_asking_what_a_term_stands_for_quote_its_inline_definition(article_qa, question, expected):
+    result = article_qa.ask(question)
+    assert not result.abstained and [q.text for q in result.quotes] == [expected]
+    assert result.quotes[0].section.startswith("趋势")
+
+
+def test_gloss_span_needs_the_question_form_and_a_defined_term():
+    from rag.answer import gloss_span
+    from rag.corpus import Document
+
+    document = Document("d.txt", "t", None, "第一种是GaaS(Generative AI as a Service),以服务形式提供。"
+                                            "区块链(blockchain)技术。采用联邦学习(Federated Learning,FL)。")
+    assert document.text[slice(*gloss_span("What does GaaS stand for?", document))] == "GaaS(Generative AI as a Service)"
+    assert document.text[slice(*gloss_span("区块链的英文是什么", document))] == "区块链(blockchain)"
+    assert document.text[slice(*gloss_span("联邦学习的英文全称", document))] == "联邦学习(Federated Learning,FL)"
+    assert document.text[slice(*gloss_span("What does FL stand for?", document))] == "采用联邦学习(Federated Learning,FL)"
+    assert gloss_span("How is GaaS delivered?", document) is None
+    assert gloss_span("What does a stand-in as big as this stand for?", document) is None  # "aS" is no name
+    assert gloss_span("What do cash flows stand for?", document) is None  # "FL" only as a word  # not asking for a definition
+    assert gloss_span("What does ESG stand for?", document) is None  # no definition in the text
+
+
 @pytest.mark.parametrize("question", ["趋势三讲了什么？", "隐私计算的数据来源是什么？", "第十一个趋势叫什么？", "第三部分"])
 def test_structural_forms_need_the_whole_form(article_qa, question):
     from rag.answer import structural_span

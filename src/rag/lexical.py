@@ -160,5 +160,6 @@ def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
 
 
 def translate(question: str, lexicon: dict[str, dict[str, float]]) -> list[dict[str, float]]:
-    """For each English content word of `question` that the lexicon knows: {corpus word: IDF}."""
-    return [lexicon[stem] for stem in english_stems(question) if stem in lexicon]
+    """For each English content word of `question`: {corpus word: IDF} of its translations, empty
+    when the corpus holds none (a word the article may simply not be about)."""
+    return [lexicon.get(stem, {}) for stem in english_stems(question)]

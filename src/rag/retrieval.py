@@ -66,7 +66,7 @@ class Retrieval:
     #: Distinct question tokens that occur in the corpus vocabulary (stop words excluded).
     matched_terms: int
     question_has_cjk: bool
-    #: For a question without Chinese: per translatable English word, {corpus word: IDF}.
+    #: For a question without Chinese: per English content word, {corpus word: IDF} (empty: none).
     translations: list[dict[str, float]] = field(default_factory=list)
     #: Best raw cosine of the English helper model over body sentences (None when unused). Unlike
     #: e5's, its cosines are not compressed: near 0 for unrelated text.
