@@ -56,17 +56,19 @@ def test_spans_are_runs_of_clauses_but_never_the_whole_sentence():
     text = "前文。甲乙,丙丁,戊己,庚辛,壬癸。后文"
     start = text.index("甲")
     sentence = Sentence(7, "d", "s", start, text.index("后"), text[start:text.index("后")])
-    spans = spans_of(sentence, text, max_clauses=2)
+    spans = spans_of(sentence, text, max_clauses=2, min_sentence_chars=0)
     assert [s.text for s in spans] == ["甲乙,", "甲乙,丙丁,", "丙丁,", "丙丁,戊己,", "戊己,", "戊己,庚辛,",
                                        "庚辛,", "庚辛,壬癸。", "壬癸。"]
     assert all(s.sentence == 7 and text[s.start:s.end] == s.text for s in spans)
-    assert len(spans_of(sentence, text, max_clauses=5)) == 5 + 4 + 3 + 2 + 1 - 1  # all runs but the whole
+    assert len(spans_of(sentence, text, 5, 0)) == 5 + 4 + 3 + 2 + 1 - 1  # all runs but the whole
+    assert spans_of(sentence, text, 5, min_sentence_chars=len(sentence.text)) == []  # short: quoted whole
     one_clause = Sentence(0, "d", "s", 0, 3, "前文。")
-    assert spans_of(one_clause, text) == []
+    assert spans_of(one_clause, text, 5, 0) == []
 
 
 def test_markdown_headings_and_ids_unique_across_documents():
-    docs = [Document("a.md", "A", None, "# 标题一\n第一段,第二段。第二句。\n# 标题二\n第三句。"),
+    long = "第一段" + "很长" * 40 + ",第二段。"
+    docs = [Document("a.md", "A", None, f"# 标题一\n{long}第二句。\n# 标题二\n第三句。"),
             Document("b.txt", "B", None, "只有一句话。")]
     chunks, sentences, spans = chunk_corpus(docs, 300, 50)
     assert [c.section for c in chunks] == ["标题一", "标题二", INTRO_SECTION]
@@ -74,4 +76,4 @@ def test_markdown_headings_and_ids_unique_across_documents():
     assert [s.id for s in sentences] == list(range(len(sentences)))
     for unit in chunks + sentences:
         assert {d.path: d for d in docs}[unit.doc].text[unit.start:unit.end] == unit.text
-    assert [(s.sentence, s.text) for s in spans] == [(1, "第一段,"), (1, "第二段。")]
+    assert [(s.sentence, s.text) for s in spans] == [(1, long[:-4]), (1, "第二段。")]

@@ -59,8 +59,6 @@ LEXICAL_WEIGHT = 0.1
 UNTRANSLATED_WEIGHT = 1.0
 #: Subtracted from a heading line's score: a heading names a topic, it rarely answers.
 HEADING_PENALTY = 0.02
-#: Sentences up to this long are quoted whole; longer ones may be cut to a clause span.
-WHOLE_SENTENCE_CHARS = 80
 #: A clause span shorter than this is not quoted alone (too little context to read).
 SPAN_MIN_CHARS = 20
 #: How many clauses after the chosen span are quoted with it.
@@ -241,14 +239,14 @@ def sentence_score(scored: ScoredSentence, terms: list[dict[str, float]]) -> flo
 
 
 def quote_span(scored: ScoredSentence, text: str) -> tuple[int, int]:
-    """Offsets to quote from `scored.sentence` (of document `text`): the whole sentence when it is
-    short, else its clause span most similar to the question plus SPAN_EXTEND clauses after it
-    (a sentence tends to echo the question first and answer right after). When no span of at
-    least SPAN_MIN_CHARS scores above the whole sentence, the whole sentence is quoted.
+    """Offsets to quote from `scored.sentence` (of document `text`): its clause span most similar
+    to the question plus SPAN_EXTEND clauses after it (a sentence tends to echo the question first
+    and answer right after). The whole sentence when no span of at least SPAN_MIN_CHARS beats it
+    by SPAN_MARGIN, or it has no spans (short sentences have none: `chunking.spans_of`).
     """
     sentence = scored.sentence
     candidates = [s for s in scored.spans if len(s.span.text) >= SPAN_MIN_CHARS]
-    if len(sentence.text) <= WHOLE_SENTENCE_CHARS or not candidates:
+    if not candidates:
         return sentence.start, sentence.end
     best = max(candidates, key=lambda s: (s.dense, -s.span.start))
     if best.dense < scored.dense + SPAN_MARGIN:

@@ -10,9 +10,10 @@ Invariant, for every unit this module makes: `document.text[unit.start:unit.end]
 - *Sentences* are what the answer stage may quote: split at 。！？；, at line ends, and at `. ! ?`
   followed by a space; the heading line is a sentence of its own.
 - *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes.
-  *Spans* are runs of 1 to `SPAN_MAX_CLAUSES` consecutive clauses of one sentence (never the
-  whole sentence): they are embedded too, so the answer stage can quote just the part of a long
-  sentence that answers.
+  *Spans* are runs of 1 to `SPAN_MAX_CLAUSES` consecutive clauses of one sentence longer than
+  `SPAN_MIN_SENTENCE_CHARS` (never the whole sentence): they are embedded too, so the answer
+  stage can quote just the part of a long sentence that answers. Shorter sentences are always
+  quoted whole.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ _CLAUSE_END = frozenset("，,：:;；")
 _OPENERS, _CLOSERS = "(（《“‘「『[【", ")）》”’」』]】"
 #: The longest run of clauses embedded as a span (4 covers every dev-set answer but one list).
 SPAN_MAX_CLAUSES = 4
+#: Sentences up to this long are quoted whole, so they get no spans (tuned on the dev set with
+#: benchmarks/tune_answer.py; 50 cut more and lost recall, 100 left most answers whole).
+SPAN_MIN_SENTENCE_CHARS = 80
 _HEADING_MAX_CHARS = 40
 _NOT_HEADING_END = tuple("。！？；.!?;，,、：:")
 
@@ -140,9 +144,13 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
-def spans_of(sentence: Sentence, text: str, max_clauses: int = SPAN_MAX_CLAUSES) -> list[Span]:
+def spans_of(sentence: Sentence, text: str, max_clauses: int = SPAN_MAX_CLAUSES,
+             min_sentence_chars: int = SPAN_MIN_SENTENCE_CHARS) -> list[Span]:
     """Every run of 1 to `max_clauses` consecutive clauses of `sentence` (in document `text`),
-    leaving out the whole sentence itself; none for a one-clause sentence."""
+    leaving out the whole sentence itself; none for a one-clause sentence or one of at most
+    `min_sentence_chars` characters."""
+    if len(sentence.text) <= min_sentence_chars:
+        return []
     clauses = split_clauses(text, sentence.start, sentence.end)
     return [Span(sentence.id, clauses[i][0], clauses[j][1], text[clauses[i][0]:clauses[j][1]])
             for i in range(len(clauses)) for j in range(i, min(len(clauses), i + max_clauses))

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .chunking import SEPARATORS, SPAN_MAX_CLAUSES, Chunk, Sentence, Span, chunk_corpus
+from .chunking import SEPARATORS, SPAN_MAX_CLAUSES, SPAN_MIN_SENTENCE_CHARS, Chunk, Sentence, Span, chunk_corpus
 from .config import Settings
 from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
@@ -96,7 +96,8 @@ def embedding_text(unit: Chunk | Sentence) -> str:
 def chunking_params(settings: Settings) -> dict:
     """The chunking settings an index depends on."""
     return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-            "separators": SEPARATORS, "span_max_clauses": SPAN_MAX_CLAUSES}
+            "separators": SEPARATORS, "span_max_clauses": SPAN_MAX_CLAUSES,
+            "span_min_sentence_chars": SPAN_MIN_SENTENCE_CHARS}
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
