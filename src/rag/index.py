@@ -85,6 +85,15 @@ class Index:
             self._body = np.array([s.text != s.section for s in self.sentences], dtype=bool)
         return self._body
 
+    @property
+    def sentence_spans(self) -> dict[int, list[int]]:
+        """Sentence id -> positions of its spans in `spans` (sentences without spans are absent)."""
+        if getattr(self, "_sentence_spans", None) is None:
+            self._sentence_spans = {}
+            for position, span in enumerate(self.spans):
+                self._sentence_spans.setdefault(span.sentence, []).append(position)
+        return self._sentence_spans
+
 
 def embedding_text(unit: Chunk | Sentence) -> str:
     """The text embedded for a unit: its section heading gives context the unit may lack."""

@@ -17,12 +17,12 @@ as a small jieba dictionary, and questions are segmented with that (loads in ~0.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import Counter
 from pathlib import Path
 
 import jieba
-import math
 
 jieba.setLogLevel(logging.WARNING)
 

@@ -5,9 +5,10 @@ Passages are ranked by reciprocal rank fusion (RRF): score = sum over the two ra
 is what most hybrid systems ship. Ties break on chunk id, so ranking is deterministic.
 
 Every sentence inside the returned passages also gets its own cosine, and so does every clause
-span of those sentences; the answer stage picks its quotes from those. Corpus-wide signals for abstention are computed here too: how far the
-best sentence's cosine stands out from the corpus (z-score and gap), how many question words
-occur in the corpus, and the English helper model's best raw cosine.
+span of those sentences; the answer stage picks its quotes from those. Corpus-wide signals for
+abstention are computed here too: how far the best sentence's cosine stands out from the corpus
+(z-score and gap), how many question words occur in the corpus, and the English helper model's
+best raw cosine.
 """
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ class Retriever:
         index = self.index
         query = self.embedder.embed_queries([question])[0]
         tokens = index.tokenizer.tokens(question)
+        is_cjk = has_cjk(question)
 
         n_chunks = len(index.chunks)
         # The corpora this product serves are small: score every chunk exactly.
@@ -130,8 +132,7 @@ class Retriever:
         sentence_dense = index.sentence_vectors @ query
         span_dense = index.span_vectors @ query if len(index.spans) else np.zeros(0, np.float32)
         helper_best = None
-        if self.english_embedder is not None and index.english_sentence_vectors is not None \
-                and not has_cjk(question):
+        if self.english_embedder is not None and index.english_sentence_vectors is not None and not is_cjk:
             helper = self.english_embedder.embed_queries([question])[0]
             helper_sentences = index.english_sentence_vectors @ helper
             helper_best = float(helper_sentences[index.body_sentences].max(initial=-1.0))
@@ -149,10 +150,9 @@ class Retriever:
         hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
-        spans_by_sentence: dict[int, list[ScoredSpan]] = {}
-        for span, dense in zip(index.spans, span_dense):
-            spans_by_sentence.setdefault(span.sentence, []).append(ScoredSpan(span, float(dense)))
-        scored = [ScoredSentence(sentence, float(dense), tuple(spans_by_sentence.get(sentence.id, ())))
+        scored = [ScoredSentence(sentence, float(dense),
+                                 tuple(ScoredSpan(index.spans[i], float(span_dense[i]))
+                                       for i in index.sentence_spans.get(sentence.id, ())))
                   for sentence, dense in zip(index.sentences, sentence_dense)
                   if any(h.chunk.doc == sentence.doc and h.chunk.start <= sentence.start
                          and sentence.end <= h.chunk.end for h in hits)]
@@ -160,7 +160,7 @@ class Retriever:
         standout, gap = _standout(sentence_dense[index.body_sentences] if index.body_sentences.any() else sentence_dense)
         vocab = index.chunk_bm25.vocab_dict
         matched = len({t for t in tokens if t in vocab})
+        translations = [] if is_cjk else translate(question, index.lexicon)
         done = time.perf_counter()
-        translations = [] if has_cjk(question) else translate(question, index.lexicon)
-        return Retrieval(question, hits, scored, tokens, standout, gap, matched, has_cjk(question), translations,
+        return Retrieval(question, hits, scored, tokens, standout, gap, matched, is_cjk, translations,
                          helper_best, timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})
