@@ -82,7 +82,7 @@ def start_server(port: int, index_dir: Path, log_path: Path) -> tuple[subprocess
         except httpx.TransportError:   # nothing listens yet
             if time.monotonic() > deadline:
                 server.terminate()
-                raise SystemExit(f"app.py did not answer within {START_TIMEOUT_S} s; see {log_path}")
+                raise SystemExit(f"app.py did not answer within {START_TIMEOUT_S} s; see {log_path}") from None
             time.sleep(0.1)
 
 

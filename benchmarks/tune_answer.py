@@ -1,53 +1,64 @@
-"""Grid over the quote-selection constants of `rag.answer`, on the dev set, abstention off.
+"""Grids over the chunking and quote-selection settings, on the suite's tuning documents.
 
-    python benchmarks/tune_answer.py [evals/dev.jsonl]
+    python benchmarks/tune_answer.py chunking     # chunk size: one index per setting
+    python benchmarks/tune_answer.py quotes       # AnswerSettings: retrieval once, answers per setting
 
-Retrieval runs once per question; each setting then re-runs only the (cheap) answer stage and
-reports answer_recall and char_f1 per language, with the metric functions of `rag eval`.
+All tuning documents (never the held-out ones) are in one corpus; the relevance model is the
+bundled one. Prints hit@5, answer recall, char F1, false abstention, refusal and wrong-document
+rate per setting, with the metric functions of `rag eval`.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite import ROOT, make_corpus, tuning_documents  # noqa: E402
 
-import rag.answer as stage  # noqa: E402
-from rag.config import Settings  # noqa: E402
-from rag.evaluation import answer_recalled, char_f1, load_rows, prediction_text  # noqa: E402
+sys.path.insert(0, str(ROOT / "src"))
+from rag.config import AnswerSettings, ChunkingSettings, Settings  # noqa: E402
+from rag.evaluation import aggregate, evaluate, load_rows, score_row  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
-# chunking.SPAN_MIN_SENTENCE_CHARS (sentences quoted whole) is an index setting: to tune it, edit
-# it and re-run (each run builds its own index). 50, 80 and 100 were compared this way.
-GRID = {
-    "SPAN_MIN_CHARS": [20, 30, 40],
-    "SPAN_EXTEND": [0, 1, 2],
-    "SPAN_MARGIN": [0.0, 0.01, 0.02],
-}
+CHUNKING = [ChunkingSettings(chunk_size=size, chunk_overlap=overlap)
+            for size, overlap in ((200, 40), (300, 50), (400, 60), (500, 80), (800, 100))]
+QUOTES = {"span_min_chars": [20, 30], "span_extend": [0, 1], "span_margin": [0.0, 0.01],
+          "lexical_weight": [0.05, 0.1, 0.2]}
+METRICS = ("hit@5", "answer_recall", "char_f1", "false_abstain_rate", "abstain_rate", "wrong_doc_rate")
 
 
-def main(path: Path) -> None:
-    rows = [r for r in load_rows(path)[0] if r.answerable]
+def _report(label, results) -> None:
+    metrics = aggregate(results, 5)["metrics"]
+    print(label, "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS), flush=True)
+
+
+def main(what: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        qa = Pipeline.open(Settings(index_dir=Path(tmp) / "index"), log=lambda m: None)
-        documents = {p: d.text for p, d in qa.index.documents.items()}
-        retrievals = [(row, qa.retriever.search(row.question, qa.settings.top_k)) for row in rows]
-        for values in itertools.product(*GRID.values()):
-            for name, value in zip(GRID, values):
-                setattr(stage, name, value)
-            scores = {}
-            for row, retrieval in retrievals:
-                quotes = stage.answer(retrieval, qa.index.documents, qa.settings.max_quotes, 0.0).to_json()["quotes"]
-                lang = row.fields.get("lang", "all")
-                scores.setdefault(lang, []).append((answer_recalled(row.expected, quotes, documents),
-                                                    char_f1(prediction_text(quotes), row.expected)))
-            summary = "  ".join(f"{lang}: recall {sum(r for r, _ in s) / len(s):.3f} f1 {sum(f for _, f in s) / len(s):.3f}"
-                                for lang, s in sorted(scores.items()))
-            print(dict(zip(GRID, values)), summary)
+        corpus = make_corpus(tuning_documents(), Path(tmp) / "corpus")
+        rows = [row for name in tuning_documents()
+                for row in load_rows(ROOT / "evals" / "suite" / "questions" / f"{name}.jsonl")[0]]
+        texts = {p.name: p.read_text("utf-8") for p in corpus.iterdir() if not p.name.endswith(".json")}
+        if what == "chunking":
+            for chunking in CHUNKING:
+                settings = Settings(corpus_dir=corpus, index_dir=Path(tmp) / f"index-{chunking.chunk_size}",
+                                    chunking=chunking)
+                qa = Pipeline.open(settings, log=lambda m: None)
+                _report(f"chunk_size {chunking.chunk_size} overlap {chunking.chunk_overlap}:",
+                        evaluate(qa, rows, texts, 5, settings.strictness)[0])
+            return
+        qa = Pipeline.open(Settings(corpus_dir=corpus, index_dir=Path(tmp) / "index"), log=lambda m: None)
+        retrievals = [(row, qa.retriever.search(row.question, 5)) for row in rows]
+        from rag.answer import answer
+
+        for values in itertools.product(*QUOTES.values()):
+            settings = dataclasses.replace(AnswerSettings(), **dict(zip(QUOTES, values)))
+            results = [score_row(row, answer(r, qa.index.documents, settings, 0.5, qa.relevance_model).to_json(), texts)
+                       for row, r in retrievals]
+            _report(str(dict(zip(QUOTES, values))), results)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "evals" / "dev.jsonl")
+    main(sys.argv[1] if len(sys.argv) > 1 else "quotes")

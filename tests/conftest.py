@@ -10,7 +10,8 @@ from rag.config import PROJECT_ROOT, Settings
 
 ARTICLE = PROJECT_ROOT / "corpus" / "fintech-ten-trends.txt"
 ARTICLE_META = PROJECT_ROOT / "corpus" / "fintech-ten-trends.txt.meta.json"
-DEV_SET = PROJECT_ROOT / "evals" / "dev.jsonl"
+SUITE = PROJECT_ROOT / "evals" / "suite"
+DEV_SET = SUITE / "questions" / "fintech-ten-trends.jsonl"
 
 
 @pytest.fixture(scope="session")

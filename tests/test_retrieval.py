@@ -33,7 +33,17 @@ def test_english_question_reaches_the_chinese_passage(article_qa):
 
 
 def test_relevance_signals_separate_on_and_off_topic(article_qa):
+    from rag.relevance import relevance, signals
+
     on = article_qa.retriever.search("隐私计算常见的流派有哪些？", 5)
     off = article_qa.retriever.search("红烧肉怎么做才好吃？", 5)
-    assert on.dense_standout > off.dense_standout
-    assert on.dense_gap > off.dense_gap
+    assert signals(on)["best_cos"] > signals(off)["best_cos"]
+    assert signals(on)["coverage"] > signals(off)["coverage"]
+    assert relevance(on) > 0.5 > relevance(off)
+
+
+def test_only_the_sentences_of_the_hits_are_scored(article_qa):
+    result = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 1)
+    inside = [s for s in article_qa.index.sentences if result.hits[0].chunk.contains(s)]
+    assert sorted(s.sentence.id for s in result.sentences) == sorted(s.id for s in inside)
+    assert result.word_weights and all(w > 0 for w in result.word_weights.values())

@@ -64,9 +64,11 @@ def check_verbatim(result: dict, article_text: str) -> None:
 
 def make_answer(passage_text="刷掌支付。掌纹识别。刷掌支付。", quote_at=(10, 15), **changes) -> Answer:
     """A hand-made answer: one passage starting at offset 100, one quote inside it."""
-    passage = Passage("a.txt", "标题", "趋势二:测试", 100, 100 + len(passage_text), passage_text, 0.5)
+    passage = Passage(doc="a.txt", start=100, end=100 + len(passage_text), title="标题", section="趋势二:测试",
+                      text=passage_text, score=0.5)
     start, end = 100 + quote_at[0], 100 + quote_at[1]
-    quote = Quote(1, passage_text[quote_at[0]:quote_at[1]], "a.txt", "标题", "趋势二:测试", start, end, 0.9)
+    quote = Quote(doc="a.txt", start=start, end=end, n=1, text=passage_text[quote_at[0]:quote_at[1]], title="标题",
+                  section="趋势二:测试", score=0.9)
     fields = dict(question="问题", abstained=False, answer=f"{quote.text} [1]", quotes=[quote],
                   passages=[passage], relevance=0.9, lang="zh")
     fields.update(changes)
@@ -83,8 +85,9 @@ def test_highlight_marks_the_quoted_occurrence_by_offsets_not_by_search():
 
 def test_highlight_several_quotes_in_one_passage_keeps_every_character():
     text = "甲乙丙丁戊己庚辛"
-    passage = Passage("a.txt", "t", "s", 10, 18, text, 0.1)
-    quotes = [Quote(2, "己庚", "a.txt", "t", "s", 15, 17, 0.8), Quote(1, "乙丙", "a.txt", "t", "s", 11, 13, 0.9)]
+    passage = Passage(doc="a.txt", start=10, end=18, title="t", section="s", text=text, score=0.1)
+    quotes = [Quote(doc="a.txt", start=15, end=17, n=2, text="己庚", title="t", section="s", score=0.8),
+              Quote(doc="a.txt", start=11, end=13, n=1, text="乙丙", title="t", section="s", score=0.9)]
     html = web.highlight(passage, quotes)
     assert html.replace('<span class="rag-cite">[1]</span>', "").replace('<span class="rag-cite">[2]</span>', "") \
         == '甲<mark data-n="1">乙丙</mark>丁戊<mark data-n="2">己庚</mark>辛'
@@ -93,8 +96,10 @@ def test_highlight_several_quotes_in_one_passage_keeps_every_character():
 def test_every_text_is_escaped_in_the_panel_and_the_chat():
     markup = "<img src=x onerror=alert(1)>"
     text = f"前文{markup}刷掌支付。"
-    passage = Passage("<b>doc</b>.txt", f"标题{markup}", f"趋势二:{markup}", 0, len(text), text, 0.5)
-    quote = Quote(1, text[2:], passage.doc, passage.title, passage.section, 2, len(text), 0.9)
+    passage = Passage(doc="<b>doc</b>.txt", start=0, end=len(text), title=f"标题{markup}", section=f"趋势二:{markup}",
+                      text=text, score=0.5)
+    quote = Quote(doc=passage.doc, start=2, end=len(text), n=1, text=text[2:], title=passage.title,
+                  section=passage.section, score=0.9)
     result = Answer(markup, False, f"{quote.text} [1]", [quote], [passage], 0.9, "en")
     outputs = [web.sources_html(result, 0.5), *(m["content"] for m in web.chat_messages(result))]
     for html in outputs:

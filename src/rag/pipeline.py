@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .answer import Answer, answer, check_question
 from .config import Settings
 from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
+from .relevance import load_model
 from .retrieval import Retriever
 
 
@@ -24,19 +25,21 @@ class Pipeline:
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings.rrf_k, english_embedder)
+        self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder)
+        self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
         # The C embedding engine and jieba are not documented as thread-safe; a query takes
         # milliseconds, so serialising them costs little.
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] = print,
-             progress: Callable | None = None) -> "Pipeline":
+             progress: Callable | None = None) -> Pipeline:
         """Load the embedder and open the index, building or refreshing it if needed.
 
         The English helper model is loaded only when it is needed (a build, or a question
         without Chinese characters), so a one-shot Chinese question does not pay for it.
         """
+        load_model(str(settings.relevance_model) if settings.relevance_model else None)  # fail before the build
         embedder = load_embedder(settings.model)
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
         return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)
@@ -49,6 +52,6 @@ class Pipeline:
         strictness = self.settings.strictness if strictness is None else float(strictness)
         with self._lock:
             retrieval = self.retriever.search(question, top_k)
-        result = answer(retrieval, self.index.documents, self.settings.max_quotes, strictness)
+        result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result

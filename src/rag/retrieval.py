@@ -5,10 +5,8 @@ Passages are ranked by reciprocal rank fusion (RRF): score = sum over the two ra
 is what most hybrid systems ship. Ties break on chunk id, so ranking is deterministic.
 
 Every sentence inside the returned passages also gets its own cosine, and so does every clause
-span of those sentences; the answer stage picks its quotes from those. Corpus-wide signals for
-abstention are computed here too: how far the best sentence's cosine stands out from the corpus
-(z-score and gap), how many question words occur in the corpus, and the English helper model's
-best raw cosine.
+span of those sentences; the answer stage picks its quotes from those. Nothing here is a statistic
+over the whole corpus: what the relevance model sees means the same for one document or a hundred.
 """
 from __future__ import annotations
 
@@ -60,18 +58,16 @@ class Retrieval:
     hits: list[Hit]
     sentences: list[ScoredSentence]
     query_tokens: list[str]
-    #: (best sentence cosine - mean cosine of all body sentences) / their standard deviation.
-    dense_standout: float
-    #: Best sentence cosine minus the sixth best: a clear winner, or a flat field of near-misses.
-    dense_gap: float
-    #: Distinct question tokens that occur in the corpus vocabulary (stop words excluded).
-    matched_terms: int
     question_has_cjk: bool
     #: For a question without Chinese: per English content word, {corpus word: IDF} (empty: none).
     translations: list[dict[str, float]] = field(default_factory=list)
-    #: Best raw cosine of the English helper model over body sentences (None when unused). Unlike
-    #: e5's, its cosines are not compressed: near 0 for unrelated text.
+    #: Best raw cosine of the English helper model over the retrieved sentences (None when unused).
+    #: Unlike e5's, its cosines are not compressed: near 0 for unrelated text.
     helper_best: float | None = None
+    #: The question's content words with their background IDF (`lexical.Background`), in order.
+    word_weights: dict[str, float] = field(default_factory=dict)
+    #: Those of its words that name a place, organisation or person.
+    named: tuple[str, ...] = ()
     timings_ms: dict = field(default_factory=dict)
 
 
@@ -88,19 +84,6 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(scores), dtype=np.int64)
     ranks[order] = np.arange(1, len(scores) + 1)
     return ranks
-
-
-def _standout(cosines: np.ndarray) -> tuple[float, float]:
-    """(z-score of the best cosine, best minus sixth best) over the corpus's body sentences.
-
-    Headings and one-line sections (a source line) are left out: being short, they are the
-    nearest neighbours of many unrelated questions, and they rarely answer anything.
-    """
-    if not len(cosines):
-        return 0.0, 0.0
-    top = np.sort(cosines)[::-1]
-    spread = float(cosines.std()) or 1.0
-    return float((top[0] - cosines.mean()) / spread), float(top[0] - top[min(5, len(top) - 1)])
 
 
 class Retriever:
@@ -129,17 +112,10 @@ class Retriever:
         dense_scores, dense_ids = index.chunk_vectors.search(query[None, :], n_chunks)
         chunk_dense = np.empty(n_chunks, dtype=np.float32)
         chunk_dense[dense_ids[0]] = dense_scores[0]
-        sentence_dense = index.sentence_vectors @ query
-        span_dense = index.span_vectors @ query if len(index.spans) else np.zeros(0, np.float32)
-        helper_best = None
-        if self.english_embedder is not None and index.english_sentence_vectors is not None and not is_cjk:
+        helper = None
+        if self.english_embedder is not None and index.english_chunk_vectors is not None and not is_cjk:
             helper = self.english_embedder.embed_queries([question])[0]
-            helper_sentences = index.english_sentence_vectors @ helper
-            helper_best = float(helper_sentences[index.body_sentences].max(initial=-1.0))
             chunk_dense = (chunk_dense + index.english_chunk_vectors @ helper) / 2
-            sentence_dense = (sentence_dense + helper_sentences) / 2
-            if len(index.spans):
-                span_dense = (span_dense + index.english_span_vectors @ helper) / 2
         embedded = time.perf_counter()
         chunk_lexical = _bm25_scores(index.chunk_bm25, tokens, n_chunks)
         fused = 1.0 / (self.rrf_k + _ranks(chunk_dense)) + 1.0 / (self.rrf_k + _ranks(chunk_lexical))
@@ -150,17 +126,27 @@ class Retriever:
         hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
-        scored = [ScoredSentence(sentence, float(dense),
-                                 tuple(ScoredSpan(index.spans[i], float(span_dense[i]))
-                                       for i in index.sentence_spans.get(sentence.id, ())))
-                  for sentence, dense in zip(index.sentences, sentence_dense)
-                  if any(h.chunk.doc == sentence.doc and h.chunk.start <= sentence.start
-                         and sentence.end <= h.chunk.end for h in hits)]
-
-        standout, gap = _standout(sentence_dense[index.body_sentences] if index.body_sentences.any() else sentence_dense)
-        vocab = index.chunk_bm25.vocab_dict
-        matched = len({t for t in tokens if t in vocab})
+        # Only the sentences (and their spans) inside the hits are scored: cost bounded by top_k.
+        ids = sorted({s for i in order for s in index.chunk_sentences[i]})
+        sentence_dense = index.sentence_vectors[ids] @ query if ids else np.zeros(0, np.float32)
+        span_ids = [p for s in ids for p in index.sentence_spans.get(s, ())]
+        span_dense = dict(zip(span_ids, index.span_vectors[span_ids] @ query)) if span_ids else {}
+        helper_best = None
+        if helper is not None and ids:
+            helper_sentences = index.english_sentence_vectors[ids] @ helper
+            helper_best = float(helper_sentences.max())
+            sentence_dense = (sentence_dense + helper_sentences) / 2
+            if span_ids:
+                span_dense = {p: (d + float(index.english_span_vectors[p] @ helper)) / 2
+                              for p, d in span_dense.items()}
+        scored = [ScoredSentence(index.sentences[s], float(dense),
+                                 tuple(ScoredSpan(index.spans[p], float(span_dense[p]))
+                                       for p in index.sentence_spans.get(s, ())))
+                  for s, dense in zip(ids, sentence_dense)]
         translations = [] if is_cjk else translate(question, index.lexicon)
+        words = index.background.words(question, index.tokenizer.vocabulary) if index.background else []
+        weights = {w: index.background.idf(w) for w in words} if index.background else {}
+        named = tuple(w for w in weights if index.background.is_name(w))
         done = time.perf_counter()
-        return Retrieval(question, hits, scored, tokens, standout, gap, matched, is_cjk, translations,
-                         helper_best, timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})
+        return Retrieval(question, hits, scored, tokens, is_cjk, translations, helper_best, weights, named,
+                         timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})

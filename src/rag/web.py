@@ -13,6 +13,7 @@ our HTML and nothing else (no Markdown, no LaTeX); Gradio's own sanitiser stays 
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from html import escape
@@ -21,21 +22,43 @@ import gradio as gr
 
 from .answer import Answer, Passage, QuestionError, Quote
 from .config import Settings
+from .corpus import Document
 from .pipeline import Pipeline
+from .structure import display, outline
 
-TITLE = "金融科技十大趋势 · 问答"
 INTRO = (
-    "向文章提问（中文或英文）。每个回答都**逐字引用**原文，并用 [n] 标出出处；"
+    "向资料提问（中文或英文）。每个回答都**逐字引用**原文，并用 [n] 标出出处；"
     "右侧（手机上在下方）列出每条引文所在的段落，引用的部分以高亮标出。"
-    "文章没有答案时，会直接说明。"
+    "资料中没有答案时，会直接说明。"
 )
-EXAMPLES = [
-    "用手掌付款有什么优势？",
-    "生成式AI与金融行业的结合有哪两种形式？",
-    "隐私计算的核心是什么？",
-    "可持续金融是什么？",
-    "What does generative AI produce?",
-]
+#: How many example questions the page offers.
+MAX_EXAMPLES = 5
+#: Asked once before serving, so the English helper model is loaded before the first visitor.
+ENGLISH_WARM_UP = "What is this document about?"
+_NUMBERING = re.compile(r"^\s*(?:第\s*[一二三四五六七八九十百\d]+\s*[章节部分篇]|[（(]?[一二三四五六七八九十百\d.]+[)）、.．]|"
+                        r"[\u4e00-\u9fff]{1,4}[一二三四五六七八九十\d]+\s*[:：])\s*")
+
+
+def page_title(documents: list[Document]) -> str:
+    """The page's title, from the corpus: the document's title, or how many documents there are."""
+    if len(documents) == 1:
+        return f"{documents[0].title} · 问答"
+    return f"{len(documents)} 篇资料 · 问答"
+
+
+def example_questions(documents: list[Document], limit: int = MAX_EXAMPLES) -> list[str]:
+    """Example questions from the corpus: each document's own `examples` (its meta.json) in
+    turn, else its section headings without their numbering (a topic to ask about)."""
+    pools = []
+    for document in documents:
+        headings = [_NUMBERING.sub("", s.title) for s in outline(document).sections if s.heading]
+        pools.append(list(document.examples) or [h for h in headings if h])
+    out: list[str] = []
+    while len(out) < limit and any(pools):
+        for pool in pools:
+            if pool and len(out) < limit:
+                out.append(pool.pop(0))
+    return list(dict.fromkeys(out))
 STRICTNESS_HELP = "越高越严格：相关度低于此值时不作答"
 EMPTY_PANEL = ('<div class="rag-sources"><p class="rag-empty">提问后，这里会列出每条引文 [n] '
                '所在的原文段落，引用的部分以高亮标出。</p></div>')
@@ -70,17 +93,19 @@ def highlight(passage: Passage, quotes: list[Quote]) -> str:
     Spans come from character offsets (`quote.start - passage.start`), never from searching the
     text: a phrase that occurs twice in a passage is marked only where it was quoted from.
     """
+    # Shown in display form (no Markdown or table markup), cut at the same offsets.
+    shown = Document(passage.doc, passage.title, None, passage.text)
     text, out, pos = passage.text, [], 0
     for quote in sorted(quotes, key=lambda q: q.start):
         start = max(quote.start - passage.start, pos)   # never mark a character twice
         end = min(quote.end - passage.start, len(text))
         if end <= start:
             continue
-        out.append(escape(text[pos:start]))
-        out.append(f'<mark data-n="{quote.n}">{escape(text[start:end])}</mark>'
+        out.append(escape(display(shown, pos, start)))
+        out.append(f'<mark data-n="{quote.n}">{escape(display(shown, start, end))}</mark>'
                    f'<span class="rag-cite">[{quote.n}]</span>')
         pos = end
-    out.append(escape(text[pos:]))
+    out.append(escape(display(shown, pos, len(text))))
     return "".join(out)
 
 
@@ -95,8 +120,8 @@ def cited_passages(answer: Answer) -> list[tuple[Passage, list[Quote]]]:
         passage = next((p for p in answer.passages if p.doc == quote.doc
                         and p.start <= quote.start and quote.end <= p.end), None)
         if passage is None:
-            passage = Passage(quote.doc, quote.title, quote.section, quote.start, quote.end,
-                              quote.text, quote.score)
+            passage = Passage(doc=quote.doc, start=quote.start, end=quote.end, title=quote.title,
+                              section=quote.section, text=quote.text, score=quote.score, display=quote.display)
         for held, quotes in groups:
             if held == passage:
                 quotes.append(quote)
@@ -203,9 +228,13 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
+    documents = list(qa.index.documents.values())
+    title = page_title(documents)
     # Analytics off: the page makes no calls beyond the server it came from.
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"## {TITLE}\n{INTRO}")
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+        # The title comes from the corpus: shown as text, never as Markdown or HTML.
+        gr.HTML(f"<h2>{escape(title)}</h2>", elem_id="rag-title")
+        gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             # min_width makes the row wrap on narrow screens: the panel then sits below the chat.
             with gr.Column(scale=3, min_width=340):
@@ -220,7 +249,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
                         show_label=False, placeholder="输入问题，按回车发送", elem_id="rag-question",
                         scale=5, min_width=180, lines=1, max_lines=4, autofocus=True)
                     send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="rag-send")
-                examples = gr.Examples([[q] for q in EXAMPLES], inputs=[question],
+                examples = gr.Examples([[q] for q in example_questions(documents)], inputs=[question],
                                        label="示例问题（点击即问）", api_visibility="private")
                 restart = gr.Button("重新开始", variant="secondary", size="sm", elem_id="rag-restart")
                 with gr.Accordion("设置", open=False, elem_id="rag-settings"):
@@ -272,7 +301,7 @@ def serve(settings: Settings) -> None:
     qa = Pipeline.open(settings, log=_log)
     # Ask one Chinese and one English example before listening: anything loaded lazily on a
     # first question is loaded now, so the first visitor does not wait for it.
-    for question in (EXAMPLES[0], EXAMPLES[-1]):
+    for question in (*example_questions(list(qa.index.documents.values()), 1), ENGLISH_WARM_UP):
         qa.ask(question)
     demo = build_app(qa, settings)
     counts = qa.index.manifest["counts"]

@@ -1,0 +1,206 @@
+"""Questions about the documents themselves, recognised by their form rather than by similarity.
+
+- *Nth section*: "第五个发展方向是什么？", "趋势二讲了什么？", "What is the fifth section about?"
+  is answered with that section's heading, for any numbering word and style the documents use
+  (`structure.heading_form`).
+- *Stands for*: "What does GaaS stand for?", "DRG的英文全称是什么？" is answered with the term's
+  inline definition "GaaS(Generative AI as a Service)" (Schwartz & Hearst's abbreviation pattern).
+- *Source*: "这篇文章的来源是哪里？" is answered with the line of the document naming the source
+  its metadata gives.
+
+Each picks its document from the question's evidence (a heading word the question repeats, a
+term the document defines, a document title it names) before retrieval's ranking, and the
+citation names that document. The answer's offsets point into that document's text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .corpus import Document, Located
+from .lexical import english_stems
+from .structure import Section, numeral, outline
+
+
+@dataclass(frozen=True)
+class FormAnswer(Located):
+    """The span a question about the documents themselves is answered with."""
+
+    section: str
+    form: str  # "section", "gloss" or "source"
+
+
+_CN_NUM = "一二三四五六七八九十百两"
+_EN_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), start=1)}
+_ASKS_ABOUT = (r"(?:是什么|是啥|叫什么|讲了?什么|讲的是|讲述|说了?什么|说的是|主要|关于|介绍|的?标题|的?题目|"
+               r"的?名称|的?名字|是哪|内容|谈)")
+_NTH_ZH = re.compile(rf"第\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:个|条|项|大|点)?\s*(?P<noun>[\u4e00-\u9fff]{{0,6}}?)\s*{_ASKS_ABOUT}")
+_WORD_NUMERAL_ZH = re.compile(rf"(?P<noun>[\u4e00-\u9fff]{{1,4}}?)\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:[:：])?\s*{_ASKS_ABOUT}")
+_NTH_EN = re.compile(r"\b(?P<n>" + "|".join(_EN_ORDINALS) + r"|\d+(?:st|nd|rd|th))\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)
+_NOUN_NUMBER_EN = re.compile(r"\b(?P<noun>section|part|chapter|trend|direction|point)\s+(?P<n>\d+)\b", re.IGNORECASE)
+_ASKS_ABOUT_EN = re.compile(r"\b(?:what|which|name|title|called|about|heading)\b", re.IGNORECASE)
+#: Words that say "a part of the document" without naming its kind.
+_GENERIC_ZH = ("部分", "章", "节", "篇", "段", "")
+#: What may stand around an Nth-section question besides the form itself.
+_FILLER_ZH = re.compile(r"是什么|叫什么|是啥|是哪个|是哪些|有哪些|文章|本文|这篇|该文|全文|原文|文中|报告|资料|"
+                        r"的|中|里|了|请问|呢|吗|[？?。！!，,\s]")
+_FILLER_EN = frozenset("article document text report section part chapter heading title name call about topic "
+                       "the of in is what which".split())
+
+
+def _docs_by_hits(documents: dict[str, Document], hit_docs: list[str]) -> list[Document]:
+    """The documents, those retrieval ranked first (in its order), then the rest by path."""
+    order = list(dict.fromkeys(hit_docs)) + sorted(d for d in documents if d not in hit_docs)
+    return [documents[d] for d in order if d in documents]
+
+
+def _nth_request(question: str) -> tuple[int, str, str] | None:
+    """(n, noun, language) when the question asks what its Nth section is, else None."""
+    for pattern in (_NTH_ZH, _WORD_NUMERAL_ZH):
+        match = pattern.search(question)
+        if match:
+            n = numeral(match.group("n"))
+            rest = _FILLER_ZH.sub("", question[:match.start()] + question[match.end():])
+            if n and len(rest) <= 2:
+                return n, match.group("noun"), "zh"
+    if _ASKS_ABOUT_EN.search(question):
+        for pattern in (_NTH_EN, _NOUN_NUMBER_EN):
+            match = pattern.search(question)
+            if match:
+                token = match.group("n").lower()
+                n = _EN_ORDINALS.get(token) or int(re.match(r"\d+", token).group())
+                words = set(re.findall(r"[a-z]+", question.lower())) - {token, match.group("noun").lower()}
+                if not [w for w in english_stems(" ".join(words)) if w not in _FILLER_EN]:
+                    return n, match.group("noun").lower(), "en"
+    return None
+
+
+def _heading_prefix(document: Document, section: Section) -> str:
+    """The numbering word of a heading: "方向" for "方向五：…", "" for "五、…"."""
+    match = re.match(rf"([\u4e00-\u9fff]{{1,4}}?)\s*(?:[{_CN_NUM}]+|\d+)\s*[:：]", section.title)
+    return match.group(1) if match else ""
+
+
+def _numbered_sections(document: Document, noun: str, explicit_word: bool) -> list[Section]:
+    """The sections an Nth-section question about `noun` counts, in order, or [] when `noun`
+    names a kind of section this document does not have."""
+    numbered = [s for s in outline(document).sections if s.number is not None]
+    if not numbered:
+        return []
+    groups: dict[tuple, list[Section]] = {}
+    for section in numbered:
+        groups.setdefault((section.style, _heading_prefix(document, section)), []).append(section)
+    if noun and noun not in _GENERIC_ZH and not noun.isascii():
+        named = [g for (style, prefix), g in groups.items()
+                 if prefix and (prefix in noun or noun in prefix or (len(noun) >= 2 and noun[-2:] in prefix))]
+        return named[0] if named else []
+    if explicit_word:
+        return []  # "趋势二" with no heading starting 趋势: not a question about this document's layout
+    depth = {key: min(len(s.path) for s in g) for key, g in groups.items()}
+    return max(groups.values(), key=lambda g: (-depth[(g[0].style, _heading_prefix(document, g[0]))], len(g)))
+
+
+def section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
+    """The heading of the Nth section the question asks about, in the document whose headings
+    the question's words name (else the first retrieved document that has an Nth section)."""
+    request = _nth_request(question)
+    if request is None:
+        return None
+    n, noun, lang = request
+    explicit = bool(_WORD_NUMERAL_ZH.search(question)) and not _NTH_ZH.search(question)
+    for document in _docs_by_hits(documents, hit_docs):
+        sections = _numbered_sections(document, noun if lang == "zh" else "", explicit)
+        chosen = next((s for s in sections if s.number == n), None)
+        if chosen is None and len(sections) >= n:
+            chosen = sections[n - 1]
+        if chosen is not None and chosen.heading:
+            return FormAnswer(doc=document.path, start=chosen.heading[0], end=chosen.heading[1],
+                              section=chosen.title, form="section")
+    return None
+
+
+# "What does X stand for", "X的英文全称": the inline definition "term(gloss)".
+_ASKS_GLOSS = re.compile(r"stand(?:s)? for|abbreviat|acronym|full (?:name|form|term)|spelled out|in english|"
+                         r"english (?:name|term|word)|chinese (?:name|term|word)|全称|缩写|简称|英文|英语|中文",
+                         re.IGNORECASE)
+_GLOSS = re.compile(r"[(（]([^()（）\n]*[A-Za-z][^()（）\n]*)[)）]")
+_LATIN_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9]*$")
+_CJK_BEFORE = re.compile(r"[\u3400-\u9fff]{2,12}$")
+_LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+
+
+def _mentions(question: str, term: str) -> bool:
+    """`term` occurs in `question`: as a whole word if it is Latin, anywhere if it is Chinese."""
+    if term.isascii():
+        return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", question, re.IGNORECASE) is not None
+    return term in question
+
+
+def gloss_span(question: str, document: Document) -> tuple[int, int] | None:
+    """(start, end) of the inline definition "term(gloss)" in `document` of a term the question
+    asks to expand or translate; None otherwise."""
+    if not _ASKS_GLOSS.search(question):
+        return None
+    text = document.text
+    for match in _GLOSS.finditer(text):
+        before = text[max(0, match.start() - 12):match.start()]
+        term = _LATIN_BEFORE.search(before) or _CJK_BEFORE.search(before)
+        if not term:
+            continue
+        name = term.group()
+        # "…的隐私计算(Privacy Computing)": start at the longest tail of the Chinese run the question names.
+        tails = [name] if name.isascii() else [name[i:] for i in range(len(name) - 1)]
+        named = [tail for tail in tails if _mentions(question, tail)]
+        acronyms = [t for t in _LATIN_TERM.findall(match.group(1))
+                    if sum(c.isupper() for c in t) >= 2 and _mentions(question, t)]  # DRG, IoT, GaaS
+        if named or acronyms:
+            return match.start() - len(named[0] if named else name), match.end()
+    return None
+
+
+# Where the document comes from.
+_ASKS_SOURCE = re.compile(
+    r"(?:文章|本文|这篇|原文|该文|全文|报告|资料)[^，。？?]{0,8}(?:来源|出处|出自|转载|来自|发表|刊登|发布在)|转载自|出自哪|哪个网站|"
+    r"哪家媒体|source of (?:this|the) (?:article|text|report|document)|"
+    r"where (?:is|was|does|did) (?:this|the) (?:article|text|report|document)|which (?:website|site|outlet)", re.IGNORECASE)
+
+
+def source_span(document: Document) -> tuple[int, int] | None:
+    """(start, end) of the line of `document` that names its source (from its metadata)."""
+    if not document.source or document.source not in document.text:
+        return None
+    at = document.text.rindex(document.source)
+    start = document.text.rfind("\n", 0, at) + 1
+    end = document.text.find("\n", at)
+    end = len(document.text) if end < 0 else end
+    line = document.text[start:end]
+    return start + len(line) - len(line.lstrip()), start + len(line.rstrip())
+
+
+def _section_of(document: Document, position: int) -> str:
+    sections = outline(document).sections
+    return next((s.title for s in sections if s.start <= position < s.end), sections[0].title if sections else "")
+
+
+def form_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
+    """The answer to a question about the documents themselves, or None for other questions.
+
+    `hit_docs` are the documents of the retrieved passages, best first: they break ties when the
+    question's own words do not single out a document."""
+    answer = section_answer(question, documents, hit_docs)
+    if answer:
+        return answer
+    if _ASKS_GLOSS.search(question):
+        for document in _docs_by_hits(documents, hit_docs):
+            span = gloss_span(question, document)
+            if span:
+                return FormAnswer(doc=document.path, start=span[0], end=span[1],
+                                  section=_section_of(document, span[0]), form="gloss")
+    if _ASKS_SOURCE.search(question):
+        for document in _docs_by_hits(documents, hit_docs):
+            span = source_span(document)
+            if span:
+                return FormAnswer(doc=document.path, start=span[0], end=span[1],
+                                  section=_section_of(document, span[0]), form="source")
+    return None

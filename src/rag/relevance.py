@@ -1,0 +1,310 @@
+"""Whether the documents answer a question: every abstention signal, and the model over them.
+
+`relevance` is a number in [0, 1]; higher means the documents more likely answer the question;
+the product answers when `relevance >= strictness`. It is a logistic model per question language
+over the signals below. Every signal is computed from the question and the retrieved passages
+only, never from a statistic over the whole corpus, so it means the same for one document or a
+hundred. The weights live in a data file (`data/relevance.json`) written by
+`benchmarks/fit_relevance.py`, which fits them with leave-one-document-out cross-validation.
+
+Signals (`signals()`):
+- best_cos: the best sentence's cosine to the question (both models' mean for English);
+- spread: best_cos minus the mean cosine of the retrieved sentences (a clear winner or a flat field);
+- coverage: the share of the question's terms found in the evidence: content bigrams for a
+  Chinese question; for an English one, its words that the lexicon translates, by IDF;
+- missing: the share of the question's content words, weighed by their *background* IDF
+  (`lexical.Background`: general Chinese, not this corpus), that the evidence lacks;
+- missing_max: the background IDF of the most specific missing word, / 12 (a very specific word
+  the evidence lacks is a topic it does not cover);
+- focus_missing: the question's *focus*, the content word before its question word (门票 in
+  "门票多少钱"), missing from the best sentences: its background IDF / 12 (the classic
+  question-focus check of factoid QA);
+- constraint: the question names a place, organisation or person, a year or a number that the
+  evidence lacks (a near-domain question asks about *that* one);
+- type_mismatch: the question asks for a price, a share, a date, a count or a name and the
+  best sentences hold none (a number is not a price, a head count not a date);
+- helper_best (English): the English helper model's best raw cosine, near 0 for unrelated text.
+
+The *evidence* is the passage the best sentence comes from and the best passage, with their
+document title and section headings; the *best sentences* are the three retrieved sentences
+most similar to the question (what a quote would be cut from), with their section headings.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .lexical import english_stems, has_cjk
+from .retrieval import Hit, Retrieval
+
+BUNDLED_MODEL = Path(__file__).with_name("data") / "relevance.json"
+#: Weight of an English question word without any translation in the corpus (translated words
+#: weigh their IDF, 0.5 to ~3.5): it counts against coverage.
+UNTRANSLATED_WEIGHT = 1.0
+_FUNCTION_CHARS = frozenset("的了是吗呢什么哪些谁怎样为何几多少请问这那个一有在和与及其它们该说被把对从到")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_YEAR_OR_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_LATIN_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z0-9]+(?:\s+[A-Z][A-Za-z0-9]+)*")
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千万亿]+)"
+# Expected answer types (the classic factoid-QA check): (asks, evidence that could answer).
+ANSWER_TYPES = {
+    "price": (re.compile(r"多少钱|价格|售价|价位|票价|单价|卖多少|多少元|收费|费用是?多少|"
+                         r"how much (?:does|do|is|are|did|would)\b.*\b(?:cost|charge|sell)|\bprice|\bcost\b.*\?", re.I),
+              re.compile(rf"{_NUMBER}\s*(?:多)?\s*(?:[万亿千百]?\s*(?:元|美元|欧元|英镑|日元|块|港元|人民币))"
+                         r"|[$¥￥€£]\s*\d|\d\s*(?:USD|RMB|CNY|yuan|dollars?)", re.I)),
+    "share": (re.compile(r"占比|比例|比重|份额|百分之|百分比|多少成|渗透率|增长率|增速"
+                         r"|percent|percentage|\bshare\b|proportion|\brate\b", re.I),
+              re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?\s*个?百分点"
+                         r"|[一二三四五六七八九十]+分之")),
+    "date": (re.compile(r"哪一?年|何年|几月|哪个月|何时|什么时候|什么时间|哪天|日期|^\W*when\b"
+                        r"|(?:what|which|in what) (?:year|date|month)", re.I),
+             re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")),
+    "count": (re.compile(r"多少|(?<!哪)几(?:[个种类项家位次条座台名所辆架款场户批期亿万千百]|\b)|how many", re.I),
+              re.compile(rf"{_NUMBER}\s*[^\s，。、]{{0,3}}")),
+}
+_QUESTION_WORD = re.compile(r"多少|几|哪|什么|谁|何时|何处|怎么|怎样|如何|是否")
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:？?！!]")
+_BEST_SENTENCES = 3
+_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])")
+#: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
+_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
+                        r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
+
+
+class ModelError(Exception):
+    """The relevance model file is missing or unusable; the message names it."""
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    """Logistic weights per question language ("zh", "en"): bias and {signal: weight}."""
+
+    weights: dict[str, dict[str, float]]
+    bias: dict[str, float]
+    meta: dict
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> RelevanceModel:
+        """Read a model file written by `save` (the bundled one by default). Raises ModelError."""
+        path = Path(path or BUNDLED_MODEL)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            models = data["models"]
+            weights = {lang: {k: float(v) for k, v in models[lang]["weights"].items()} for lang in ("zh", "en")}
+            bias = {lang: float(models[lang]["bias"]) for lang in ("zh", "en")}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelError(f"relevance model {path} is unusable ({exc.__class__.__name__}: {exc})") from None
+        unknown = {k for w in weights.values() for k in w} - set(SIGNALS)
+        if unknown:
+            raise ModelError(f"relevance model {path} names unknown signals: {sorted(unknown)}")
+        return cls(weights, bias, {k: v for k, v in data.items() if k != "models"})
+
+    def save(self, path: Path) -> None:
+        """Write the model as JSON (what `load` reads)."""
+        models = {lang: {"bias": round(self.bias[lang], 4),
+                         "weights": {k: round(v, 4) for k, v in self.weights[lang].items()}}
+                  for lang in ("zh", "en")}
+        Path(path).write_text(json.dumps(self.meta | {"models": models}, ensure_ascii=False, indent=1) + "\n", "utf-8")
+
+    def score(self, signals: dict[str, float], lang: str) -> float:
+        """Relevance in [0, 1] for these signal values."""
+        logit = self.bias[lang] + sum(w * signals.get(name, 0.0) for name, w in self.weights[lang].items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> RelevanceModel:
+    """The relevance model at `path` (the bundled one for None), read once per process."""
+    return RelevanceModel.load(Path(path) if path else None)
+
+
+def question_language(question: str) -> str:
+    """"zh" when the question contains Chinese characters, else "en"."""
+    return "zh" if has_cjk(question) else "en"
+
+
+def content_bigrams(question: str) -> set[str]:
+    """Chinese character bigrams of the question, leaving out function and question words."""
+    out = set()
+    for run in _CJK_RUN.findall(question):
+        for i in range(len(run) - 1):
+            pair = run[i:i + 2]
+            if pair[0] not in _FUNCTION_CHARS and pair[1] not in _FUNCTION_CHARS:
+                out.add(pair)
+    return out
+
+
+def question_terms(retrieval: Retrieval) -> list[dict[str, float]]:
+    """The question's terms as groups of {alternative: weight}: each content bigram of a Chinese
+    question (weight 1), or each content word of an English one (its translations in the corpus,
+    by IDF; empty when it has none)."""
+    if retrieval.question_has_cjk:
+        return [{bigram: 1.0} for bigram in sorted(content_bigrams(retrieval.question))]
+    return retrieval.translations
+
+
+def term_coverage(terms: list[dict[str, float]], text: str) -> float:
+    """Weighted share of the term groups with an alternative in `text` (0 when there are none);
+    a group weighs as much as its best alternative, an empty one (an English word the corpus has
+    no translation of) UNTRANSLATED_WEIGHT, and it is never found."""
+    if not terms:
+        return 0.0
+    text = text.lower()
+    total = sum(max(group.values(), default=UNTRANSLATED_WEIGHT) for group in terms)
+    found = sum(max((w for t, w in group.items() if t in text), default=0.0) for group in terms)
+    return found / total
+
+
+def matches(word: str, evidence: str) -> bool:
+    """`word` occurs in `evidence`, or nearly: every character bigram of a Chinese word of 3 to 5
+    characters occurs there (跨境电商综合 ~ 跨境电商的综合), all but one of a longer word's;
+    数字人民币 does not match 数字货币与人民币 (字人 is missing)."""
+    if word in evidence:
+        return True
+    if len(word) < 3 or not has_cjk(word):
+        return False
+    pairs = [word[i:i + 2] for i in range(len(word) - 1)]
+    missing = sum(p not in evidence for p in pairs)
+    return missing == 0 or (len(word) > 5 and missing == 1)
+
+
+def evidence_text(retrieval: Retrieval, best_chunk: Hit | None) -> str:
+    """The text a quote would come from: the best sentence's passage and the best passage, with
+    their context (document title, section headings), lower-cased."""
+    hits = [h for h in (best_chunk, retrieval.hits[0] if retrieval.hits else None) if h is not None]
+    return "\n".join(dict.fromkeys(f"{h.chunk.context}\n{h.chunk.text}" for h in hits)).lower()
+
+
+def asks_for(question: str) -> str | None:
+    """The answer type the question asks for (a key of ANSWER_TYPES, or "name"), else None."""
+    for kind, (asks, _) in ANSWER_TYPES.items():
+        if asks.search(question):
+            return kind
+    return "name" if _ASKS_NAME.search(question) else None
+
+
+def asks_measure(question: str) -> str | None:
+    """The measure word a count question asks with (座 in 多少座), if any."""
+    match = _MEASURE_AFTER_ASK.search(question)
+    return match.group("m") if match else None
+
+
+def holds_type(question: str, kind: str, text: str) -> bool:
+    """Whether `text` holds something of the answer type `kind` the question asks for (a count
+    asked with a measure word, 多少座, needs that measure word after a number)."""
+    measure = asks_measure(question) if kind == "count" else None
+    if measure:
+        return re.search(rf"{_NUMBER}\s*(?:多)?\s*[万亿千百]?\s*{measure}", text) is not None
+    return ANSWER_TYPES[kind][1].search(text) is not None
+
+
+def unsupported(retrieval: Retrieval, ranked: list, focus: list[str]) -> bool:
+    """True when the question asks for a price, share, date or count and none of the best
+    sentences holds, *together*, a value of that type, every place or organisation the question
+    names and its focus word: the number it would quote is about something else."""
+    kind = asks_for(retrieval.question)
+    if kind in (None, "name"):
+        return False
+    for scored in ranked:
+        text = f"{scored.sentence.context}\n{scored.sentence.text}".lower()
+        if holds_type(retrieval.question, kind, scored.sentence.text) \
+                and all(matches(n, text) for n in retrieval.named) and all(matches(w, text) for w in focus):
+            return False
+    return True
+
+
+def answer_type_mismatch(question: str, evidence: str, names: list[str] = ()) -> bool:
+    """True when the question asks for a price, share, date or count and `evidence` holds none
+    (a count asked with a measure word, 多少座, needs that measure word after a number), or asks
+    who and `names` (proper names in the evidence) holds nobody the question does not name."""
+    kind = asks_for(question)
+    if kind is None:
+        return False
+    if kind == "name":
+        return not any(name not in question for name in names)
+    return not holds_type(question, kind, evidence)
+
+
+def focus_words(question: str, words: list[str]) -> list[str]:
+    """The question's focus: its last content word before the question word, in the same clause
+    ("门票多少钱" -> 门票; "总产值是多少" -> 总产值). The word right after it names the kind of
+    answer (哪家**公司**, 哪位**画家**), which the answer itself rarely repeats: not a focus."""
+    asked = _QUESTION_WORD.search(question)
+    if not asked:
+        return []
+    positions, cursor = [], 0
+    for word in words:
+        at = question.lower().find(word, cursor)
+        if at >= 0:
+            positions.append((at, word))
+            cursor = at + len(word)
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(question, 0, asked.start())), default=0)
+    before = [w for at, w in positions if clause_start <= at and at + len(w) <= asked.start()]
+    return before[-1:]
+
+
+def missing_constraint(retrieval: Retrieval, evidence: str) -> bool:
+    """True when the question names a place, organisation or person, a year or a number, or (in
+    English) a capitalised name, and the evidence lacks it."""
+    question = retrieval.question
+    if any(not matches(name, evidence) for name in retrieval.named):
+        return True
+    if any(number not in evidence for number in _YEAR_OR_NUMBER.findall(question)):
+        return True
+    if not retrieval.question_has_cjk:
+        # A capitalised English name counts when it, or one of its translations, is in the evidence.
+        translated = dict(zip(english_stems(question), retrieval.translations))
+        for word in (w for name in _LATIN_NAME.findall(question) for w in name.split()):
+            stems = english_stems(word)
+            group = translated.get(stems[0], {}) if stems else {}
+            if word.lower() not in evidence and not any(t in evidence for t in group):
+                return True
+    return False
+
+
+def signals(retrieval: Retrieval) -> dict[str, float]:
+    """The inputs of the relevance model, by name (see the module docstring)."""
+    if not retrieval.sentences:
+        return dict.fromkeys(SIGNALS, 0.0) | {"type_mismatch": 1.0}
+    ranked = sorted(retrieval.sentences, key=lambda s: -s.dense)
+    best = ranked[0]
+    cosines = [s.dense for s in retrieval.sentences]
+    sentences = "\n".join(f"{s.sentence.section}\n{s.sentence.text}" for s in ranked[:_BEST_SENTENCES]).lower()
+    focus_all = focus_words(retrieval.question, list(retrieval.word_weights))
+    focus = [w for w in focus_all if not matches(w, sentences)]
+    best_hit = next((h for h in retrieval.hits if h.chunk.contains(best.sentence)), None)
+    evidence = evidence_text(retrieval, best_hit)
+    weights = retrieval.word_weights
+    total = sum(weights.values())
+    missing = {w: v for w, v in weights.items() if not matches(w, evidence)}
+    names = [n for h in retrieval.hits[:1] for n in h.names]
+    if best_hit is not None and best_hit is not retrieval.hits[0]:
+        names += list(best_hit.names)
+    return {
+        "best_cos": best.dense,
+        "spread": best.dense - sum(cosines) / len(cosines),
+        "coverage": term_coverage(question_terms(retrieval), evidence),
+        "missing": sum(missing.values()) / total if total else 0.0,
+        "missing_max": max(missing.values(), default=0.0) / 12.0,
+        "focus_missing": max((retrieval.word_weights[w] for w in focus), default=0.0) / 12.0,
+        "unsupported": float(unsupported(retrieval, ranked[:_BEST_SENTENCES], focus_all)),
+        "constraint": float(missing_constraint(retrieval, evidence)),
+        "type_mismatch": float(answer_type_mismatch(retrieval.question, sentences, names)),
+        "helper_best": retrieval.helper_best or 0.0,
+    }
+
+
+SIGNALS = ("best_cos", "spread", "coverage", "missing", "missing_max", "focus_missing", "unsupported", "constraint",
+           "type_mismatch", "helper_best")
+
+
+def relevance(retrieval: Retrieval, model: RelevanceModel | None = None) -> float:
+    """Relevance in [0, 1] of the documents to `retrieval.question`; higher = more likely answered."""
+    if not retrieval.hits:
+        return 0.0
+    model = model or load_model()
+    return model.score(signals(retrieval), question_language(retrieval.question))

@@ -1,0 +1,61 @@
+import pytest
+
+from rag.corpus import Document
+from rag.forms import form_answer, gloss_span
+
+FINTECH_LIKE = Document("fin.txt", "金融科技", "数字金融网",
+                        "引言一句。\n趋势一:自主创新\n正文一。\n趋势二:生物识别\n正文二。\n文章来源:数字金融网")
+HERITAGE_LIKE = Document("heritage.txt", "文化遗产数字化", None,
+                         "文化遗产数字化\n\n引言。\n\n方向一：三维采集\n\n正文。\n\n方向二：石窟保护\n\n正文。\n\n"
+                         "方向三：虚拟展览\n\n正文。\n\n方向四：数字藏品\n\n正文。\n\n方向五：AIGC辅助修复\n\n正文。\n")
+MARKDOWN = Document("rail.md", "轨道交通", None,
+                    "# 轨道交通\n\n## 一、线网\n\n正文。\n\n## 二、信号\n\n采用基于通信的列车控制(Communication Based Train Control,CBTC)。\n\n"
+                    "## 三、票务\n\n正文。\n")
+DOCS = {d.path: d for d in (FINTECH_LIKE, HERITAGE_LIKE, MARKDOWN)}
+
+
+def quoted(question, hit_docs):
+    answer = form_answer(question, DOCS, hit_docs)
+    return None if answer is None else (answer.doc, DOCS[answer.doc].text[answer.start:answer.end], answer.form)
+
+
+def test_nth_section_picks_the_document_whose_headings_the_question_names():
+    # 方向 names the heritage document's headings, whatever retrieval ranked first.
+    assert quoted("第五个发展方向是什么？", ["fin.txt", "rail.md"]) == ("heritage.txt", "方向五：AIGC辅助修复", "section")
+    assert quoted("趋势二讲了什么？", ["heritage.txt", "fin.txt"]) == ("fin.txt", "趋势二:生物识别", "section")
+
+
+def test_nth_section_with_a_generic_word_follows_retrieval():
+    assert quoted("文章第三部分讲的是什么？", ["rail.md"]) == ("rail.md", "三、票务", "section")
+    assert quoted("What is the second section about?", ["heritage.txt"]) == ("heritage.txt", "方向二：石窟保护", "section")
+
+
+@pytest.mark.parametrize("question", ["第一步应该做什么？数字人民币怎么开通", "趋势七讲了什么？", "第十个方向是什么？",
+                                      "隐私计算的数据来源是什么？", "方向盘怎么调？"])
+def test_not_a_question_about_the_layout(question):
+    assert form_answer(question, DOCS, ["fin.txt", "heritage.txt", "rail.md"]) is None
+
+
+def test_stands_for_picks_the_document_that_defines_the_term():
+    assert quoted("What does CBTC stand for?", ["fin.txt", "heritage.txt"]) == (
+        "rail.md", "采用基于通信的列车控制(Communication Based Train Control,CBTC)", "gloss")
+
+
+def test_source_line_of_the_document():
+    assert quoted("这篇文章的来源是哪里？", ["fin.txt"]) == ("fin.txt", "文章来源:数字金融网", "source")
+    assert quoted("这篇文章的来源是哪里？", ["rail.md"])[0] == "fin.txt", "only documents naming a source answer"
+
+
+def test_gloss_span_needs_the_question_form_and_a_defined_term():
+    document = Document("d.txt", "t", None, "第一种是GaaS(Generative AI as a Service),以服务形式提供。"
+                                            "区块链(blockchain)技术。采用联邦学习(Federated Learning,FL)。"
+                                            "物联网（Internet of Things，IoT）。")
+    assert document.text[slice(*gloss_span("What does GaaS stand for?", document))] == "GaaS(Generative AI as a Service)"
+    assert document.text[slice(*gloss_span("区块链的英文是什么", document))] == "区块链(blockchain)"
+    assert document.text[slice(*gloss_span("联邦学习的英文全称", document))] == "联邦学习(Federated Learning,FL)"
+    assert document.text[slice(*gloss_span("What does FL stand for?", document))] == "采用联邦学习(Federated Learning,FL)"
+    assert document.text[slice(*gloss_span("文中IoT对应的中文术语是什么？", document))] == "物联网（Internet of Things，IoT）"
+    assert gloss_span("How is GaaS delivered?", document) is None  # not asking for a definition
+    assert gloss_span("What does a stand-in as big as this stand for?", document) is None  # "aS" is no name
+    assert gloss_span("What do cash flows stand for?", document) is None  # "FL" only as a word
+    assert gloss_span("What does ESG stand for?", document) is None  # no definition in the text

@@ -1,0 +1,86 @@
+import json
+
+import pytest
+
+from rag.relevance import (
+    BUNDLED_MODEL,
+    SIGNALS,
+    ModelError,
+    RelevanceModel,
+    answer_type_mismatch,
+    asks_for,
+    content_bigrams,
+    focus_words,
+    load_model,
+    matches,
+    term_coverage,
+)
+
+
+def test_bundled_model_file_round_trip(tmp_path):
+    model = RelevanceModel.load()
+    data = json.loads(BUNDLED_MODEL.read_text("utf-8"))
+    assert data["written_by"] == "benchmarks/fit_relevance.py"
+    assert set(data["held_out"]).isdisjoint(data["fitted_on"]), "held-out documents are never fitted on"
+    assert set(model.weights["zh"]) <= set(SIGNALS) and set(model.weights["en"]) <= set(SIGNALS)
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = RelevanceModel.load(path)
+    assert again.bias == pytest.approx(model.bias, abs=1e-4)
+    for lang in ("zh", "en"):
+        assert again.weights[lang] == pytest.approx(model.weights[lang], abs=1e-4)
+    assert again.meta["fitted_on"] == data["fitted_on"]
+    signals = dict.fromkeys(SIGNALS, 0.5)
+    assert again.score(signals, "zh") == pytest.approx(model.score(signals, "zh"), abs=1e-3)
+
+
+@pytest.mark.parametrize("content", ["", "{oops", '{"models": {"zh": {}}}', '[1, 2]',
+                                     '{"models": {"zh": {"bias": 0, "weights": {"nonsense": 1}}, '
+                                     '"en": {"bias": 0, "weights": {}}}}'])
+def test_unusable_model_files_are_a_clear_error(tmp_path, content):
+    path = tmp_path / "model.json"
+    path.write_text(content, "utf-8")
+    with pytest.raises(ModelError, match="relevance model"):
+        RelevanceModel.load(path)
+    with pytest.raises(ModelError):
+        RelevanceModel.load(tmp_path / "missing.json")
+
+
+def test_score_is_a_probability_higher_with_better_signals():
+    model = load_model()
+    weak = dict.fromkeys(SIGNALS, 0.0) | {"best_cos": 0.80, "type_mismatch": 1.0, "unsupported": 1.0}
+    strong = dict.fromkeys(SIGNALS, 0.0) | {"best_cos": 0.95, "spread": 0.1, "coverage": 1.0, "helper_best": 0.6}
+    for lang in ("zh", "en"):
+        assert 0.0 <= model.score(weak, lang) < model.score(strong, lang) <= 1.0
+
+
+def test_term_coverage_weighs_groups_by_their_best_alternative():
+    terms = [{"互联网": 2.0, "网络": 3.0}, {"web3": 1.0}]
+    assert term_coverage(terms, "Web3是新一代互联网") == (2.0 + 1.0) / 4.0
+    assert term_coverage(terms, "网络安全与web3") == 1.0
+    assert term_coverage([], "anything") == 0.0
+
+
+def test_answer_types():
+    assert asks_for("连续血糖监测仪一台大概卖多少钱？") == "price"
+    assert asks_for("哪一年提出的？") == "date"
+    assert asks_for("建成了多少座加氢站？") == "count"
+    assert asks_for("占比是多少？") == "share"
+    assert asks_for("谁创立了腾讯？") == "name"
+    assert asks_for("隐私计算是什么？") is None
+    # A number is not a price, a head count is not a date, 座 needs 座.
+    assert answer_type_mismatch("一台卖多少钱？", "市场规模达到120亿元，增长了30万台。") is False
+    assert answer_type_mismatch("一台卖多少钱？", "市场规模达到120亿，增长了30万台。")
+    assert answer_type_mismatch("哪一年开通的？", "每天运送120万人次。")
+    assert answer_type_mismatch("全国一共建成了多少座加氢站？", "加氢站的建设成本约为1500万元。")
+    assert not answer_type_mismatch("全国一共建成了多少座加氢站？", "全国已建成约400座加氢站。")
+    assert not answer_type_mismatch("它是什么？", "没有数字。")
+    assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
+
+
+def test_focus_and_near_matches():
+    assert focus_words("湖北省博物馆宋画展的门票多少钱？", ["湖北省博物馆", "画展", "门票"]) == ["门票"]
+    assert focus_words("这幅长卷是哪位画家的作品？", ["长卷", "画家", "作品"]) == ["长卷"]
+    assert focus_words("隐私计算是什么？", ["隐私", "计算"]) == ["计算"]
+    assert matches("监测仪", "连续血糖监测仪是") and not matches("数字人民币", "数字货币与人民币")
+    assert content_bigrams("刷掌支付是什么？") == {"刷掌", "掌支", "支付"}
