@@ -8,7 +8,7 @@ It starts `python app.py` twice on a free loopback port with a fresh temporary i
      first answer received;
   2. warm start: the index exists; same measurement; then
   3. N sequential questions from one client, and N questions spread over C concurrent clients
-     (each its own `gradio_client.Client`), cycling through the questions of evals/dev.jsonl.
+     (each its own `gradio_client.Client`), cycling through the questions of evals/suite/questions/fintech-ten-trends.jsonl.
 Every answer is checked to be for the question asked. Loopback only; every loop is bounded.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import httpx
 from gradio_client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS_FILE = ROOT / "evals" / "dev.jsonl"
+QUESTIONS_FILE = ROOT / "evals" / "suite" / "questions" / "fintech-ten-trends.jsonl"
 START_TIMEOUT_S = 300
 
 

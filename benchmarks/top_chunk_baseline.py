@@ -1,6 +1,6 @@
 """The answer stage against the top-chunk baseline, with the metric functions of `rag eval`.
 
-    python benchmarks/top_chunk_baseline.py [evals/dev.jsonl]
+    python benchmarks/top_chunk_baseline.py [evals/suite/questions/fintech-ten-trends.jsonl]
 
 Baseline: quote the whole top-ranked passage and never abstain. Product: `qa.ask` as shipped.
 Same retrieval, same metrics (answer_recall, char_f1 on answerable rows; abstain_rate on the rest).
@@ -46,4 +46,4 @@ def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "evals" / "dev.jsonl")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "evals" / "suite" / "questions" / "fintech-ten-trends.jsonl")

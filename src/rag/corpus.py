@@ -48,6 +48,20 @@ class Located:
         return self.doc == other.doc and self.start <= other.start and other.end <= self.end
 
 
+_CN_DIGITS = "零〇一二三四五六七八九十百两"
+#: Numbering forms of headings, each with a style name; the number is group "n" (structure.py
+#: reads headings with them; a first line starting with one is a heading, not a title).
+NUMBERING = [
+    ("markdown", re.compile(r"^(?P<hashes>#{1,6})\s+\S")),
+    ("chapter", re.compile(rf"^第\s*(?P<n>[{_CN_DIGITS}\d]+)\s*[章节部分篇编卷讲]")),
+    ("cn-comma", re.compile(rf"^(?P<n>[{_CN_DIGITS}]+)\s*[、.．]")),
+    ("cn-paren", re.compile(rf"^[（(]\s*(?P<n>[{_CN_DIGITS}]+)\s*[)）]")),
+    ("arabic", re.compile(r"^(?P<n>\d{1,2})\s*[、.．](?!\d)\s*\S")),
+    ("arabic-sub", re.compile(r"^(?:\d{1,2}\.)+(?P<n>\d{1,2})(?:\s+|\s*[、．.](?!\d)\s*)\S")),
+    ("arabic-paren", re.compile(r"^[（(]\s*(?P<n>\d{1,2})\s*[)）]")),
+    ("word-numeral", re.compile(rf"^[\u4e00-\u9fffA-Za-z]{{1,8}}\s*(?P<n>[{_CN_DIGITS}]+|\d{{1,2}})\s*[:：]")),
+    ("english", re.compile(r"^(?:part|chapter|section)\s+(?P<n>\d{1,2}|[ivx]+)\b", re.IGNORECASE)),
+]
 _TITLE_MAX_CHARS = 60
 _TITLE_NOT = re.compile(r"[。！？；!?;]|^\s*(?:>|[-*+]\s|\d+[.)]\s|\|)")
 
@@ -74,6 +88,8 @@ def title_line(text: str, markdown: bool) -> tuple[int, int] | None:
             return start, end
         return None
     stripped = line.strip()
+    if any(pattern.match(stripped) for _, pattern in NUMBERING):
+        return None
     if len(stripped) <= _TITLE_MAX_CHARS and not _TITLE_NOT.search(stripped) \
             and not stripped.endswith(("，", ",", "、", "：", ":")) and rest.strip():
         return start, end

@@ -1,7 +1,7 @@
 """Batch evaluation: `rag eval FILE` runs every question of a file through the very pipeline
 behind `rag ask` and measures retrieval, answers and abstention (docs/evaluation.md).
 
-    rows, bad_rows = load_rows(Path("evals/dev.jsonl"))
+    rows, bad_rows = load_rows(Path("evals/suite/questions/fintech-ten-trends.jsonl"))
     results, more_bad = evaluate(qa, rows, documents, top_k=5, strictness=0.5)
     summary = summarize(results, bad_rows + more_bad, top_k=5, by="lang")
 

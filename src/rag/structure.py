@@ -17,27 +17,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .corpus import Document, title_line
+from .corpus import NUMBERING, Document, title_line
 
 #: The section of the text before the first heading.
 INTRO_SECTION = "引言"
 #: A heading line of plain text is at most this long (characters, stripped).
 HEADING_MAX_CHARS = 50
-_CN_DIGITS = "零〇一二三四五六七八九十百两"
 _SENTENCE_PUNCT = re.compile(r"[。！？；!?;]")
 _END_PUNCT = tuple("。！？；.!?;，,、：:")
-# Numbering forms of plain-text headings, each with a style name; the number is group "n".
-_NUMBERED = [
-    ("markdown", re.compile(r"^(?P<hashes>#{1,6})\s+\S")),
-    ("chapter", re.compile(rf"^第\s*(?P<n>[{_CN_DIGITS}\d]+)\s*[章节部分篇编卷讲]")),
-    ("cn-comma", re.compile(rf"^(?P<n>[{_CN_DIGITS}]+)\s*[、.．]")),
-    ("cn-paren", re.compile(rf"^[（(]\s*(?P<n>[{_CN_DIGITS}]+)\s*[)）]")),
-    ("arabic", re.compile(r"^(?P<n>\d{1,2})\s*[、.．](?!\d)\s*\S")),
-    ("arabic-sub", re.compile(r"^(?:\d{1,2}\.)+(?P<n>\d{1,2})(?:\s+|\s*[、．.](?!\d)\s*)\S")),
-    ("arabic-paren", re.compile(r"^[（(]\s*(?P<n>\d{1,2})\s*[)）]")),
-    ("word-numeral", re.compile(rf"^[\u4e00-\u9fffA-Za-z]{{1,8}}\s*(?P<n>[{_CN_DIGITS}]+|\d{{1,2}})\s*[:：]")),
-    ("english", re.compile(r"^(?:part|chapter|section)\s+(?P<n>\d{1,2}|[ivx]+)\b", re.IGNORECASE)),
-]
 _BYLINE = re.compile(r"^[（(]?\s*(?:作者|来源|文章来源|本文来源|原文|出处|记者|编辑|责任编辑|责编|发布|日期|时间|"
                      r"摘要|关键词|by|source|author)\s*[:：]", re.IGNORECASE)
 # Markup of the display form.
@@ -130,7 +117,7 @@ def heading_form(line: str) -> tuple[str, int | None] | None:
         return None
     if text.endswith(_END_PUNCT) or _SENTENCE_PUNCT.search(text) or _BYLINE.match(text):
         return None
-    for style, pattern in _NUMBERED:
+    for style, pattern in NUMBERING:
         match = pattern.match(text)
         if match:
             if style == "markdown":
@@ -272,7 +259,7 @@ def outline(document: Document) -> Outline:
     """The title line and sections of `document` (see the module docstring)."""
     text = document.text
     blocks = _markdown_blocks(text) if is_markdown(document) else _levels(text, _text_blocks(text))
-    title = title_line(text, is_markdown(document))
+    title = title_line(text, is_markdown(document))  # never a numbered heading
     title_at = None
     if title and blocks and blocks[0].start <= title[0] < blocks[0].end + 1:
         title_at = (blocks[0].start, blocks[0].end)
