@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .config import ChunkingSettings
 from .corpus import Document, Located
-from .structure import Block, Outline, Section, display, outline
+from .structure import Block, Outline, Section, display, outline, trim
 
 #: Paragraph, line, sentence ends, then clause marks (Chinese and ASCII).
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "; ", ". ", "! ", "? ", "，", ",", "、", " ", ""]
@@ -62,23 +62,14 @@ class Span(Located):
     text: str
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink [start, end) so that it neither starts nor ends with white space."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text[start:end]`, white space trimmed."""
     end = len(text) if end is None else end
     spans, cursor = [], start
     for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append(_trim(text, cursor, match.end()))
+        spans.append(trim(text, cursor, match.end()))
         cursor = match.end()
-    spans.append(_trim(text, cursor, end))
+    spans.append(trim(text, cursor, end))
     return [(s, e) for s, e in spans if e > s]
 
 
@@ -95,9 +86,9 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
         elif ch in _CLAUSE_END and depth == 0:
-            spans.append(_trim(text, cursor, i + 1))
+            spans.append(trim(text, cursor, i + 1))
             cursor = i + 1
-    spans.append(_trim(text, cursor, end))
+    spans.append(trim(text, cursor, end))
     return [(s, e) for s, e in spans if e > s]
 
 

@@ -2,7 +2,7 @@
 nobody re-declares a default.
 
 Relevance and strictness (one direction everywhere): `relevance` is a number in [0, 1] that the
-answer stage computes for a question; higher means the article is more likely to answer it. The
+answer stage computes for a question; higher means the documents more likely answer it. The
 product answers only when `relevance >= strictness`, so a *higher* strictness abstains more often.
 """
 from __future__ import annotations

@@ -559,14 +559,18 @@ def parse_thresholds(specs: list[str], top_k: int) -> dict[str, float]:
         if not hit and name not in FLOOR_METRICS:
             raise EvalUsageError(f"--fail-under: unknown metric {name!r}; choose from "
                                  f"{', '.join(FLOOR_METRICS)} or hit@k (k <= {top_k})")
-        try:
-            floor = float(value)
-        except ValueError:
-            raise EvalUsageError(f"--fail-under {spec!r}: {value!r} is not a number") from None
+        floor = _spec_number("--fail-under", spec, value)
         if not 0.0 <= floor <= 1.0:
             raise EvalUsageError(f"--fail-under {spec!r}: thresholds are fractions in [0, 1], e.g. {name}=0.9")
         thresholds[name] = floor
     return thresholds
+
+
+def _spec_number(flag: str, spec: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise EvalUsageError(f"{flag} {spec!r}: {value!r} is not a number") from None
 
 
 #: Metrics --fail-over accepts (lower is better).
@@ -581,10 +585,7 @@ def parse_ceilings(specs: list[str]) -> dict[str, float]:
         if not sep or name not in CEILING_METRICS:
             raise EvalUsageError(f"--fail-over {spec!r}: expected METRIC=VALUE with METRIC one of "
                                  f"{', '.join(CEILING_METRICS)}")
-        try:
-            ceiling = float(value)
-        except ValueError:
-            raise EvalUsageError(f"--fail-over {spec!r}: {value!r} is not a number") from None
+        ceiling = _spec_number("--fail-over", spec, value)
         if not ceiling >= 0:
             raise EvalUsageError(f"--fail-over {spec!r}: the ceiling must be a number >= 0")
         ceilings[name] = ceiling

