@@ -81,7 +81,8 @@ def main() -> None:
         from rag.pipeline import Pipeline
 
         qa = Pipeline.open(Settings(index_dir=Path(tmp) / "index"), log=lambda m: None)
-        rows = [json.loads(line) for line in (ROOT / "evals" / "suite" / "questions" / "fintech-ten-trends.jsonl").read_text("utf-8").splitlines() if line]
+        questions_file = ROOT / "evals" / "suite" / "questions" / "fintech-ten-trends.jsonl"
+        rows = [json.loads(line) for line in questions_file.read_text("utf-8").splitlines() if line]
         for lang in ("zh", "en"):
             questions = [r["question"] for r in rows if r["lang"] == lang]
             qa.ask(questions[0])  # load what loads lazily

@@ -6,7 +6,7 @@
 - *Stands for*: "What does GaaS stand for?", "DRG的英文全称是什么？" is answered with the term's
   inline definition "GaaS(Generative AI as a Service)" (Schwartz & Hearst's abbreviation pattern).
 - *Source*: "这篇文章的来源是哪里？" is answered with the line of the document naming the source
-  its metadata gives.
+  its metadata gives; *author*: "这篇文章是谁写的？" with its byline (作者：…) near the top.
 
 Each picks its document from the question's evidence (a heading word the question repeats, a
 term the document defines, a document title it names) before retrieval's ranking, and the
@@ -34,9 +34,11 @@ _CN_NUM = "一二三四五六七八九十百两"
 _EN_ORDINALS = {w: i for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), start=1)}
 _ASKS_ABOUT = (r"(?:是什么|是啥|叫什么|讲了?什么|讲的是|讲述|说了?什么|说的是|主要|关于|介绍|的?标题|的?题目|"
-               r"的?名称|的?名字|是哪|内容|谈)")
+               r"的?名称|的?名字|的?主题|的?话题|是哪|内容|谈)")
 _NTH_ZH = re.compile(rf"第\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:个|条|项|大|点)?\s*(?P<noun>[\u4e00-\u9fff]{{0,6}}?)\s*{_ASKS_ABOUT}")
 _WORD_NUMERAL_ZH = re.compile(rf"(?P<noun>[\u4e00-\u9fff]{{1,4}}?)\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:[:：])?\s*{_ASKS_ABOUT}")
+_LAST_ZH = re.compile(rf"(?:最后|末尾)\s*一?\s*(?:个|条|项|大)?\s*(?P<noun>[\u4e00-\u9fff]{{0,6}}?)\s*{_ASKS_ABOUT}")
+_LAST_EN = re.compile(r"\b(?:last|final)\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)
 _NTH_EN = re.compile(r"\b(?P<n>" + "|".join(_EN_ORDINALS) + r"|\d+(?:st|nd|rd|th))\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)
 _NOUN_NUMBER_EN = re.compile(r"\b(?P<noun>section|part|chapter|trend|direction|point)\s+(?P<n>\d+)\b", re.IGNORECASE)
 _ASKS_ABOUT_EN = re.compile(r"\b(?:what|which|name|title|called|about|heading)\b", re.IGNORECASE)
@@ -56,20 +58,21 @@ def _docs_by_hits(documents: dict[str, Document], hit_docs: list[str]) -> list[D
 
 
 def _nth_request(question: str) -> tuple[int, str, str] | None:
-    """(n, noun, language) when the question asks what its Nth section is, else None."""
-    for pattern in (_NTH_ZH, _WORD_NUMERAL_ZH):
+    """(n, noun, language) when the question asks what its Nth section is, else None; n is -1
+    for the last one ("最后一部分", "the last section")."""
+    for pattern in (_NTH_ZH, _WORD_NUMERAL_ZH, _LAST_ZH):
         match = pattern.search(question)
         if match:
-            n = numeral(match.group("n"))
+            n = -1 if pattern is _LAST_ZH else numeral(match.group("n"))
             rest = _FILLER_ZH.sub("", question[:match.start()] + question[match.end():])
             if n and len(rest) <= 2:
                 return n, match.group("noun"), "zh"
     if _ASKS_ABOUT_EN.search(question):
-        for pattern in (_NTH_EN, _NOUN_NUMBER_EN):
+        for pattern in (_NTH_EN, _NOUN_NUMBER_EN, _LAST_EN):
             match = pattern.search(question)
             if match:
-                token = match.group("n").lower()
-                n = _EN_ORDINALS.get(token) or int(re.match(r"\d+", token).group())
+                token = match.group("n").lower() if pattern is not _LAST_EN else match.group().split()[0].lower()
+                n = -1 if pattern is _LAST_EN else _EN_ORDINALS.get(token) or int(re.match(r"\d+", token).group())
                 words = set(re.findall(r"[a-z]+", question.lower())) - {token, match.group("noun").lower()}
                 if not [w for w in english_stems(" ".join(words)) if w not in _FILLER_EN]:
                     return n, match.group("noun").lower(), "en"
@@ -111,8 +114,8 @@ def section_answer(question: str, documents: dict[str, Document], hit_docs: list
     explicit = bool(_WORD_NUMERAL_ZH.search(question)) and not _NTH_ZH.search(question)
     for document in _docs_by_hits(documents, hit_docs):
         sections = _numbered_sections(document, noun if lang == "zh" else "", explicit)
-        chosen = next((s for s in sections if s.number == n), None)
-        if chosen is None and len(sections) >= n:
+        chosen = sections[-1] if n == -1 and sections else next((s for s in sections if s.number == n), None)
+        if chosen is None and len(sections) >= n > 0:
             chosen = sections[n - 1]
         if chosen is not None and chosen.heading:
             return FormAnswer(doc=document.path, start=chosen.heading[0], end=chosen.heading[1],
@@ -122,8 +125,10 @@ def section_answer(question: str, documents: dict[str, Document], hit_docs: list
 
 # "What does X stand for", "X的英文全称": the inline definition "term(gloss)".
 _ASKS_GLOSS = re.compile(r"stand(?:s)? for|abbreviat|acronym|full (?:name|form|term)|spelled out|in english|"
-                         r"english (?:name|term|word)|chinese (?:name|term|word)|全称|缩写|简称|英文|英语|中文",
-                         re.IGNORECASE)
+                         r"english (?:name|term|word)|chinese (?:name|term|word)|refers? to|\bmean\W*$|"
+                         r"全称|缩写|简称|英文|英语|中文|指的是|指什么|什么意思|代表什么", re.IGNORECASE)
+#: Where a term's Chinese run starts when the question names only its acronym: after these.
+_TERM_BREAK = re.compile(r".*(?:属于|是|为|即|称为|叫做|指)")
 _GLOSS = re.compile(r"[(（]([^()（）\n]*[A-Za-z][^()（）\n]*)[)）]")
 _LATIN_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9]*$")
 _CJK_BEFORE = re.compile(r"[\u3400-\u9fff]{2,12}$")
@@ -152,9 +157,13 @@ def gloss_span(question: str, document: Document) -> tuple[int, int] | None:
         # "…的隐私计算(Privacy Computing)": start at the longest tail of the Chinese run the question names.
         tails = [name] if name.isascii() else [name[i:] for i in range(len(name) - 1)]
         named = [tail for tail in tails if _mentions(question, tail)]
-        acronyms = [t for t in _LATIN_TERM.findall(match.group(1))
+        # The abbreviation closes the gloss: "(dynamic risk governance,DRG)", "(PFAS)"; an upper-case
+        # word inside an expansion ("Generative AI as a Service") is not one.
+        acronyms = [t for t in _LATIN_TERM.findall(match.group(1))[-1:]
                     if sum(c.isupper() for c in t) >= 2 and _mentions(question, t)]  # DRG, IoT, GaaS
         if named or acronyms:
+            if not named and not name.isascii():
+                name = _TERM_BREAK.sub("", name).lstrip("的") or name  # "…属于全氟和多氟烷基物质(PFAS)": from 全氟
             return match.start() - len(named[0] if named else name), match.end()
     return None
 
@@ -178,6 +187,21 @@ def source_span(document: Document) -> tuple[int, int] | None:
     return start + len(line) - len(line.lstrip()), start + len(line.rstrip())
 
 
+# Who wrote the document: its byline line (作者：…, By …).
+_ASKS_AUTHOR = re.compile(r"谁写的|作者是谁|作者是哪|是谁撰写|撰稿人|\bwho (?:wrote|is the author)|\bauthor of", re.IGNORECASE)
+_BYLINE = re.compile(r"^[> \t*]*(?:作者|撰文|文\s*/|记者|by\b)[ \t]*[:：]?[ \t]*\S", re.IGNORECASE | re.MULTILINE)
+
+
+def byline_span(document: Document) -> tuple[int, int] | None:
+    """(start, end) of the document's byline line, if it has one in its first lines."""
+    match = _BYLINE.search(document.text, 0, 400)
+    if not match:
+        return None
+    end = document.text.find("\n", match.start())
+    start = next(i for i in range(match.start(), match.end()) if document.text[i] not in "> *\t")
+    return start, (len(document.text) if end < 0 else end)
+
+
 def _section_of(document: Document, position: int) -> str:
     sections = outline(document).sections
     return next((s.title for s in sections if s.start <= position < s.end), sections[0].title if sections else "")
@@ -197,10 +221,12 @@ def form_answer(question: str, documents: dict[str, Document], hit_docs: list[st
             if span:
                 return FormAnswer(doc=document.path, start=span[0], end=span[1],
                                   section=_section_of(document, span[0]), form="gloss")
-    if _ASKS_SOURCE.search(question):
+    for asks, span_of, form in ((_ASKS_SOURCE, source_span, "source"), (_ASKS_AUTHOR, byline_span, "byline")):
+        if not asks.search(question):
+            continue
         for document in _docs_by_hits(documents, hit_docs):
-            span = source_span(document)
+            span = span_of(document)
             if span:
                 return FormAnswer(doc=document.path, start=span[0], end=span[1],
-                                  section=_section_of(document, span[0]), form="source")
+                                  section=_section_of(document, span[0]), form=form)
     return None

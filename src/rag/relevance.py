@@ -205,7 +205,9 @@ def holds_type(question: str, kind: str, text: str) -> bool:
 def unsupported(retrieval: Retrieval, ranked: list, focus: list[str]) -> bool:
     """True when the question asks for a price, share, date or count and none of the best
     sentences holds, *together*, a value of that type, every place or organisation the question
-    names and its focus word: the number it would quote is about something else."""
+    names and its focus word: the number it would quote is about something else. (Checking the
+    whole passage instead of the sentence was tried: it let through more near-domain questions
+    than answerable ones it saved; left-out balanced accuracy 0.739 against 0.758.)"""
     kind = asks_for(retrieval.question)
     if kind in (None, "name"):
         return False
@@ -257,11 +259,15 @@ def missing_constraint(retrieval: Retrieval, evidence: str) -> bool:
         return True
     if not retrieval.question_has_cjk:
         # A capitalised English name counts when it, or one of its translations, is in the evidence.
+        # (Skipping names the lexicon cannot translate, pinyin such as Zhongwei, was tried: left-out
+        # balanced accuracy fell.)
         translated = dict(zip(english_stems(question), retrieval.translations))
         for word in (w for name in _LATIN_NAME.findall(question) for w in name.split()):
+            if word.lower() in evidence:
+                continue
             stems = english_stems(word)
             group = translated.get(stems[0], {}) if stems else {}
-            if word.lower() not in evidence and not any(t in evidence for t in group):
+            if not any(t in evidence for t in group):
                 return True
     return False
 
@@ -274,6 +280,8 @@ def signals(retrieval: Retrieval) -> dict[str, float]:
     best = ranked[0]
     cosines = [s.dense for s in retrieval.sentences]
     sentences = "\n".join(f"{s.sentence.section}\n{s.sentence.text}" for s in ranked[:_BEST_SENTENCES]).lower()
+    # (Leaving out common focus words, background IDF < 5 such as 一般, was tried: left-out
+    # balanced accuracy fell from 0.758 to 0.751.)
     focus_all = focus_words(retrieval.question, list(retrieval.word_weights))
     focus = [w for w in focus_all if not matches(w, sentences)]
     best_hit = next((h for h in retrieval.hits if h.chunk.contains(best.sentence)), None)
