@@ -59,3 +59,12 @@ def test_gloss_span_needs_the_question_form_and_a_defined_term():
     assert gloss_span("What does a stand-in as big as this stand for?", document) is None  # "aS" is no name
     assert gloss_span("What do cash flows stand for?", document) is None  # "FL" only as a word
     assert gloss_span("What does ESG stand for?", document) is None  # no definition in the text
+
+
+def test_meaning_questions_expand_an_abbreviation_but_not_a_chinese_term():
+    document = Document("t.md", "t", None, "跨境电商（Cross-border E-commerce，CBEC）是指分属不同关境的交易主体通过电商平台达成交易。"
+                                           "农业部门利用归一化植被指数（Normalized Difference Vegetation Index，NDVI）评估长势。")
+    assert document.text[slice(*gloss_span("NDVI在文中指的是什么？", document))].endswith(
+        "归一化植被指数（Normalized Difference Vegetation Index，NDVI）")
+    assert gloss_span("跨境电商这个概念具体指的是什么？", document) is None  # its definition answers
+    assert gloss_span("What does CBEC mean?", document) is not None

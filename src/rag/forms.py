@@ -125,10 +125,14 @@ def section_answer(question: str, documents: dict[str, Document], hit_docs: list
 
 # "What does X stand for", "X的英文全称": the inline definition "term(gloss)".
 _ASKS_GLOSS = re.compile(r"stand(?:s)? for|abbreviat|acronym|full (?:name|form|term)|spelled out|in english|"
-                         r"english (?:name|term|word)|chinese (?:name|term|word)|refers? to|\bmean\W*$|"
-                         r"全称|缩写|简称|英文|英语|中文|指的是|指什么|什么意思|代表什么", re.IGNORECASE)
+                         r"english (?:name|term|word)|chinese (?:name|term|word)|全称|缩写|简称|英文|英语|中文",
+                         re.IGNORECASE)
+#: "What does X mean / refer to", "X指的是什么": the expansion answers only when X is the
+#: abbreviation ("NDVI指的是什么"); for a Chinese term ("跨境电商指的是什么") the answer is its
+#: definition, which the normal path finds.
+_ASKS_MEANING = re.compile(r"refers? to|\bmean\W*$|指的是|指什么|什么意思|代表什么", re.IGNORECASE)
 #: Where a term's Chinese run starts when the question names only its acronym: after these.
-_TERM_BREAK = re.compile(r".*(?:属于|是|为|即|称为|叫做|指)")
+_TERM_BREAK = re.compile(r".*(?:属于|是|为|即|称为|叫做)")
 _GLOSS = re.compile(r"[(（]([^()（）\n]*[A-Za-z][^()（）\n]*)[)）]")
 _LATIN_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9]*$")
 _CJK_BEFORE = re.compile(r"[\u3400-\u9fff]{2,12}$")
@@ -144,8 +148,9 @@ def _mentions(question: str, term: str) -> bool:
 
 def gloss_span(question: str, document: Document) -> tuple[int, int] | None:
     """(start, end) of the inline definition "term(gloss)" in `document` of a term the question
-    asks to expand or translate; None otherwise."""
-    if not _ASKS_GLOSS.search(question):
+    asks to expand or translate (or, by its abbreviation, what it means); None otherwise."""
+    strong = bool(_ASKS_GLOSS.search(question))
+    if not strong and not _ASKS_MEANING.search(question):
         return None
     text = document.text
     for match in _GLOSS.finditer(text):
@@ -161,6 +166,8 @@ def gloss_span(question: str, document: Document) -> tuple[int, int] | None:
         # word inside an expansion ("Generative AI as a Service") is not one.
         acronyms = [t for t in _LATIN_TERM.findall(match.group(1))[-1:]
                     if sum(c.isupper() for c in t) >= 2 and _mentions(question, t)]  # DRG, IoT, GaaS
+        if not strong:
+            named = []  # a meaning question is about the abbreviation
         if named or acronyms:
             if not named and not name.isascii():
                 name = _TERM_BREAK.sub("", name).lstrip("的") or name  # "…属于全氟和多氟烷基物质(PFAS)": from 全氟
@@ -215,7 +222,7 @@ def form_answer(question: str, documents: dict[str, Document], hit_docs: list[st
     answer = section_answer(question, documents, hit_docs)
     if answer:
         return answer
-    if _ASKS_GLOSS.search(question):
+    if _ASKS_GLOSS.search(question) or _ASKS_MEANING.search(question):
         for document in _docs_by_hits(documents, hit_docs):
             span = gloss_span(question, document)
             if span:
