@@ -193,3 +193,18 @@ def test_markdown_answers_are_shown_without_markup(make_corpus):
 
 def test_not_found_message_does_not_assume_one_article():
     assert NOT_FOUND == {"zh": "资料中没有找到这个问题的答案。", "en": "The documents do not answer this question."}
+
+
+def test_a_quote_ending_in_a_colon_takes_the_list_it_introduces(make_corpus):
+    from rag.pipeline import Pipeline
+
+    text = ("# 光伏进村\n\n## 一、三种模式\n\n目前农户安装光伏主要有三种模式：\n\n"
+            "- **全款自建**：农户自己出钱购买设备。\n- **租赁屋顶**：企业租用农户屋顶。\n- **合作共建**：企业与农户分享收益。\n\n"
+            "## 二、隐忧\n\n部分地区电网承载能力不足。\n")
+    qa = Pipeline.open(make_corpus({"solar.md": text}), log=lambda m: None)
+    result = qa.ask("农户装光伏有哪几种模式？", strictness=0.0)
+    quote = result.quotes[0]
+    assert quote.text.startswith("目前农户安装光伏主要有三种模式：") and quote.text.endswith("企业与农户分享收益。")
+    assert quote.display.splitlines() == ["目前农户安装光伏主要有三种模式：", "全款自建：农户自己出钱购买设备。",
+                                          "租赁屋顶：企业租用农户屋顶。", "合作共建：企业与农户分享收益。"]
+    assert "隐忧" not in quote.text and "电网" not in quote.text, "the list ends with its section"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from .chunking import split_clauses
+from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
 from .corpus import Document, Located
 from .forms import form_answer
@@ -153,6 +153,21 @@ def typed_clause(question: str, text: str, start: int, end: int, terms: list[dic
     return clauses[first][0], clauses[best][1]
 
 
+def list_after_colon(sentence: Sentence, end: int, text: str, sentences: dict[int, Sentence], limit: int) -> int:
+    """Where a quote ending in a colon should end: "有三种模式：" introduces the lines that follow
+    (list items, table rows), so they are quoted with it, up to `limit` lines of the same section
+    and passage. `end` itself when the quote does not end in a colon."""
+    if text[end - 1] not in ":：":
+        return end
+    following = sentence.id + 1
+    for _ in range(limit):
+        nxt = sentences.get(following)
+        if nxt is None or nxt.doc != sentence.doc or nxt.section != sentence.section or "\n" not in text[end:nxt.start]:
+            break
+        end, following = nxt.end, following + 1
+    return end
+
+
 def select_quotes(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings) -> list[Quote]:
     """The spans to quote: the best sentence (trimmed to its answering clauses), plus up to
     `max_quotes - 1` more sentences of the same document scoring within the language's
@@ -169,9 +184,11 @@ def select_quotes(retrieval: Retrieval, documents: dict[str, Document], settings
     ranked = [s for s in ranked if s.sentence.doc == ranked[0].sentence.doc]
     chosen = [s for s in ranked[:settings.max_quotes] if scores[s.sentence.id] >= best - margin]
     quotes = []
+    by_id = {s.sentence.id: s.sentence for s in retrieval.sentences}
     for n, scored in enumerate(chosen, start=1):
         text = documents[scored.sentence.doc].text
         start, end = typed_clause(retrieval.question, text, *quote_span(scored, text, settings), terms)
+        end = list_after_colon(scored.sentence, end, text, by_id, settings.max_list_lines)
         # Text and title are filled in by `answer`, which holds the documents.
         quotes.append(Quote(doc=scored.sentence.doc, start=start, end=end, n=n, text="", title="",
                             section=scored.sentence.section, score=scores[scored.sentence.id]))

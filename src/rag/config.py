@@ -71,6 +71,8 @@ class AnswerSettings:
     span_extend: int = 1
     #: A span is quoted instead of its sentence only when its cosine beats the sentence's by this.
     span_margin: float = 0.01
+    #: A quote ending in a colon takes at most this many following lines (list items, rows).
+    max_list_lines: int = 6
 
 
 @dataclass(frozen=True)
