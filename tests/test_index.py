@@ -140,3 +140,11 @@ def test_save_replaces_the_old_build(make_corpus, embedder):
     new = save_index(index, settings.index_dir)
     assert new != old and not old.exists()
     assert (settings.index_dir / CURRENT).read_text("utf-8") == new.name
+
+
+def test_a_corpus_of_headings_only_is_a_clear_error(make_corpus, embedder):
+    from rag.corpus import CorpusError
+
+    settings = make_corpus({"only-headings.md": "# 标题\n\n## 一、A\n\n## 二、B\n"})
+    with pytest.raises(CorpusError, match="nothing but headings"):
+        rebuild_index(settings, embedder, log=lambda m: None)

@@ -31,7 +31,7 @@ import numpy as np
 from . import __version__
 from .chunking import SEPARATORS, Chunk, Sentence, Span, chunk_corpus
 from .config import Settings
-from .corpus import Document, fingerprint, load_corpus
+from .corpus import CorpusError, Document, fingerprint, load_corpus
 from .embedding import Embedder
 from .lexical import (
     Background,
@@ -161,6 +161,9 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     import faiss
 
     chunks, sentences, spans = chunk_corpus(documents, settings.chunking)
+    if not chunks:
+        raise CorpusError("no text to index: the documents hold nothing but headings or markup "
+                          f"({', '.join(d.path for d in documents[:3])})")
     by_path = {d.path: d for d in documents}
     # A span is embedded bare: it is compared with its own sentence, which has the same heading.
     texts = [embedding_text(u, by_path[u.doc]) for u in chunks + sentences] \
