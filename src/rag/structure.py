@@ -256,8 +256,10 @@ def _levels(text: str, blocks: list[Block]) -> list[Block]:
     return out
 
 
+@lru_cache(maxsize=64)
 def outline(document: Document) -> Outline:
-    """The title line and sections of `document` (see the module docstring)."""
+    """The title line and sections of `document` (see the module docstring). Cached: question
+    forms and the web page ask for the same documents' layout again and again."""
     text = document.text
     blocks = _markdown_blocks(text) if is_markdown(document) else _levels(text, _text_blocks(text))
     title = title_line(text, is_markdown(document))  # never a numbered heading
@@ -265,9 +267,6 @@ def outline(document: Document) -> Outline:
     if title and blocks and blocks[0].start <= title[0] < blocks[0].end + 1:
         title_at = (blocks[0].start, blocks[0].end)
         blocks = blocks[1:]
-        if is_markdown(document):
-            # With the title taken out, the remaining H1s (if any) nest like H2s.
-            pass
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []  # (level, title) of the enclosing headings
     current: dict = {"title": INTRO_SECTION, "path": (), "heading": None, "number": None,
