@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
-from html import escape
+from dataclasses import dataclass
+from html import escape, unescape
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from rag import web
+from rag import i18n, web
 from rag.answer import NOT_FOUND, Answer, Passage, QuestionError, Quote
 from rag.config import PROJECT_ROOT, Settings
+from rag.corpus import Document
+from rag.structure import outline
+from rag.web import render
+from rag.web.render import Turn
 
 ASKED = "用手掌付款有什么优势？"          # the question of the issue's "done when"
 OFF_TOPIC = "今天天气怎么样？"
@@ -60,7 +66,7 @@ def check_verbatim(result: dict, article_text: str) -> None:
         assert f"[{quote['n']}]" in result["answer"]
 
 
-# --- HTML building --------------------------------------------------------------------------
+# --- HTML and text building ------------------------------------------------------------------
 
 def make_answer(passage_text="刷掌支付。掌纹识别。刷掌支付。", quote_at=(10, 15), **changes) -> Answer:
     """A hand-made answer: one passage starting at offset 100, one quote inside it."""
@@ -68,16 +74,23 @@ def make_answer(passage_text="刷掌支付。掌纹识别。刷掌支付。", qu
                       text=passage_text, score=0.5)
     start, end = 100 + quote_at[0], 100 + quote_at[1]
     quote = Quote(doc="a.txt", start=start, end=end, n=1, text=passage_text[quote_at[0]:quote_at[1]], title="标题",
-                  section="趋势二:测试", score=0.9)
+                  section="趋势二:测试", score=0.9, display=passage_text[quote_at[0]:quote_at[1]])
     fields = dict(question="问题", abstained=False, answer=f"{quote.text} [1]", quotes=[quote],
                   passages=[passage], relevance=0.9, lang="zh")
     fields.update(changes)
     return Answer(**fields)
 
 
+@dataclass(frozen=True)
+class FollowUp(Answer):
+    """An answer as the conversation-aware pipeline returns it (CONTRACTS.md point 2)."""
+
+    understood_as: str | None = None
+
+
 def test_highlight_marks_the_quoted_occurrence_by_offsets_not_by_search():
     result = make_answer()            # "刷掌支付" occurs twice; the second one is quoted
-    html = web.highlight(result.passages[0], result.quotes)
+    html = render.highlight(result.passages[0], result.quotes)
     assert html.startswith("刷掌支付。掌纹识别。<mark")
     assert html.count("<mark") == 1
     assert '<mark data-n="1">刷掌支付。</mark><span class="rag-cite">[1]</span>' in html
@@ -88,70 +101,203 @@ def test_highlight_several_quotes_in_one_passage_keeps_every_character():
     passage = Passage(doc="a.txt", start=10, end=18, title="t", section="s", text=text, score=0.1)
     quotes = [Quote(doc="a.txt", start=15, end=17, n=2, text="己庚", title="t", section="s", score=0.8),
               Quote(doc="a.txt", start=11, end=13, n=1, text="乙丙", title="t", section="s", score=0.9)]
-    html = web.highlight(passage, quotes)
+    html = render.highlight(passage, quotes)
     assert html.replace('<span class="rag-cite">[1]</span>', "").replace('<span class="rag-cite">[2]</span>', "") \
         == '甲<mark data-n="1">乙丙</mark>丁戊<mark data-n="2">己庚</mark>辛'
 
 
-def test_every_text_is_escaped_in_the_panel_and_the_chat():
+def test_every_text_is_escaped_in_every_panel():
     markup = "<img src=x onerror=alert(1)>"
     text = f"前文{markup}刷掌支付。"
     passage = Passage(doc="<b>doc</b>.txt", start=0, end=len(text), title=f"标题{markup}", section=f"趋势二:{markup}",
                       text=text, score=0.5)
     quote = Quote(doc=passage.doc, start=2, end=len(text), n=1, text=text[2:], title=passage.title,
-                  section=passage.section, score=0.9)
-    result = Answer(markup, False, f"{quote.text} [1]", [quote], [passage], 0.9, "en")
-    outputs = [web.sources_html(result, 0.5), *(m["content"] for m in web.chat_messages(result))]
-    for html in outputs:
-        assert "<img" not in html and "<b>doc" not in html
-        assert escape(markup) in html
-    assert web.chat_messages(result)[0]["content"] == escape(markup)
+                  section=passage.section, score=0.9, display=text[2:])
+    document = Document(passage.doc, passage.title, None, text + "\n")
+    for lang in ("zh", "en"):
+        for abstained in (False, True):
+            result = FollowUp(markup, abstained, f"{quote.text} [1]", [] if abstained else [quote], [passage], 0.9,
+                              lang, understood_as=markup)
+            turns = [Turn(1, result, 0.5)]
+            outputs = [render.sources_html(turns), render.conversation_html(turns, {document.path: document}, None, markup),
+                       render.outline_html([document], lang), render.section_html(document, 0, (2, len(text)), 1, lang)]
+            for html in outputs:
+                assert "<img" not in html and "<b>doc" not in html, html
+                assert escape(markup) in html
 
 
-def test_abstained_panel_lists_nearest_passages_without_highlight():
-    result = make_answer(abstained=True, answer=NOT_FOUND["zh"], quotes=[], relevance=0.2)
-    html = web.sources_html(result, 0.5)
-    assert "最接近的段落（不是答案）" in html
-    assert "<mark" not in html
-    assert "刷掌支付。掌纹识别。刷掌支付。" in html
-    assert [m["content"] for m in web.chat_messages(result)] == ["问题", NOT_FOUND["zh"]]
+def test_every_citation_links_to_its_own_source_card(article_qa):
+    first, second = article_qa.ask("可持续金融是什么？"), article_qa.ask("隐私计算的核心是什么？")
+    turns = [Turn(1, first, 0.5), Turn(2, second, 0.5)]
+    chat = render.conversation_html(turns, article_qa.index.documents)
+    panel = render.sources_html(turns)
+    for turn in turns:
+        assert turn.answer.quotes
+        for quote in turn.answer.quotes:
+            target = f"rag-src-{turn.n}-{quote.n}"
+            assert f'href="#{target}"' in chat
+            assert f'id="{target}"' in panel
+        # Each answer has a jump link to its own sources.
+        assert f'href="#rag-srcs-{turn.n}"' in chat and f'id="rag-srcs-{turn.n}"' in panel
+    # The latest answer's sources come first and open; the earlier ones are kept, folded.
+    assert panel.index('id="rag-srcs-2"') < panel.index('id="rag-srcs-1"')
+    assert re.search(r'<details[^>]*id="rag-srcs-2"[^>]* open>', panel)
+    assert not re.search(r'<details[^>]*id="rag-srcs-1"[^>]* open>', panel)
 
 
-def test_citations_are_stored_with_the_answer_message(article_qa):
+def test_panel_marks_each_quote_and_folds_offsets_and_scores(article_qa):
     result = article_qa.ask("可持续金融是什么？")
-    messages = web.chat_messages(result)
-    assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
-    sources = messages[2]
-    assert sources["metadata"]["title"].startswith("来源")
-    for quote in result.quotes:
-        assert f"<b>[{quote.n}]</b>" in sources["content"]
-        assert f'<mark data-n="{quote.n}">{escape(quote.text)}</mark>'.replace("\n", "<br>") in sources["content"]
-
-
-def test_panel_cites_each_quote_with_title_section_range_and_score(article_qa):
-    result = article_qa.ask("可持续金融是什么？")
-    html = web.sources_html(result, article_qa.settings.strictness)
-    for passage, quotes in web.cited_passages(result):
-        assert f"{escape(passage.title)} › {escape(passage.section)}" in html
-        assert f"字符 {passage.start}–{passage.end}" in html
-        assert f"检索得分 {passage.score:.4f}" in html
+    html = render.sources_html([Turn(1, result, article_qa.settings.strictness)])
+    for passage, quotes in render.cited_passages(result):
+        assert f"{escape(passage.title)}</span> › <span" in html
         for quote in quotes:
-            # The highlighted span is the quote itself, found by its offsets.
             assert passage.text[quote.start - passage.start:quote.end - passage.start] == quote.text
-            assert f'<mark data-n="{quote.n}">{escape(quote.text)}</mark>' in html
-            assert f"[{quote.n}] 引文 字符 {quote.start}–{quote.end} · 得分 {quote.score:.4f}" in html
+            assert f'<mark data-n="{quote.n}">{escape(quote.display)}</mark>' in html
+    # Offsets and scores appear only inside the "details" folds.
+    outside = re.sub(r'<details class="rag-more">.*?</details>', "", html)
+    assert "字符" not in outside and f"{result.passages[0].score:.4f}" not in outside
+    assert "第 " in html and "个字符" in html
 
 
-def test_question_problems_are_explained_in_chinese():
+def test_copy_is_plain_text_with_citation_lines(article_qa):
+    result = article_qa.ask("刷掌支付有什么优势？")
+    text = render.plain_text(result)
+    assert "<" not in text
+    assert text.startswith(result.answer)
+    for quote in result.quotes:
+        assert f"[{quote.n}] {quote.title} · {quote.section} · {quote.doc} [{quote.start}:{quote.end}]" in text
+    chat = render.conversation_html([Turn(1, result, 0.5)], article_qa.index.documents)
+    copied = re.search(r'data-copy="([^"]*)"', chat).group(1)
+    assert unescape(copied) == text
+
+
+def test_markdown_export_has_question_quotes_and_citations(article_qa):
+    result = FollowUp(**{**vars(article_qa.ask("刷掌支付有什么优势？")), "understood_as": "刷掌支付有什么优势？"})
+    markdown = render.turn_markdown(Turn(3, result, 0.5), "en")
+    assert markdown.startswith(f"## Question 3: {result.question}")
+    assert "*Understood as: 刷掌支付有什么优势？*" in markdown
+    for quote in result.quotes:
+        assert f"> {quote.display} [{quote.n}]" in markdown
+        assert f"- [{quote.n}] {quote.title} · {quote.section}" in markdown
+
+
+def test_understood_as_line_is_shown_only_when_set():
+    plain = make_answer()
+    followed = FollowUp(**{**vars(plain), "understood_as": "刷掌支付的安全性如何？"})
+    assert "rag-understood" not in render.answer_html(Turn(1, plain, 0.5), "zh", {})
+    assert "按上文理解为：刷掌支付的安全性如何？" in render.answer_html(Turn(1, followed, 0.5), "zh", {})
+    assert "Understood as: 刷掌支付的安全性如何？" in render.answer_html(Turn(1, followed, 0.5), "en", {})
+
+
+def test_strings_follow_the_question_language_or_the_switch():
+    english = make_answer(question="What is palm payment?", lang="en")
+    chinese = make_answer()
+    en_panel = render.sources_html([Turn(1, english, 0.5)])
+    zh_panel = render.sources_html([Turn(1, chinese, 0.5)])
+    assert "Sources" in en_panel and "Relevance" in en_panel and 'lang="en"' in en_panel
+    for word in ("来源", "问题", "相关度"):
+        assert word not in re.sub(r"<[^>]*>", "", en_panel).replace("趋势二:测试", "").replace("标题", "")
+    assert "来源" in zh_panel and "相关度" in zh_panel
+    # The switch overrides the question's language.
+    assert "Relevance" in render.sources_html([Turn(1, chinese, 0.5)], forced="en")
+    chat = render.conversation_html([Turn(1, chinese, 0.5), Turn(2, english, 0.5)], {})
+    assert 'data-lang="en"' in chat and '<article class="rag-turn" id="rag-turn-1" lang="zh"' in chat
+
+
+def test_i18n_tables_have_the_same_keys_and_fill_fields():
+    assert set(i18n.STRINGS["zh"]) == set(i18n.STRINGS["en"])
+    assert i18n.t("en", "turn", n=2) == "Question 2:"
+    assert i18n.t("fr", "send") == i18n.STRINGS[i18n.DEFAULT_LANGUAGE]["send"]
+    assert (i18n.language_of("What is DRG?"), i18n.language_of("DRG 是什么？")) == ("en", "zh")
+
+
+@pytest.mark.parametrize("relevance,strictness", [(0.9996, 1.0), (0.5, 0.5), (0.4999, 0.5), (0.12345, 0.1234),
+                                                  (1.0, 1.0), (0.0, 0.05)])
+def test_shown_numbers_never_contradict_the_comparison(relevance, strictness):
+    shown_rel, shown_strict = render.percent_pair(relevance, strictness)
+    assert (shown_rel == shown_strict) == (relevance == strictness), (shown_rel, shown_strict)
+    result = make_answer(abstained=relevance < strictness, quotes=[] if relevance < strictness else None, relevance=relevance)
+    html = render.relevance_html(result, strictness, "zh")
+    assert f"{shown_rel}" in html
+    if relevance < strictness:
+        assert f"相关度 {shown_rel}" in html and shown_rel != shown_strict
+
+
+def test_relevance_is_a_labelled_bar_with_words():
+    assert [render.relevance_words(r, "zh") for r in (0.9, 0.5, 0.1)] == ["高", "中", "低"]
+    assert [render.relevance_words(r, "en") for r in (0.9, 0.5, 0.1)] == ["high", "medium", "low"]
+    html = render.relevance_html(make_answer(relevance=0.9), 0.5, "en")
+    assert 'role="img"' in html and 'aria-label="Relevance high 90%"' in html and "title=" in html
+
+
+def test_refusal_suggests_the_nearest_sections_and_the_outline(article_qa):
+    result = article_qa.ask("今天天气怎么样？")
+    assert result.abstained
+    html = render.answer_html(Turn(1, result, 0.5), "zh", article_qa.index.documents)
+    suggested = render.suggestions(result, article_qa.index.documents)
+    assert suggested
+    for doc, index, title in suggested:
+        assert f'data-ask="{escape(render.topic(title))}"' in html
+        assert f'data-doc="{escape(doc)}" data-sec="{index}"' in html
+    assert 'href="#rag-docs-top"' in html
+    panel = render.sources_html([Turn(1, result, 0.5)])
+    assert "最接近的段落（不是答案）" in panel and "<mark" not in panel
+
+
+def test_outline_lists_every_section_and_a_section_opens_with_its_quote(article_qa):
+    documents = list(article_qa.index.documents.values())
+    html = render.outline_html(documents, "zh")
+    document = documents[0]
+    sections = outline(document).sections
+    for i, section in enumerate(sections):
+        assert f'data-sec="{i}"' in html and escape(render.section_name(section.title, "zh")) in html
+    result = article_qa.ask("刷掌支付有什么优势？")
+    quote = result.quotes[0]
+    view = render.section_html(document, -1, (quote.start, quote.end), quote.n, "zh")
+    assert f'<mark data-n="{quote.n}">{escape(quote.display)}</mark>' in view
+    assert escape(quote.section) in view
+    # Opened from the outline: the whole section, nothing marked.
+    plain = render.section_html(document, 2, None, 0, "en")
+    assert "<mark" not in plain and escape(sections[2].title) in plain
+
+
+def test_question_problems_are_explained_in_the_users_language():
     from rag.answer import check_question
 
-    problems = []
-    for question in ("  ", "x" * 11):
-        with pytest.raises(QuestionError) as caught:
-            check_question(question, 10)
-        problems.append(web.question_problem(caught.value))
-    assert problems[0] == "请先输入问题。"
-    assert "问题太长（11 字），最多 10 字" in problems[1]
+    for lang, empty, long in (("zh", "请先输入问题。", "问题太长（11 字），最多 10 字"),
+                              ("en", "Please type a question first.", "too long (11 characters); the limit is 10")):
+        problems = []
+        for question in ("  ", "x" * 11):
+            with pytest.raises(QuestionError) as caught:
+                check_question(question, 10)
+            problems.append(web.question_problem(caught.value, lang))
+        assert problems[0] == empty
+        assert long in problems[1]
+
+
+def test_history_reaches_the_pipeline_only_when_it_accepts_it():
+    calls = []
+
+    class Old:
+        def ask(self, question, top_k=None, strictness=None):
+            calls.append(("old", question))
+
+    class New:
+        def ask(self, question, top_k=None, strictness=None, history=()):
+            calls.append(("new", question, tuple(history)))
+
+    web.ask_in_conversation(Old(), "b", None, None, ["a"])
+    web.ask_in_conversation(New(), "b", None, None, ["a"])
+    assert calls == [("old", "b"), ("new", "b", ("a",))]
+
+
+def test_history_of_the_api_is_a_list_of_strings_or_its_json():
+    assert web.parse_history(None) == [] and web.parse_history("") == []
+    assert web.parse_history(["a", "b"]) == ["a", "b"]
+    assert web.parse_history('["刷掌支付有什么优势？"]') == ["刷掌支付有什么优势？"]
+    for bad in ("[1, 2]", "not json", '{"a": 1}', [1]):
+        with pytest.raises(ValueError, match="history"):
+            web.parse_history(bad)
 
 
 # --- Launch settings ------------------------------------------------------------------------
@@ -189,7 +335,7 @@ def test_app_script_passes_its_flags_to_serve(monkeypatch, tmp_path):
 def test_ask_endpoint_is_the_only_public_api(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
-    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "top_k", "strictness"]
+    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "top_k", "strictness", "history"]
 
 
 def test_answerable_question_quotes_trend_two(client, article_text):
@@ -220,6 +366,15 @@ def test_top_k_and_strictness_are_passed_through(client):
     assert len(client.predict(ASKED, 2, None, api_name="/ask")["passages"]) == 2
     # Strictness 0 answers everything: the off-topic question now gets (poor) quotes.
     assert client.predict(OFF_TOPIC, None, 0.0, api_name="/ask")["abstained"] is False
+
+
+def test_history_is_optional_and_accepted_as_json(client):
+    # The pipeline in this worktree may not use it yet; either way the call succeeds and answers.
+    for history in (["刷掌支付有什么优势？"], '["刷掌支付有什么优势？"]'):
+        result = client.predict("它用到了哪些生物特征？", None, None, history, api_name="/ask")
+        assert result["question"] == "它用到了哪些生物特征？"
+    with pytest.raises(AppError, match="history"):
+        client.predict(ASKED, None, None, "[1, 2]", api_name="/ask")
 
 
 def test_bad_question_is_an_error_with_a_message(client):

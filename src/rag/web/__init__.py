@@ -1,0 +1,28 @@
+"""The web chat: ask in Chinese or English, read the verbatim answer, follow each [n] to its source.
+
+    python app.py                      # or `rag serve`; http://127.0.0.1:7860 by default
+
+`render` builds every piece of HTML and text from answers (pure functions; the escaping rule
+lives there), `page` lays out the Gradio page, its script, the `/ask` endpoint and serving.
+The interface's words in both languages are in `rag.i18n`.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from .page import (
+    ENGLISH_WARM_UP,
+    STRICTNESS_HELP,
+    ask_in_conversation,
+    build_app,
+    example_questions,
+    launch,
+    page_title,
+    parse_history,
+    question_problem,
+    serve,
+)
+from .render import Turn
+
+__all__ = ["ENGLISH_WARM_UP", "STRICTNESS_HELP", "Turn", "ask_in_conversation", "build_app", "example_questions",
+           "gr", "launch", "page_title", "parse_history", "question_problem", "serve"]

@@ -1,0 +1,402 @@
+"""The chat page (Gradio Blocks), its `/ask` endpoint, and serving it.
+
+Layout: the conversation, the question box and the settings on the left; on the right (below on
+a phone) the sources of every answer and the documents' outline with a section view. Every [n]
+is a link to its source card; the page's script (`PAGE_JS`) scrolls to it, opens its fold and
+flashes the quoted words, and handles Copy, the Markdown download, suggested topics and opening
+a section (a server function of the documents panel).
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+from html import escape
+
+import gradio as gr
+
+from ..answer import Answer, QuestionError
+from ..config import Settings
+from ..corpus import Document
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
+from ..pipeline import Pipeline
+from ..structure import outline
+from . import render
+from .render import Turn
+
+#: How many example questions the page offers.
+MAX_EXAMPLES = 5
+#: Asked once before serving, so the English helper model is loaded before the first visitor.
+ENGLISH_WARM_UP = "What is this document about?"
+STRICTNESS_HELP = STRINGS["zh"]["strictness_info"]
+#: The language switch: follow each question, or one language for everything.
+LANGUAGE_CHOICES = [("Auto · 自动", "auto"), ("中文", "zh"), ("English", "en")]
+
+
+def page_title(documents: list[Document]) -> str:
+    """The page's title, from the corpus: the document's title, or how many documents there are."""
+    if len(documents) == 1:
+        return f"{documents[0].title} · 问答"
+    return f"{len(documents)} 篇资料 · 问答"
+
+
+def example_questions(documents: list[Document], limit: int = MAX_EXAMPLES) -> list[str]:
+    """Example questions from the corpus: each document's own `examples` (its meta.json) in
+    turn, else its section headings without their numbering (a topic to ask about)."""
+    pools = []
+    for document in documents:
+        headings = [render.topic(s.title) for s in outline(document).sections if s.heading]
+        pools.append(list(document.examples) or [h for h in headings if h])
+    out: list[str] = []
+    while len(out) < limit and any(pools):
+        for pool in pools:
+            if pool and len(out) < limit:
+                out.append(pool.pop(0))
+    return list(dict.fromkeys(out))
+
+
+def question_problem(exc: QuestionError, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The message for a question that cannot be asked, in the interface's language."""
+    if exc.reason == "empty":
+        return t(lang, "empty_question")
+    if exc.reason == "too_long":
+        return t(lang, "too_long", length=exc.length, limit=exc.limit)
+    return str(exc)
+
+
+def parse_history(history) -> list[str]:
+    """The `/ask` API's optional history: a list of strings, or that list as a JSON string."""
+    if history in (None, "", []):
+        return []
+    if isinstance(history, str):
+        try:
+            history = json.loads(history)
+        except json.JSONDecodeError:
+            raise ValueError(t("en", "bad_history")) from None
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise ValueError(t("en", "bad_history"))
+    return history
+
+
+def ask_in_conversation(qa: Pipeline, question: str, top_k, strictness, history: list[str]) -> Answer:
+    """CONVERSATION MEMORY -- the one place the chat's history reaches the pipeline.
+
+    `history` is the previous questions as understood, oldest first. Until `Pipeline.ask`
+    accepts `history` (CONTRACTS.md point 2) it is left out; then it is passed.
+    """
+    if history and "history" in inspect.signature(qa.ask).parameters:
+        return qa.ask(question, top_k=top_k, strictness=strictness, history=history)
+    return qa.ask(question, top_k=top_k, strictness=strictness)
+
+
+# --- Style and script ------------------------------------------------------------------------
+
+# Colours meet WCAG AA (>= 4.5:1) on white: #4a4f57 is 8:1, #1d4ed8 7:1, #8a5a00 on #fff3cd 5:1.
+PAGE_CSS = """
+.rag-chat, .rag-sources, .rag-docs { font-size: 0.97em; line-height: 1.6; color: var(--body-text-color); }
+.rag-h { font-size: 1.1em; margin: 0 0 6px; }
+.rag-muted, .rag-empty, .rag-status, .rag-more, .rag-who, .rag-why, .rag-understood, .rag-turn-no { color: #4a4f57; }
+.dark .rag-muted, .dark .rag-empty, .dark .rag-status, .dark .rag-more, .dark .rag-who, .dark .rag-why,
+.dark .rag-understood, .dark .rag-turn-no { color: #c9ced6; }
+.rag-turn { margin: 0 0 14px; }
+.rag-msg { border-radius: 10px; padding: 8px 12px; margin: 0 0 6px; overflow-wrap: anywhere; }
+.rag-user { background: var(--background-fill-secondary); margin-left: 12%; }
+.rag-bot { border: 1px solid var(--border-color-primary); margin-right: 6%; }
+.rag-who { display: block; font-size: 0.8em; font-weight: 600; }
+.rag-q, .rag-quote, .rag-notfound { margin: 2px 0; }
+.rag-understood { font-style: italic; margin: 0 0 4px; }
+.rag-cite-link, .rag-jump, .rag-back, .rag-linkish { color: #1d4ed8; font-weight: 600; text-decoration: underline; }
+.dark .rag-cite-link, .dark .rag-jump, .dark .rag-back, .dark .rag-linkish { color: #93b4ff; }
+.rag-cite-link { padding: 0 2px; }
+.rag-linkish { background: none; border: 0; box-shadow: none; padding: 0; cursor: pointer; font: inherit; text-align: left; }
+.rag-tools, .rag-card-tools { margin-top: 6px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
+.rag-copy, .rag-download, .rag-suggest { border: 1px solid #1d4ed8; color: #1d4ed8; background: var(--background-fill-primary);
+    border-radius: 6px; padding: 2px 10px; cursor: pointer; font: inherit; }
+.rag-download { margin-top: 4px; }
+.rag-suggestions { margin: 4px 0; padding-left: 1.2em; }
+.rag-suggestions li { margin: 4px 0; }
+.rag-group { margin: 0 0 10px; }
+.rag-group > summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
+.rag-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin: 8px 0;
+    background: var(--background-fill-primary); scroll-margin: 80px; }
+.rag-abstained .rag-card { border-style: dashed; }
+.rag-where { font-weight: 600; overflow-wrap: anywhere; }
+.rag-passage { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
+.rag-passage mark { background: #ffe08a; color: #1f1f1f; padding: 0 1px; border-radius: 2px; }
+.rag-cite { color: #1d4ed8; font-weight: 600; }
+.dark .rag-cite { color: #93b4ff; }
+mark.rag-flash { outline: 3px solid #d97706; animation: rag-flash 0.5s ease-in-out 3; }
+@keyframes rag-flash { 50% { background: #fbbf24; } }
+@media (prefers-reduced-motion: reduce) { mark.rag-flash { animation: none; } }
+.rag-card:focus, .rag-view-title:focus, #rag-docs-top:focus { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+.rag-rel { display: flex; align-items: center; gap: 8px; margin: 4px 0; flex-wrap: wrap; }
+.rag-bar { position: relative; display: inline-block; width: 120px; height: 10px; border-radius: 5px;
+    background: #d9dde3; border: 1px solid #6b7280; }
+.rag-bar-fill { position: absolute; left: 0; top: 0; bottom: 0; background: #2563eb; border-radius: 5px; }
+.rag-bar-cut { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #111827; }
+.rag-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.rag-more ul { margin: 4px 0; padding-left: 1.2em; font-size: 0.9em; }
+.rag-outline { list-style: none; padding-left: 0.4em; margin: 4px 0; }
+.rag-outline li { margin: 2px 0; }
+.rag-doc > summary { cursor: pointer; font-weight: 600; }
+.rag-view { border-top: 2px solid var(--border-color-primary); margin-top: 10px; padding-top: 8px; }
+.rag-view-title { font-size: 1em; margin: 0 0 4px; }
+.rag-nearest { font-size: 1em; margin: 6px 0 2px; }
+"""
+
+# Runs once when the conversation panel loads. Event delegation on the document, so it keeps
+# working when Gradio re-renders the panels' HTML. Gradio evaluates it as code: no backticks.
+PAGE_JS = """
+if (!window.ragWired) {
+  window.ragWired = true;
+  const go = (id, n) => {
+    const target = document.getElementById(id);
+    if (!target) return;
+    let fold = target.closest('details');
+    while (fold) { fold.open = true; fold = fold.parentElement && fold.parentElement.closest('details'); }
+    const card = target.classList.contains('rag-anchor') ? target.closest('.rag-card') : target;
+    card.scrollIntoView({block: 'center'});
+    card.focus({preventScroll: true});
+    if (n) card.querySelectorAll('mark[data-n="' + n + '"]').forEach((m) => {
+      m.classList.remove('rag-flash'); void m.offsetWidth; m.classList.add('rag-flash');
+      setTimeout(() => m.classList.remove('rag-flash'), 2500);
+    });
+  };
+  const copyText = async (text) => {
+    try { await navigator.clipboard.writeText(text); return; } catch (e) { /* not a secure context: fall back */ }
+    const area = document.createElement('textarea');
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    document.body.appendChild(area); area.select(); document.execCommand('copy'); area.remove();
+  };
+  window.ragAsk = (text) => {
+    const box = document.querySelector('#rag-question textarea');
+    box.value = text;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => document.querySelector('#rag-send').click(), 50);
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a.rag-cite-link, a.rag-jump, a.rag-back');
+    if (link) { event.preventDefault(); go(link.getAttribute('href').slice(1), link.dataset.n); return; }
+    const copy = event.target.closest('button.rag-copy');
+    if (copy) {
+      copyText(copy.dataset.copy).then(() => {
+        const label = copy.textContent; copy.textContent = copy.dataset.copied;
+        setTimeout(() => { copy.textContent = label; }, 1500);
+      });
+      return;
+    }
+    const suggest = event.target.closest('button.rag-suggest');
+    if (suggest) { window.ragAsk(suggest.dataset.ask); return; }
+    const open = event.target.closest('button.rag-open');
+    if (open && window.ragOpen) { window.ragOpen(open.dataset); return; }
+    const close = event.target.closest('button.rag-close');
+    if (close) { const view = close.closest('.rag-view'); view.hidden = true; view.innerHTML = ''; return; }
+    const download = event.target.closest('button.rag-download');
+    if (download) {
+      const turns = Array.from(document.querySelectorAll('#rag-chat article[data-md]')).map((a) => a.dataset.md);
+      const text = '# ' + download.dataset.heading + ' · ' + download.dataset.title + '\\n\\n' + turns.join('');
+      const url = URL.createObjectURL(new Blob([text], {type: 'text/markdown;charset=utf-8'}));
+      const a = document.createElement('a'); a.href = url; a.download = 'conversation.md';
+      document.body.appendChild(a); a.click(); a.remove(); setTimeout(() => URL.revokeObjectURL(url), 1000);
+    }
+  });
+}
+const setLang = () => {
+  const root = element.querySelector('[data-lang]');
+  if (root && root.dataset.lang) document.documentElement.lang = root.dataset.lang;
+};
+watch('value', setLang);
+"""
+
+# The documents panel: opens a section (from the outline, a citation card or a suggestion).
+DOCS_JS = """
+window.ragOpen = async (data) => {
+  const view = element.querySelector('.rag-view');
+  if (!view) return;
+  const html = await server.open_section(data.doc, parseInt(data.sec || '-1', 10), parseInt(data.start || '-1', 10),
+                                         parseInt(data.end || '-1', 10), parseInt(data.n || '0', 10), data.lang || '');
+  view.innerHTML = html;
+  view.hidden = false;
+  const mark = view.querySelector('mark');
+  const title = view.querySelector('.rag-view-title');
+  (mark || title).scrollIntoView({block: mark ? 'center' : 'start'});
+  title.focus({preventScroll: true});
+  if (mark) { mark.classList.add('rag-flash'); setTimeout(() => mark.classList.remove('rag-flash'), 2500); }
+};
+"""
+
+
+# --- The app ----------------------------------------------------------------------------------
+
+def gradio_i18n() -> gr.I18n:
+    """Both string tables for Gradio's own translation of static labels (by the browser's language)."""
+    return gr.I18n(**{lang: dict(STRINGS[lang]) for lang in LANGUAGES})
+
+
+def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
+    """The chat page and the `/ask` endpoint, answering with `qa` (shared by all users)."""
+    documents = list(qa.index.documents.values())
+    by_path = qa.index.documents
+    title = page_title(documents)
+    i18n = gradio_i18n()
+
+    def forced_language(choice: str | None) -> str | None:
+        return choice if choice in LANGUAGES else None
+
+    def chrome(lang: str) -> list:
+        """Updates that put the page's own labels in `lang`."""
+        return [gr.update(label=t(lang, "question_label"), placeholder=t(lang, "question_placeholder")),
+                gr.update(value=t(lang, "send")), gr.update(value=t(lang, "restart")),
+                gr.update(label=t(lang, "settings")),
+                gr.update(label=t(lang, "top_k_label"), info=t(lang, "top_k_info")),
+                gr.update(label=t(lang, "strictness_label"), info=t(lang, "strictness_info")),
+                gr.update(value=t(lang, "intro")),
+                gr.update(value=render.outline_html(documents, lang)),
+                gr.update(label=t(lang, "language_label")), gr.update(label=t(lang, "examples"))]
+
+    def respond(question: str, turns: list, top_k: float, strictness: float, choice: str, shown: str):
+        """Chat handler: ask with the conversation so far; show every answer and its sources."""
+        turns = list(turns or [])
+        try:
+            # The conversation so far, as understood, oldest first.
+            history = [getattr(turn.answer, "understood_as", None) or turn.answer.question for turn in turns]
+            result = ask_in_conversation(qa, question, int(top_k), float(strictness), history)
+        except QuestionError as exc:
+            # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
+            gr.Warning(question_problem(exc, forced_language(choice) or language_of(question or shown or "中")))
+            return [gr.update()] * 15
+        turns.append(Turn(len(turns) + 1, result, float(strictness)))
+        forced = forced_language(choice)
+        lang = forced or result.lang
+        labels = chrome(lang) if lang != shown else [gr.update()] * 10
+        return ["", render.conversation_html(turns, by_path, forced, title), render.sources_html(turns, forced),
+                turns, lang, *labels]
+
+    def relabel(choice: str, turns: list, shown: str):
+        """The language switch: show the page, every answer and its sources in the chosen language."""
+        turns = list(turns or [])
+        forced = forced_language(choice)
+        lang = forced or (turns[-1].answer.lang if turns else shown or DEFAULT_LANGUAGE)
+        return [render.conversation_html(turns, by_path, forced, title), render.sources_html(turns, forced),
+                lang, *chrome(lang)]
+
+    def start_over(shown: str):
+        """Empty the conversation, the question box and the sources panel."""
+        lang = shown or DEFAULT_LANGUAGE
+        return [], "", render.conversation_html([], by_path, None, title), render.empty_sources(lang)
+
+    def open_section(doc: str, section: int, start: int, end: int, n: int, lang: str) -> str:
+        """The documents panel's server function: one section's full text, the quote highlighted."""
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        document = by_path.get(str(doc))
+        if document is None:
+            return f"<p>{escape(str(doc))}?</p>"
+        quote = (int(start), int(end)) if int(start) >= 0 and int(end) > int(start) else None
+        return render.section_html(document, int(section), quote, int(n), lang)
+
+    def ask(question: str, top_k: int | None = None, strictness: float | None = None,
+            history: list[str] | str | None = None) -> dict:
+        """Answer one question; returns the same JSON object as `rag ask --json`.
+
+        top_k: how many passages to consider (default from the server's settings).
+        strictness: answer only when relevance >= strictness, in [0, 1]; higher abstains more.
+        history: optional, the conversation's earlier questions (as understood), oldest first:
+            a JSON list of strings.
+        """
+        try:
+            earlier = parse_history(history)
+            return ask_in_conversation(qa, question, top_k, strictness, earlier).to_json()
+        except (QuestionError, ValueError) as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+        turns = gr.State([])
+        shown = gr.State("")   # the language the page's labels are in ("" until the first answer)
+        with gr.Row(equal_height=False, elem_id="rag-top"):
+            # The title comes from the corpus: shown as escaped text, with its own language.
+            gr.HTML(f'<h1 class="rag-title"{render.lang_attr(title)}>{escape(title)}</h1>', elem_id="rag-title",
+                    js_on_load=None, scale=4, min_width=240)
+            language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label=i18n("language_label"), scale=1,
+                                   min_width=160, elem_id="rag-language", interactive=True)
+        intro = gr.Markdown(i18n("intro"), elem_id="rag-intro")
+        with gr.Row(equal_height=False):
+            # min_width makes the row wrap on narrow screens: the panels then sit below the chat.
+            with gr.Column(scale=3, min_width=340):
+                chat = gr.HTML(render.conversation_html([], by_path, None, title), elem_id="rag-chat",
+                               js_on_load=PAGE_JS, max_height=560, autoscroll=True, padding=True)
+                with gr.Row():
+                    question = gr.Textbox(
+                        label=i18n("question_label"), show_label=False, placeholder=i18n("question_placeholder"),
+                        elem_id="rag-question", scale=5, min_width=180, lines=1, max_lines=4, autofocus=True)
+                    send = gr.Button(i18n("send"), variant="primary", scale=1, min_width=72, elem_id="rag-send")
+                examples = gr.Examples([[q] for q in example_questions(documents)], inputs=[question],
+                                       label=i18n("examples"), api_visibility="private")
+                restart = gr.Button(i18n("restart"), variant="secondary", size="sm", elem_id="rag-restart")
+                with gr.Accordion(i18n("settings"), open=False, elem_id="rag-settings") as settings_box:
+                    top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label=i18n("top_k_label"),
+                                      info=i18n("top_k_info"), elem_id="rag-top-k")
+                    strictness = gr.Slider(0.0, 1.0, value=settings.strictness, step=0.05,
+                                           label=i18n("strictness_label"), info=i18n("strictness_info"),
+                                           elem_id="rag-strictness")
+            with gr.Column(scale=2, min_width=300):
+                sources = gr.HTML(render.empty_sources(DEFAULT_LANGUAGE), elem_id="rag-sources", js_on_load=None,
+                                  padding=True)
+                docs = gr.HTML(render.outline_html(documents, DEFAULT_LANGUAGE), elem_id="rag-docs", js_on_load=DOCS_JS,
+                               padding=True, server_functions=[open_section])
+
+        labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples.dataset]
+        chat_io = dict(fn=respond, inputs=[question, turns, top_k, strictness, language, shown],
+                       outputs=[question, chat, sources, turns, shown, *labelled], api_visibility="private")
+        question.submit(**chat_io)
+        send.click(**chat_io)
+        # An example fills the box (Gradio's own step), then is asked straight away.
+        examples.load_input_event.then(**chat_io)
+        language.change(relabel, inputs=[language, turns, shown], outputs=[chat, sources, shown, *labelled],
+                        api_visibility="private")
+        restart.click(start_over, inputs=[shown], outputs=[turns, question, chat, sources], queue=False,
+                      api_visibility="private")
+        gr.api(ask, api_name="ask")
+    demo.rag_i18n = i18n   # handed to launch(): Gradio takes translations there
+    return demo
+
+
+def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
+    """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings.
+
+    Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
+    """
+    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    return demo.launch(
+        server_name=settings.host, server_port=settings.port, share=settings.share,
+        prevent_thread_lock=prevent_thread_lock,
+        # One process, one port: no separate Node server for server-side rendering.
+        ssr_mode=False,
+        footer_links=["api", "settings"],
+        theme=gr.themes.Soft(), css=PAGE_CSS,
+        i18n=getattr(demo, "rag_i18n", None),
+    )
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def serve(settings: Settings) -> None:
+    """Open the pipeline once (building or refreshing the index), then serve the chat. Blocks."""
+    started = time.perf_counter()
+    qa = Pipeline.open(settings, log=_log)
+    # Ask one Chinese and one English example before listening: anything loaded lazily on a
+    # first question is loaded now, so the first visitor does not wait for it.
+    for question in (*example_questions(list(qa.index.documents.values()), 1), ENGLISH_WARM_UP):
+        qa.ask(question)
+    demo = build_app(qa, settings)
+    counts = qa.index.manifest["counts"]
+    _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
+         f"{qa.embedder.id}, ready in {time.perf_counter() - started:.1f} s.")
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        _log(f"Note: listening on {settings.host}, so other machines can reach this chat.")
+    try:
+        launch(demo, settings)
+    except OSError as exc:   # typically: the port is taken
+        raise SystemExit(f"rag: cannot serve on {settings.host}:{settings.port}: {exc}") from None
