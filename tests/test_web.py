@@ -201,7 +201,7 @@ def test_strings_follow_the_question_language_or_the_switch():
     # The switch overrides the question's language.
     assert "Relevance" in render.sources_html([Turn(1, chinese, 0.5)], forced="en")
     chat = render.conversation_html([Turn(1, chinese, 0.5), Turn(2, english, 0.5)], {})
-    assert 'data-lang="en"' in chat and '<article class="rag-turn" id="rag-turn-1" lang="zh"' in chat
+    assert 'data-lang="en"' in chat and '<article class="rag-turn" id="rag-turn-1" tabindex="-1" lang="zh"' in chat
 
 
 def test_i18n_tables_have_the_same_keys_and_fill_fields():

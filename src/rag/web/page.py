@@ -142,6 +142,8 @@ mark.rag-flash { outline: 3px solid #d97706; animation: rag-flash 0.5s ease-in-o
 .rag-doc > summary { cursor: pointer; font-weight: 600; }
 .rag-view { border-top: 2px solid var(--border-color-primary); margin-top: 10px; padding-top: 8px; }
 .rag-view-title { font-size: 1em; margin: 0 0 4px; }
+footer .show-api, footer .settings, footer .record, footer .divider { color: #4a4f57 !important; }
+.dark footer .show-api, .dark footer .settings { color: #c9ced6 !important; }
 .rag-nearest { font-size: 1em; margin: 6px 0 2px; }
 """
 
@@ -214,8 +216,9 @@ DOCS_JS = """
 window.ragOpen = async (data) => {
   const view = element.querySelector('.rag-view');
   if (!view) return;
-  const html = await server.open_section(data.doc, parseInt(data.sec || '-1', 10), parseInt(data.start || '-1', 10),
-                                         parseInt(data.end || '-1', 10), parseInt(data.n || '0', 10), data.lang || '');
+  const html = await server.open_section({doc: data.doc, sec: data.sec || '-1', start: data.start || '-1',
+                                          end: data.end || '-1', n: data.n || '0', lang: data.lang || ''});
+  if (!html) return;
   view.innerHTML = html;
   view.hidden = false;
   const mark = view.querySelector('mark');
@@ -225,6 +228,16 @@ window.ragOpen = async (data) => {
   if (mark) { mark.classList.add('rag-flash'); setTimeout(() => mark.classList.remove('rag-flash'), 2500); }
 };
 """
+
+
+# Gradio's Soft theme with its accent one shade darker where it colours text or sits behind
+# white text: indigo-500 gives 3.6-4.5:1, below WCAG AA's 4.5:1; indigo-700 gives 7-8:1.
+THEME = gr.themes.Soft().set(
+    button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+    block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+    # Secondary text (slider help, min/max): gray-400 is 2.4:1 on white; gray-600 is 7.5:1.
+    body_text_color_subdued="*neutral_600", block_info_text_color="*neutral_600",
+)
 
 
 # --- The app ----------------------------------------------------------------------------------
@@ -286,14 +299,23 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         lang = shown or DEFAULT_LANGUAGE
         return [], "", render.conversation_html([], by_path, None, title), render.empty_sources(lang)
 
-    def open_section(doc: str, section: int, start: int, end: int, n: int, lang: str) -> str:
-        """The documents panel's server function: one section's full text, the quote highlighted."""
-        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        document = by_path.get(str(doc))
+    def open_section(request) -> str:
+        """The documents panel's server function: one section's full text, the quote highlighted.
+
+        Gradio hands it the call's arguments as one list; the page sends one object
+        {doc, sec, start, end, n, lang} (`sec` -1: the section holding the quote at start..end).
+        """
+        data = request[0] if isinstance(request, list) and len(request) == 1 else request
+        try:
+            lang = data.get("lang") if data.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
+            document = by_path.get(str(data.get("doc")))
+            section, start, end, n = (int(data.get(key, -1)) for key in ("sec", "start", "end", "n"))
+        except (AttributeError, TypeError, ValueError):
+            return ""
         if document is None:
-            return f"<p>{escape(str(doc))}?</p>"
-        quote = (int(start), int(end)) if int(start) >= 0 and int(end) > int(start) else None
-        return render.section_html(document, int(section), quote, int(n), lang)
+            return ""
+        quote = (start, end) if 0 <= start < end else None
+        return render.section_html(document, section, quote, max(n, 0), lang)
 
     def ask(question: str, top_k: int | None = None, strictness: float | None = None,
             history: list[str] | str | None = None) -> dict:
@@ -373,7 +395,7 @@ def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = Fals
         # One process, one port: no separate Node server for server-side rendering.
         ssr_mode=False,
         footer_links=["api", "settings"],
-        theme=gr.themes.Soft(), css=PAGE_CSS,
+        theme=THEME, css=PAGE_CSS,
         i18n=getattr(demo, "rag_i18n", None),
     )
 

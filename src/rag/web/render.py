@@ -296,7 +296,8 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
     tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer))}" '
              f'data-copied="{escape(t(lang, "copied"))}">{escape(t(lang, "copy"))}</button>'
              f' <a class="rag-jump" href="#rag-srcs-{turn.n}">{escape(t(lang, "jump_sources"))}</a></div>')
-    return (f'<article class="rag-turn" id="rag-turn-{turn.n}" lang="{lang}" data-md="{escape(turn_markdown(turn, lang))}">'
+    return (f'<article class="rag-turn" id="rag-turn-{turn.n}" tabindex="-1" lang="{lang}" '
+            f'data-md="{escape(turn_markdown(turn, lang))}">'
             f'<div class="rag-msg rag-user"><span class="rag-who">{escape(t(lang, "you"))}</span>'
             f'<p class="rag-q"{lang_attr(answer.question)}>{text_html(answer.question)}</p></div>'
             f'<div class="rag-msg rag-bot"><span class="rag-who">{escape(t(lang, "bot"))}</span>{"".join(parts)}{tools}</div>'
