@@ -255,7 +255,8 @@ def suggestions(answer: Answer, documents: dict[str, Document]) -> list[tuple[st
             continue
         sections = outline(document).sections
         index = next((i for i, s in enumerate(sections) if s.start <= passage.start < s.end), None)
-        if index is None or any(d == passage.doc and i == index for d, i, _ in out):
+        # The text before the first heading (introduction, byline) is no topic to suggest.
+        if index is None or sections[index].heading is None or any(d == passage.doc and i == index for d, i, _ in out):
             continue
         out.append((passage.doc, index, sections[index].title))
         if len(out) == MAX_SUGGESTIONS:
@@ -350,9 +351,12 @@ def section_html(document: Document, index: int, quote: tuple[int, int] | None, 
     if index < 0 and quote:
         index = next((i for i, s in enumerate(sections) if s.start <= quote[0] < s.end), 0)
     section = sections[max(0, min(index, len(sections) - 1))]
-    passage = Passage(doc=document.path, start=section.start, end=section.end, title=document.title,
-                      section=section.title, text=document.text[section.start:section.end], score=0.0)
-    inside = quote and section.start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
+    # The heading is the view's title: the text starts after it, unless the quote is the heading.
+    start = section.blocks[0].start if section.blocks and not (quote and quote[0] < section.blocks[0].start) \
+        else section.start
+    passage = Passage(doc=document.path, start=start, end=section.end, title=document.title,
+                      section=section.title, text=document.text[start:section.end], score=0.0)
+    inside = quote and start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
     marked = ([Quote(doc=document.path, start=quote[0], end=quote[1], n=n, text="", title="", section="", score=0.0)]
               if inside else [])
     body = highlight(passage, marked)
