@@ -275,6 +275,13 @@ def test_question_problems_are_explained_in_the_users_language():
         assert long in problems[1]
 
 
+def test_page_scripts_hold_nothing_gradio_would_evaluate_as_a_template():
+    from rag.web import assets
+
+    for code in (assets.PAGE_JS, assets.DOCS_JS, assets.PAGE_CSS):
+        assert "`" not in code and "${" not in code
+
+
 def test_history_reaches_the_pipeline_only_when_it_accepts_it():
     calls = []
 

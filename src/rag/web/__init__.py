@@ -3,7 +3,8 @@
     python app.py                      # or `rag serve`; http://127.0.0.1:7860 by default
 
 `render` builds every piece of HTML and text from answers (pure functions; the escaping rule
-lives there), `page` lays out the Gradio page, its script, the `/ask` endpoint and serving.
+lives there), `page` lays out the Gradio page, the `/ask` endpoint and serving, `assets` holds its style
+sheet and scripts.
 The interface's words in both languages are in `rag.i18n`.
 """
 from __future__ import annotations
