@@ -24,7 +24,9 @@ from .answer import Answer, Passage, QuestionError, Quote
 from .config import Settings
 from .corpus import Document
 from .pipeline import Pipeline
+from .serving import launch_options, queue_options
 from .structure import display, outline
+from .validation import SettingError
 
 INTRO = (
     "向资料提问（中文或英文）。每个回答都**逐字引用**原文，并用 [n] 标出出处；"
@@ -206,10 +208,10 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
     def respond(question: str, history: list, top_k: float, strictness: float):
         """Chat handler: append the question and its answer; show the answer's sources."""
         try:
-            result = qa.ask(question, top_k=int(top_k), strictness=float(strictness))
-        except QuestionError as exc:
+            result = qa.ask(question, top_k=top_k, strictness=strictness)
+        except (QuestionError, SettingError) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
-            gr.Warning(question_problem(exc))
+            gr.Warning(question_problem(exc) if isinstance(exc, QuestionError) else str(exc))
             return gr.update(), gr.update(), gr.update()
         return "", [*(history or []), *chat_messages(result)], sources_html(result, float(strictness))
 
@@ -220,12 +222,13 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
     def ask(question: str, top_k: int | None = None, strictness: float | None = None) -> dict:
         """Answer one question; returns the same JSON object as `rag ask --json`.
 
-        top_k: how many passages to consider (default from the server's settings).
+        top_k: how many passages to consider, 1 to 20 (default from the server's settings).
         strictness: answer only when relevance >= strictness, in [0, 1]; higher abstains more.
         """
         try:
             return qa.ask(question, top_k=top_k, strictness=strictness).to_json()
-        except QuestionError as exc:
+        except (QuestionError, SettingError) as exc:
+            # A message naming the field, for the caller; nothing in the server's log.
             raise gr.Error(str(exc), print_exception=False) from None
 
     documents = list(qa.index.documents.values())
@@ -276,12 +279,14 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
-    """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings.
+    """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings,
+    within the limits of `settings.server` (rag.serving: bounded queue, no uploads).
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
-    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    demo.queue(**queue_options(settings.server))
     return demo.launch(
+        **launch_options(settings.server),
         server_name=settings.host, server_port=settings.port, share=settings.share,
         prevent_thread_lock=prevent_thread_lock,
         # One process, one port: no separate Node server for server-side rendering.
