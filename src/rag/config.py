@@ -96,6 +96,8 @@ class ServerSettings:
     #: A `/gradio_api/call/...` request body larger than this (bytes) is refused with HTTP 413
     #: before it is parsed; a question of `max_question_chars` needs a few kilobytes at most.
     max_call_bytes: int = 65536
+    #: Events Gradio's monitoring keeps (its default, 10,000, costs ~10-25 ms of CPU per question).
+    analytics_events: int = 100
     #: The page has no file input: 0 closes Gradio's upload routes (HTTP 403). A positive value
     #: opens them with this size limit in bytes (Gradio's `max_file_size`).
     max_upload_bytes: int = 0

@@ -6,16 +6,19 @@ while it waited) in `Queue.pending_messages_per_session` for good, and a per-vis
 `SessionState` besides. A flood of such calls used to queue without bound, make a real visitor
 wait a minute and grow the process by hundreds of megabytes it never gave back. Here:
 
-- `queue_options` / `launch_options`: Gradio's own limits from `ServerSettings` (queue
-  `max_size`: the next caller gets HTTP 503 "Queue is full" at once; `state_session_capacity`;
-  `max_file_size`).
+- `queue` / `launch_options`: Gradio's own limits from `ServerSettings` (queue `max_size`: the
+  next caller gets HTTP 503 "Queue is full" at once; `state_session_capacity`;
+  `max_file_size`), and no route around the queue.
+- `CallGuard`: calls to `/gradio_api/call/...` that Gradio would answer with a traceback in
+  the server log (too few values, an unknown argument, an unknown event) get a 4xx and a
+  one-line reason; bodies over `max_call_bytes` get 413.
 - `ClosedUploads`: the page has no file input, so the upload routes answer 403 before reading
   a byte of the body.
 - `drop_uncollected` (run every few seconds by `lifespan`): a caller's messages that nobody
   has read for `result_ttl_seconds` are dropped, then freed memory is handed back to the OS.
 
-Only `web.launch` uses this module. The queue's bookkeeping has no public API, so
-`drop_uncollected` reads three of its attributes; tests/test_serving.py pins them.
+Only `web.launch` uses this module. The queue's bookkeeping has no public API, so this module
+reads and sets a few of its attributes; tests/test_serving.py pins them.
 """
 from __future__ import annotations
 
@@ -33,11 +36,16 @@ UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")
 UPLOADS_CLOSED = "This app takes no files: uploads are closed."
 
 
-def queue_options(server: ServerSettings) -> dict:
-    """Keyword arguments for `Blocks.queue`. `api_open=False`: Gradio's `/run/NAME` would
-    otherwise answer outside the queue, past its bound."""
-    return {"default_concurrency_limit": server.concurrency_limit, "max_size": server.max_queue,
-            "api_open": False}
+def queue(demo, server: ServerSettings) -> None:
+    """Turn on `demo`'s queue within `server`'s limits.
+
+    `api_open=False`: Gradio's `/run/NAME` would otherwise answer outside the queue, past its
+    bound. Gradio's monitoring keeps the last events (10,000 by default) and rebuilds a pandas
+    summary over all of them after every event, ~10-25 ms of CPU per question once the server
+    has been up a while; `server.analytics_events` bounds that.
+    """
+    demo.queue(default_concurrency_limit=server.concurrency_limit, max_size=server.max_queue, api_open=False)
+    demo._queue.ANALYTICS_MAX_EVENTS = server.analytics_events
 
 
 def launch_options(server: ServerSettings) -> dict:

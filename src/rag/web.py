@@ -20,11 +20,11 @@ from html import escape
 
 import gradio as gr
 
+from . import serving
 from .answer import Answer, Passage, QuestionError, Quote
 from .config import Settings
 from .corpus import Document
 from .pipeline import Pipeline
-from .serving import launch_options, queue_options
 from .structure import display, outline
 from .validation import SettingError
 
@@ -284,9 +284,9 @@ def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = Fals
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
-    demo.queue(**queue_options(settings.server))
+    serving.queue(demo, settings.server)
     return demo.launch(
-        **launch_options(settings.server),
+        **serving.launch_options(settings.server),
         server_name=settings.host, server_port=settings.port, share=settings.share,
         prevent_thread_lock=prevent_thread_lock,
         # One process, one port: no separate Node server for server-side rendering.
