@@ -213,7 +213,9 @@ _WEIGHTS = [w for *_, w in _RANGES]
 
 
 def random_text(rng: random.Random) -> str:
-    length = rng.choice([0, 1, 2, rng.randint(3, 40), rng.randint(3, 40), rng.randint(40, 600), rng.randint(500, 5000)])
+    # Mostly question-sized; some long, some far over the limit.
+    length = rng.choices([rng.randint(0, 2), rng.randint(3, 40), rng.randint(41, 500), rng.randint(501, 20000)],
+                         [10, 65, 10, 15])[0]
     out = []
     for _ in range(length):
         low, high, _ = rng.choices(_RANGES, _WEIGHTS)[0]
