@@ -329,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     server_settings = Settings().server
 
     print(f"bench_abuse {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · "
-          f"{platform.machine()} · {os.cpu_count()} CPUs · queue {server_settings.max_queue}, "
+          f"{platform.machine()} · {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}) · "
+          f"queue {server_settings.max_queue}, "
           f"concurrency {server_settings.concurrency_limit}, results kept {server_settings.result_ttl_seconds:g} s\n")
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as tmp:
@@ -388,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             ok &= not remote["outcome"].get("error without a message")
         finally:
             stop_server(server)
-    print(f"\nTargets {'met' if ok else 'NOT met'}.")
+    print(f"\nTargets {'met' if ok else 'NOT met'}. Load average at the end: {os.getloadavg()[0]:.1f}.")
     return 0 if ok else 1
 
 
