@@ -3,8 +3,9 @@
 Gradio keeps everything a caller has not collected: a `/gradio_api/call/ask` POST whose result is
 never fetched leaves its answer (and a queue-position message for every event that started
 while it waited) in `Queue.pending_messages_per_session` until 2,000 later callers push it
-out, and a per-visitor `SessionState` besides (10,000 kept). A flood of such calls used to queue without bound, make a real visitor
-wait a minute and grow the process by hundreds of megabytes it never gave back. Here:
+out, and a per-visitor `SessionState` besides (10,000 kept). A flood of such calls used to
+queue without bound, make a real visitor wait a minute and grow the process by hundreds of
+megabytes it never gave back. Here:
 
 - `queue` / `launch_options`: Gradio's own limits from `ServerSettings` (queue `max_size`: the
   next caller gets HTTP 503 "Queue is full" at once; `state_session_capacity`;
