@@ -118,3 +118,61 @@ def test_unwritable_index_folder_is_a_clear_error(folders, tmp_path):
     done = rag("ask", "问题", folders[0], folders[1], "--index", str(blocker / "index"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("rag: Not a directory")
+
+
+# --- Bad input at the command line: exit 2 and one line naming the field, never a traceback ----
+
+@pytest.mark.parametrize("flags,message", [
+    (["-k", "0"], "argument -k/--top-k: must be a whole number from 1 to 20 (got 0)"),
+    (["-k", "-1"], "argument -k/--top-k: must be a whole number from 1 to 20 (got -1)"),
+    (["-k", "10000"], "argument -k/--top-k: must be a whole number from 1 to 20 (got 10000)"),
+    (["--strictness", "-1"], "argument --strictness: must be a number from 0 to 1 (got -1.0)"),
+    (["--strictness", "2"], "argument --strictness: must be a number from 0 to 1 (got 2.0)"),
+    (["--strictness", "nan"], "argument --strictness: must be a number from 0 to 1 (got nan)"),
+    (["--strictness", "inf"], "argument --strictness: must be a number from 0 to 1 (got inf)"),
+])
+def test_settings_out_of_range_exit_2_naming_the_flag(folders, flags, message):
+    done = rag("ask", *flags, "明天北京天气怎么样？", *folders)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.strip() == f"rag: {message}."
+    assert done.stdout == ""
+
+
+def test_eval_refuses_settings_out_of_range_too(folders, tmp_path):
+    rows = tmp_path / "q.jsonl"
+    rows.write_text('{"question": "刷掌支付有什么优势？", "answer": "掌纹"}\n', encoding="utf-8")
+    done = rag("eval", str(rows), "-k", "0", *folders)
+    assert done.returncode == 2 and "-k/--top-k" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_undecodable_argument_bytes_exit_2_with_a_message(folders):
+    question = b"\xff\xfe" + "刷掌支付".encode()
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", question, *folders], capture_output=True, timeout=300)
+    assert done.returncode == 2
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert "not valid text" in stderr and "U+DCFF at character 1" in stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_output_survives_an_ascii_terminal(folders):
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "刷掌支付用到了哪些生物特征？", *folders],
+                          capture_output=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("ascii")                    # pure ASCII, backslash-escaped
+    assert "\\u638c\\u7eb9" in text and "[1]" in text    # 掌纹, and its citation
+    as_json = subprocess.run([sys.executable, "-m", "rag", "ask", "--json", "刷掌支付用到了哪些生物特征？", *folders],
+                             capture_output=True, timeout=300, env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    assert "掌纹+掌静脉" in json.loads(as_json.stdout.decode("ascii"))["quotes"][0]["text"]
+    refused = subprocess.run([sys.executable, "-m", "rag", "ask", "问" * 501, *folders],
+                             capture_output=True, timeout=300, env=env)
+    assert refused.returncode == 2 and b"Traceback" not in refused.stderr
+
+
+def test_control_characters_are_dropped_from_a_question(folders):
+    done = rag("ask", "--json", "刷掌\x1b支付用到了哪些生物特征？\x07", *folders)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["question"] == "刷掌支付用到了哪些生物特征？"

@@ -318,6 +318,9 @@ def test_launch_uses_settings_loopback_and_no_share(monkeypatch, article_qa):
     assert (seen["server_name"], seen["server_port"], seen["share"]) == (defaults.host, defaults.port, False)
     assert defaults.host == "127.0.0.1"
     assert demo._queue.default_concurrency_limit == defaults.concurrency_limit
+    assert demo._queue.max_size == defaults.server.max_queue
+    assert seen["max_file_size"] == defaults.server.max_upload_bytes
+    assert seen["state_session_capacity"] == defaults.server.max_sessions
 
 
 def load_app_script():
@@ -467,3 +470,48 @@ def wait_for_server(server: subprocess.Popen, url: str, seconds: float) -> Clien
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.25)  # polling a process we do not control; no event to wait on
+
+
+# --- Bad input at the /ask door: an error naming the field, nothing in the server's log --------
+
+@pytest.mark.parametrize("data,message", [
+    (["\ud800刷掌支付", None, None], "not valid text"),          # a lone surrogate
+    ([5, None, None], "question must be text, not int"),
+    ([["刷掌支付"], None, None], "question must be text, not list"),
+    ([ASKED, 10**6, None], "top_k: must be a whole number from 1 to 20"),
+    ([ASKED, "3", None], "top_k: must be a whole number from 1 to 20"),
+    ([ASKED, None, -5], "strictness: must be a number from 0 to 1"),
+    ([ASKED, None, "nan"], "strictness: must be a number from 0 to 1"),
+])
+def test_ask_refuses_bad_input_with_a_message_and_no_traceback(chat_url, capfd, data, message):
+    import httpx
+
+    call = f"{chat_url.rstrip('/')}/gradio_api/call/ask"
+    with httpx.Client(timeout=60) as http:
+        # json.dumps writes a lone surrogate as the escape "\\ud800", as any JSON client may.
+        event = http.post(call, content=json.dumps({"data": data}),
+                          headers={"Content-Type": "application/json"}).json()["event_id"]
+        stream = http.get(f"{call}/{event}").text
+    assert "event: error" in stream
+    assert message in json.loads(stream.split("data:", 1)[1])["error"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ask_refuses_through_gradio_client_too(client):
+    with pytest.raises(AppError, match="top_k: must be a whole number"):
+        client.predict(ASKED, 0, None, api_name="/ask")
+    with pytest.raises(AppError, match="strictness: must be a number"):
+        client.predict(ASKED, None, 1.5, api_name="/ask")
+
+
+def test_control_characters_are_dropped_at_the_ask_door(client):
+    assert client.predict("刷掌\x00支付有什么\x1b优势？", api_name="/ask")["question"] == "刷掌支付有什么优势？"
+
+
+def test_the_upload_route_is_closed(chat_url):
+    import httpx
+
+    with httpx.Client(timeout=60) as http:
+        upload = http.post(f"{chat_url.rstrip('/')}/gradio_api/upload",
+                           files={"files": ("big.bin", b"\0" * 20_000_000)})
+    assert upload.status_code == 403 and "uploads are closed" in upload.text

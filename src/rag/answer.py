@@ -31,19 +31,12 @@ from .relevance import (
 )
 from .retrieval import Hit, Retrieval, ScoredSentence
 from .structure import display
+from .validation import QuestionError, check_question  # noqa: F401  (re-exported: their old home)
 
 NOT_FOUND = {
     "zh": "资料中没有找到这个问题的答案。",
     "en": "The documents do not answer this question.",
 }
-
-
-class QuestionError(ValueError):
-    """The question cannot be asked; `reason` is "empty" or "too_long" (with `length`, `limit`)."""
-
-    def __init__(self, message: str, reason: str, length: int = 0, limit: int = 0):
-        super().__init__(message)
-        self.reason, self.length, self.limit = reason, length, limit
 
 
 @dataclass(frozen=True)
@@ -95,17 +88,6 @@ class Answer:
             "lang": self.lang,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
-
-
-def check_question(question: str, max_chars: int) -> str:
-    """The question, stripped; raises `QuestionError` if it is empty or longer than `max_chars`."""
-    question = (question or "").strip()
-    if not question:
-        raise QuestionError("The question is empty: please type a question.", "empty")
-    if len(question) > max_chars:
-        raise QuestionError(f"The question is {len(question)} characters long; the limit is {max_chars}.",
-                            "too_long", len(question), max_chars)
-    return question
 
 
 def sentence_score(scored: ScoredSentence, terms: list[dict[str, float]], lexical_weight: float) -> float:

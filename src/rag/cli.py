@@ -1,6 +1,8 @@
 """Command line: `rag index`, `rag ask`, `rag serve`, `rag eval` (also `python -m rag`).
 
-Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage or a bad question.
+Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
+or a setting out of range (rag.validation). Output survives any locale: what the terminal's
+encoding cannot show is printed backslash-escaped (`--json` then escapes to ASCII).
 """
 from __future__ import annotations
 
@@ -77,8 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: How each checked setting is spelled on the command line, for messages.
+FLAGS = {"top_k": "-k/--top-k", "strictness": "--strictness"}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings with the command line's overrides applied."""
+    """Settings with the command line's overrides applied; raises `SettingError` for a
+    --top-k or --strictness out of range."""
+    from .validation import check_strictness, check_top_k
+
+    if getattr(args, "top_k", None) is not None:
+        check_top_k(args.top_k)
+    if getattr(args, "strictness", None) is not None:
+        check_strictness(args.strictness)
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
              "relevance_model")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
@@ -131,16 +144,27 @@ def cmd_index(args) -> int:
     return EXIT_OK
 
 
+def json_text(obj, stream) -> str:
+    """`obj` as indented JSON: readable UTF-8 when `stream` can encode it, else ASCII escapes
+    (still the same JSON)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=1)
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(obj, ensure_ascii=True, indent=1)
+    return text
+
+
 def cmd_ask(args) -> int:
-    from .answer import check_question
     from .pipeline import Pipeline
+    from .validation import check_question
 
     settings = settings_from(args)
     check_question(args.question, settings.max_question_chars)  # fail fast, before loading anything
     qa = Pipeline.open(settings, log=_log, progress=_progress)
     result = qa.ask(args.question)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        print(json_text(result.to_json(), sys.stdout))
     else:
         print_answer(result)
     return EXIT_OK
@@ -159,20 +183,32 @@ def cmd_eval(args) -> int:
     return run_cli(args, settings_from(args), log=_log)
 
 
+def survive_any_locale() -> None:
+    """Print what the terminal's encoding cannot show as backslash escapes instead of failing
+    (e.g. PYTHONIOENCODING=ascii, or a C locale without UTF-8)."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):   # not when a caller has swapped in a StringIO
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
-    from .answer import QuestionError
     from .corpus import CorpusError
     from .embedding import EmbedderError
     from .index import IndexProblem
     from .relevance import ModelError
+    from .validation import QuestionError, SettingError
 
+    survive_any_locale()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
     try:
         return commands[args.command](args)
     except QuestionError as exc:
         print(f"rag: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SettingError as exc:
+        print(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except (CorpusError, EmbedderError, IndexProblem, ModelError) as exc:
         print(f"rag: {exc}", file=sys.stderr)

@@ -76,6 +76,34 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """How much the web server takes on at once (docs/reliability.md). Beyond these limits a
+    caller is told "busy, try again" at once instead of waiting behind a flood."""
+
+    #: Questions answered at the same time (the pipeline serialises its embedding step anyway).
+    concurrency_limit: int = 4
+    #: Questions waiting for a worker. One more is refused at once (HTTP 503, "Queue is full");
+    #: at ~40 ms a question this is a wait of about a second and a half at worst. It must
+    #: exceed the number of clients expected at once (each waits for its answer before asking
+    #: again): benchmarks/bench_abuse.py runs 32.
+    max_queue: int = 40
+    #: A result nobody collected (a `/call/ask` POST whose GET never came, a closed tab) is
+    #: dropped after this many seconds, with everything the queue kept for that caller.
+    result_ttl_seconds: float = 30.0
+    #: Per-visitor state Gradio keeps (its `state_session_capacity`); the oldest goes first.
+    #: Every `/call/ask` POST is a visitor of its own, so this bounds what a flood leaves behind.
+    max_sessions: int = 1000
+    #: A `/gradio_api/call/...` request body larger than this (bytes) is refused with HTTP 413
+    #: before it is parsed; a question of `max_question_chars` needs a few kilobytes at most.
+    max_call_bytes: int = 65536
+    #: Events Gradio's monitoring keeps (its default, 10,000, costs ~10-25 ms of CPU per question).
+    analytics_events: int = 100
+    #: The page has no file input: 0 closes Gradio's upload routes (HTTP 403). A positive value
+    #: opens them with this size limit in bytes (Gradio's `max_file_size`).
+    max_upload_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     """All tunable settings with their defaults. Paths may be relative to the working directory."""
 
@@ -88,6 +116,7 @@ class Settings:
     english_model: str | None = USE_MODEL
 
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
@@ -104,12 +133,16 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
-    concurrency_limit: int = 4
 
     @property
     def top_k(self) -> int:
         """Shorthand for `retrieval.top_k`."""
         return self.retrieval.top_k
+
+    @property
+    def concurrency_limit(self) -> int:
+        """Shorthand for `server.concurrency_limit`."""
+        return self.server.concurrency_limit
 
     def replace(self, **changes) -> Settings:
         """A copy with `changes` applied; `None` values are ignored so CLI flags can pass through."""

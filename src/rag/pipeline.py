@@ -9,12 +9,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from .answer import Answer, answer, check_question
+from .answer import Answer, answer
 from .config import Settings
 from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .relevance import load_model
 from .retrieval import Retriever
+from .validation import check_question, check_strictness, check_top_k
 
 
 class Pipeline:
@@ -45,11 +46,15 @@ class Pipeline:
         return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)
 
     def ask(self, question: str, top_k: int | None = None, strictness: float | None = None) -> Answer:
-        """Answer one question. Raises `QuestionError` for an empty or over-long question."""
+        """Answer one question; `None` settings take the pipeline's own.
+
+        Raises `QuestionError` for a question that is not text, empty or too long, and
+        `SettingError` for a top_k or strictness out of range (rag.validation).
+        """
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
-        top_k = max(1, int(top_k or self.settings.top_k))
-        strictness = self.settings.strictness if strictness is None else float(strictness)
+        top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
+        strictness = check_strictness(self.settings.strictness if strictness is None else strictness)
         with self._lock:
             retrieval = self.retriever.search(question, top_k)
         result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)

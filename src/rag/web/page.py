@@ -21,7 +21,9 @@ from ..config import Settings
 from ..corpus import Document
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
+from ..validation import SettingError
 from ..structure import outline
+from .. import serving
 from . import render
 from .assets import DOCS_JS, PAGE_CSS, PAGE_JS
 from .render import Turn
@@ -135,12 +137,12 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         try:
             # The conversation so far, as understood, oldest first.
             history = [getattr(turn.answer, "understood_as", None) or turn.answer.question for turn in turns]
-            result = ask_in_conversation(qa, question, int(top_k), float(strictness), history)
-        except QuestionError as exc:
+            result = ask_in_conversation(qa, question, top_k, strictness, history)
+        except (QuestionError, SettingError) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
             typed = (question or "").strip()
             lang = forced_language(choice) or (language_of(typed) if typed else shown or DEFAULT_LANGUAGE)
-            gr.Warning(question_problem(exc, lang))
+            gr.Warning(question_problem(exc, lang) if isinstance(exc, QuestionError) else str(exc))
             return [gr.update()] * 15
         turns.append(Turn(len(turns) + 1, result, float(strictness)))
         forced = forced_language(choice)
@@ -184,7 +186,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
             history: list[str] | str | None = None) -> dict:
         """Answer one question; returns the same JSON object as `rag ask --json`.
 
-        top_k: how many passages to consider (default from the server's settings).
+        top_k: how many passages to consider, 1 to 20 (default from the server's settings).
         strictness: answer only when relevance >= strictness, in [0, 1]; higher abstains more.
         history: optional, the conversation's earlier questions (as understood), oldest first:
             a JSON list of strings.
@@ -192,7 +194,8 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         try:
             earlier = parse_history(history)
             return ask_in_conversation(qa, question, top_k, strictness, earlier).to_json()
-        except (QuestionError, ValueError) as exc:
+        except (QuestionError, ValueError) as exc:   # SettingError is a ValueError naming its field
+            # A message for the caller; nothing in the server's log.
             raise gr.Error(str(exc), print_exception=False) from None
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
@@ -247,12 +250,14 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
-    """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings.
+    """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings,
+    within the limits of `settings.server` (rag.serving: bounded queue, no uploads).
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
-    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    serving.queue(demo, settings.server)
     return demo.launch(
+        **serving.launch_options(settings.server),
         server_name=settings.host, server_port=settings.port, share=settings.share,
         prevent_thread_lock=prevent_thread_lock,
         # One process, one port: no separate Node server for server-side rendering.
