@@ -16,14 +16,14 @@ from html import escape
 
 import gradio as gr
 
+from .. import serving
 from ..answer import Answer, QuestionError
 from ..config import Settings
 from ..corpus import Document
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
-from ..validation import SettingError
 from ..structure import outline
-from .. import serving
+from ..validation import SettingError
 from . import render
 from .assets import DOCS_JS, PAGE_CSS, PAGE_JS
 from .render import Turn
