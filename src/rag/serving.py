@@ -11,8 +11,8 @@ megabytes it never gave back. Here:
   next caller gets HTTP 503 "Queue is full" at once; `state_session_capacity`;
   `max_file_size`), and no route around the queue.
 - `CallGuard`: calls to `/gradio_api/call/...` that Gradio would answer with a traceback in
-  the server log (too few values, an unknown argument, an unknown event) get a 4xx and a
-  one-line reason; bodies over `max_call_bytes` get 413.
+  the server log (an unknown argument, an unknown event) get a 4xx and a one-line reason;
+  too few values are padded with null (the defaults); bodies over `max_call_bytes` get 413.
 - `ClosedUploads`: the page has no file input, so the upload routes answer 403 before reading
   a byte of the body.
 - `drop_uncollected` (run every few seconds by `lifespan`): a caller's messages that nobody
@@ -86,7 +86,9 @@ class CallGuard:
     """ASGI middleware for Gradio's HTTP API (`/gradio_api/call/NAME[/EVENT]`): calls Gradio
     would answer with a traceback in the server log get a 4xx and a one-line reason instead.
 
-    - POST `/call/NAME` with fewer `data` values than NAME takes (Gradio: ValueError),
+    - POST `/call/NAME` with fewer `data` values than NAME takes (Gradio: ValueError): the
+      missing trailing values are sent as null, so NAME's defaults apply and a call written
+      before NAME gained an optional parameter keeps working,
     - POST `/call/v2/NAME` with a key NAME does not take (Gradio: TypeError, HTTP 500),
     - GET `/call/NAME/EVENT` for an event the queue does not know: never existed, or its
       result was dropped as uncollected (Gradio: HTTPException inside its event stream).
@@ -120,7 +122,7 @@ class CallGuard:
             more = message.get("more_body", False)
             if len(body) > self.max_body:
                 return await _reply(send, 413, f"Request body over {self.max_body} bytes.")
-        problem = _call_problem(blocks, parts[0], body, v2)
+        problem, body = _checked_call(blocks, parts[0], body, v2)
         if problem:
             return await _reply(send, 400, problem)
 
@@ -136,29 +138,30 @@ def _known_event(blocks, event_id: str) -> bool:
         event_id in ids for ids in list(queue.pending_event_ids_session.values()))
 
 
-def _call_problem(blocks, name: str, body: bytes, v2: bool) -> str | None:
-    """What is wrong with a call's body for endpoint `name`, or None (also when it is not
-    JSON or not ours: Gradio answers those cleanly itself, with a 404 or 422)."""
+def _checked_call(blocks, name: str, body: bytes, v2: bool) -> tuple[str | None, bytes]:
+    """What is wrong with a call's body for endpoint `name` (None when nothing is, also when it
+    is not JSON or not ours: Gradio answers those cleanly itself, with a 404 or 422), and the
+    body to pass on: a short `data` list padded with nulls."""
     import json
 
     fn = next((f for f in blocks.fns.values() if f.api_name == name), None)
     try:
         payload = json.loads(body)
     except ValueError:
-        return None
+        return None, body
     if fn is None or not isinstance(payload, dict):
-        return None
+        return None, body
     names = list(fn.input_parameter_names or [])
     if v2:
         unknown = [key for key in payload if key not in names and key != "oauth_token"]
         if unknown:
-            return f"/{name} takes {', '.join(names)}; not {', '.join(map(str, unknown))[:80]}."
-        return None
+            return f"/{name} takes {', '.join(names)}; not {', '.join(map(str, unknown))[:80]}.", body
+        return None, body
     data = payload.get("data")
     if isinstance(data, list) and len(data) < len(fn.inputs):
-        return (f"/{name} takes {len(fn.inputs)} values in data ({', '.join(names)}); "
-                f"got {len(data)}. Pass null for a default.")
-    return None
+        payload["data"] = data + [None] * (len(fn.inputs) - len(data))
+        return None, json.dumps(payload).encode()
+    return None, body
 
 
 async def _reply(send, status: int, text: str) -> None:
