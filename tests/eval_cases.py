@@ -55,3 +55,52 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 def eval_args(settings, *more) -> list[str]:
     return [*more, "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+
+
+class FakeAnswer:
+    """What `Pipeline.ask` returns, as far as eval uses it: `to_json()`."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def to_json(self) -> dict:
+        return self.data
+
+
+class OldPipeline:
+    """A pipeline whose `ask` has no `history` parameter (as in this branch). It quotes TEXT[0:4]
+    for every question, except that a question containing 不 abstains. `stop_at` raises
+    KeyboardInterrupt on that (1-based, timed) call; `fail_on` raises RuntimeError for that question."""
+
+    def __init__(self, stop_at: int | None = None, fail_on: str | None = None):
+        self.calls: list[tuple[str, dict]] = []
+        self.stop_at, self.fail_on = stop_at, fail_on
+
+    def answer(self, question: str) -> FakeAnswer:
+        quotes = [] if "不" in question else [quote(0, 4)]
+        data = answer_json(quotes, ["甲乙丙。", "丁戊己。"], relevance=0.2 if not quotes else 0.9)
+        return FakeAnswer({**data, "question": question})
+
+    def record(self, question: str, **kwargs) -> None:
+        if kwargs:  # the warm-up asks with no keyword: not a timed call
+            self.calls.append((question, kwargs))
+            if self.stop_at is not None and len(self.calls) == self.stop_at:
+                raise KeyboardInterrupt
+        if self.fail_on is not None and self.fail_on == question:
+            raise RuntimeError("boom")
+
+    def ask(self, question, top_k=None, strictness=None):
+        self.record(question, **({"top_k": top_k, "strictness": strictness} if top_k is not None else {}))
+        return self.answer(question)
+
+
+class ChatPipeline(OldPipeline):
+    """A pipeline with the agreed `history` parameter; a follow-up is understood as
+    "<question> (<last history item>)", reported in `understood_as`."""
+
+    def ask(self, question, top_k=None, strictness=None, **kwargs):
+        self.record(question, **({"top_k": top_k, "strictness": strictness, **kwargs} if top_k is not None else {}))
+        result = self.answer(question)
+        if kwargs.get("history"):
+            result.data["understood_as"] = f"{question} ({kwargs['history'][-1]})"
+        return result

@@ -160,7 +160,7 @@ def cmd_eval(args) -> int:
     """`rag eval`: 0 ok, 1 a gate failed (or an output could not be written, or the run hit
     --time-limit with gates given), 2 bad usage, 130 Ctrl-C (after writing what was scored)."""
     from .eval import EvalUsageError, check_ceilings, check_thresholds, parse_ceilings, parse_thresholds, run
-    from .eval.run import INTERRUPTED, TIME_LIMIT, load_file
+    from .eval.runner import INTERRUPTED, TIME_LIMIT, load_file
 
     settings = settings_from(args)
     try:

@@ -6,7 +6,7 @@ behind `rag ask` and measures retrieval, answers and abstention (docs/evaluation
     summary = summarize(results, bad_rows + more_bad, top_k=5, by="lang")
 
 Modules: `rows` (reading and checking each row on its own), `metrics` (per-row metrics and their
-aggregation), `summary` (summary.json and the quality gates), `run` (asking, scoring and writing
+aggregation), `summary` (summary.json and the quality gates), `runner` (asking, scoring and writing
 as it goes), `text` (the terminal table), `charts` and `html` (report.html, from a Jinja2
 template). The command line (arguments, exit codes) is `rag.cli`.
 """
@@ -32,7 +32,7 @@ from .metrics import (
     shows_markup,
 )
 from .rows import FOLLOW_UP_GROUP, NO_GROUP, BadRow, EvalRow, EvalUsageError, group_value, load_rows, read_csv, read_jsonl
-from .run import RunOutcome, ask_rows, evaluate, run, warm_up
+from .runner import RunOutcome, ask_rows, evaluate, run, warm_up
 from .summary import (
     CEILING_METRICS,
     FLOOR_METRICS,

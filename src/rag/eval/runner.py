@@ -26,6 +26,8 @@ from .summary import summarize
 from .text import format_summary
 
 INTERRUPTED, TIME_LIMIT = "interrupted", "time limit"
+#: The clock --time-limit is measured with (a module attribute, so tests can replace it).
+_clock = time.monotonic
 
 
 @dataclass
@@ -176,17 +178,20 @@ def _print(text: str) -> None:
 def run(settings: Settings, file: Path, by: str | None = None, out: Path | None = None,
         time_limit: float | None = None, log: Callable[[str], None] = print,
         rows: tuple[list[EvalRow], list[BadRow]] | None = None,
-        open_pipeline: Callable = _open_pipeline, clock: Callable[[], float] = time.monotonic,
-        show: Callable[[str], None] = _print, progress: Callable | None = None) -> RunOutcome:
+        open_pipeline: Callable | None = None, clock: Callable[[], float] | None = None,
+        show: Callable[[str], None] | None = None, progress: Callable | None = None) -> RunOutcome:
     """`rag eval` without its arguments and exit codes: load, ask, score, write, summarise.
 
     `time_limit` (seconds, from the start of the call) is checked between rows: the row in flight
     finishes, the rest are not asked. Ctrl-C stops the same way. Either way the summary covers the
     rows scored so far and every output is written. Raises `EvalUsageError` (before loading the
-    pipeline) when the file cannot be used.
+    pipeline) when the file cannot be used. `open_pipeline(settings, log)`, `clock` and `show` (the
+    terminal table's printer) default to the real ones; tests pass their own.
     """
     from ..corpus import load_corpus
 
+    open_pipeline = open_pipeline or _open_pipeline
+    clock = clock or _clock
     started = clock()
     rows, bad_rows = rows if rows is not None else load_file(file, by, settings)
     for b in bad_rows:
@@ -239,7 +244,7 @@ def run(settings: Settings, file: Path, by: str | None = None, out: Path | None 
     run_info = {"complete": outcome.stopped is None, "stopped": outcome.stopped,
                 "rows_in_file": len(rows) + len(bad_rows), "rows_scored": len(outcome.results)}
     outcome.summary = summarize(outcome.results, bad_rows + refused, settings.top_k, by, settings, str(file), run_info)
-    _write_outputs(outcome, out_dir, log, show)
+    _write_outputs(outcome, out_dir, log, show or _print)
     return outcome
 
 
