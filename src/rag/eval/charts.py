@@ -44,6 +44,11 @@ def nice_ticks(high: float) -> list[float]:
     return [i * step for i in range(math.ceil(high / step - 1e-9) + 1)]
 
 
+def count_ticks(peak: int) -> list[float]:
+    """Whole-number ticks 0..>= peak for a count axis (never 0.2 of a row)."""
+    return list(range(max(1, peak) + 1)) if peak < 5 else nice_ticks(peak)
+
+
 def _tick_label(t: float) -> str:
     return str(int(t)) if float(t).is_integer() else f"{t:.3g}"
 
@@ -73,7 +78,7 @@ def histogram(title: str, series: list[tuple[str, str, list[float]]], lo: float,
     for s, (_, _, values) in enumerate(series):
         for v in values:
             counts[s][min(bins - 1, max(0, int((v - lo) / (hi - lo) * bins)))] += 1
-    y_ticks = nice_ticks(max([max(c) for c in counts if c] + [1]))
+    y_ticks = count_ticks(max([max(c) for c in counts if c] + [1]))
     y_top = y_ticks[-1]
     y_of = lambda n: top + ph - n / y_top * ph  # noqa: E731
     x_of = lambda v: left + (min(max(v, lo), hi) - lo) / (hi - lo) * pw  # noqa: E731
