@@ -8,6 +8,7 @@ import pytest
 from rag.cli import main
 from rag.config import EvalSettings
 from rag.eval import EvalUsageError, load_rows
+from rag.eval.rows import json_depth_exceeds
 
 from eval_cases import ROWS, write_csv, write_jsonl
 
@@ -133,3 +134,11 @@ def test_follows_builds_the_chain_of_earlier_rows(tmp_path):
     assert [(r.id, r.follows) for r in rows] == [("a", ()), ("b", (1,)), ("c", (1, 2)), ("f", ())]
     assert [b.line for b in bad] == [4, 5, 7, 8]
     assert all("earlier good row" in b.reason for b in bad if b.line != 7)
+
+
+def test_the_depth_check_reads_strings_and_escapes():
+    assert json_depth_exceeds("[" * 3, 2) and not json_depth_exceeds("[[]]", 2)
+    assert not json_depth_exceeds('["[[[[", "\\\\", "\\"[[["]', 2)   # brackets in strings, escaped quotes
+    assert json_depth_exceeds('["\\\\"' + ", [[[]]]]", 2)              # an escaped backslash ends before the quote
+    # An unterminated string of escaped quotes: one linear pass (a regex over strings would take quadratic time).
+    assert not json_depth_exceeds('{"q": "' + '\\"' * 200_000, 20)

@@ -63,18 +63,32 @@ class _RowProblem(ValueError):
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+#: What the depth check looks at: brackets, and the quotes and backslashes that say whether a bracket is inside a string.
+_DEPTH_TOKEN = re.compile(r'[\[\]{}"\\]')
 
 
 def json_depth_exceeds(text: str, limit: int) -> bool:
     """Whether the JSON text nests objects/lists deeper than `limit` (checked before parsing, since
-    the parser itself recurses and a 100,000-deep line would exhaust the stack)."""
-    depth = 0
-    for bracket in _BRACKET.findall(_JSON_STRING.sub('""', text)):
-        depth += 1 if bracket in "[{" else -1
-        if depth > limit:
-            return True
+    the parser itself recurses and a 100,000-deep line would exhaust the stack). One linear pass;
+    brackets inside strings do not count."""
+    depth, in_string, skip = 0, False, -1
+    for match in _DEPTH_TOKEN.finditer(text):
+        pos, token = match.start(), match.group()
+        if pos == skip:  # the character after a backslash inside a string
+            continue
+        if in_string:
+            if token == "\\":
+                skip = pos + 1
+            elif token == '"':
+                in_string = False
+        elif token == '"':
+            in_string = True
+        elif token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
     return False
 
 
