@@ -30,8 +30,9 @@ def read_results(out) -> list[dict]:
 
 
 def run_with(settings, path, qa, **options):
+    options = {"show": lambda text: None, **options}
     return run(settings, path, log=lambda message: None, open_pipeline=lambda s, log: qa,
-               show=lambda text: None, progress=lambda rows: rows, **options)
+               progress=lambda rows: rows, **options)
 
 
 def test_follow_ups_are_asked_with_their_history_and_grouped(tmp_path, settings):
@@ -44,8 +45,10 @@ def test_follow_ups_are_asked_with_their_history_and_grouped(tmp_path, settings)
         ("另一个问题?", None)]
     assert [r.history for r in results] == [(), ("甲是什么?",), ("甲是什么?", "那它呢? (甲是什么?)"), ()]
 
-    outcome = run_with(settings, tmp_path / "f.jsonl", ChatPipeline(), out=tmp_path / "out")
+    shown = []
+    outcome = run_with(settings, tmp_path / "f.jsonl", ChatPipeline(), out=tmp_path / "out", show=shown.append)
     assert outcome.summary["groups"]["follow-up"]["counts"]["rows"] == 2
+    assert "The group 'follow-up' holds the follow-up rows" in shown[0]
     assert [r["history"] for r in read_results(tmp_path / "out")][:2] == [[], ["甲是什么?"]]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 
 from .metrics import SUMMARY_HITS
+from .rows import FOLLOW_UP_GROUP
 
 #: The summary table's rows: (metric or count name, the summary part holding it).
 TABLE_ROWS = [("rows", "counts"), ("answerable", "counts"), ("unanswerable", "counts")] + \
@@ -45,6 +46,8 @@ def format_summary(summary: dict) -> str:
                + (f" · top_k {settings['top_k']} · strictness {settings['strictness']}" if settings else ""))
     if summary["by"]:
         out.append(f"Groups by column '{summary['by']}'.")
+    if FOLLOW_UP_GROUP in summary["groups"]:
+        out.append(f"The group '{FOLLOW_UP_GROUP}' holds the follow-up rows (with 'follows').")
     out.append("")
     for line in [header] + lines:
         out.append("  ".join(_pad(cell, widths[i], right=i > 0) for i, cell in enumerate(line)).rstrip())
