@@ -10,6 +10,7 @@ one failing step does not lose the others.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -223,9 +224,13 @@ def run(settings: Settings, file: Path, by: str | None = None, out: Path | None 
             if writer:
                 try:
                     writer.write(item)
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError) as exc:  # e.g. a full disk: keep scoring, report it at the end
                     outcome.errors.append(f"results.jsonl: {exc}")
-                    writer = None
+                    log(f"rag eval: could not write results.jsonl ({exc}); the run goes on")
+                    outcome.written.remove(writer.path)
+                    writer, failed = None, writer
+                    with contextlib.suppress(OSError, ValueError):
+                        failed.close()
         asked = len(outcome.results) + len(refused)
         if asked < len(rows):
             outcome.stopped = TIME_LIMIT
