@@ -168,3 +168,19 @@ def test_cli_exit_codes_for_interrupts_limits_and_failed_outputs(tmp_path, setti
     captured = capsys.readouterr()
     assert "could not write report.html (RuntimeError: template broke)" in captured.err
     assert "answer_recall" in captured.out  # the terminal table is still printed
+
+
+def test_a_results_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, settings, monkeypatch):
+    written = []
+
+    def write(self, result):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(result)
+
+    monkeypatch.setattr(run_module.ResultsWriter, "write", write)
+    out = tmp_path / "out"
+    outcome = run_with(settings, write_jsonl(tmp_path / "q.jsonl", QUESTIONS), OldPipeline(), out=out)
+    assert len(written) == 1 and outcome.summary["counts"]["rows"] == 5
+    assert outcome.errors == ["results.jsonl: [Errno 28] No space left on device"]
+    assert out / "results.jsonl" not in outcome.written and (out / "summary.json").exists()
