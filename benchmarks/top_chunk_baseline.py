@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from rag.config import Settings  # noqa: E402
-from rag.evaluation import answer_recalled, char_f1, load_rows, prediction_text  # noqa: E402
+from rag.eval import answer_recalled, char_f1, load_rows, prediction_text  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 

@@ -20,7 +20,7 @@ from suite import ROOT, make_corpus, tuning_documents  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "src"))
 from rag.config import AnswerSettings, ChunkingSettings, Settings  # noqa: E402
-from rag.evaluation import aggregate, evaluate, load_rows, score_row  # noqa: E402
+from rag.eval import aggregate, evaluate, load_rows, score_row  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 CHUNKING = [ChunkingSettings(chunk_size=size, chunk_overlap=overlap)

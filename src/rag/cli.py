@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "wrong_doc_rate, markup_quotes")
     p.add_argument("--relevance-model", metavar="FILE",
                    help="relevance model weights (default: the bundled data/relevance.json)")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop asking new questions after SECONDS (counted from the start); the rows "
+                        "scored so far are summarised and written")
     return parser
 
 
@@ -178,9 +181,34 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import run_cli
+    """`rag eval`: 0 ok, 1 a gate failed (or an output could not be written, or the run hit
+    --time-limit with gates given), 2 bad usage, 130 Ctrl-C (after writing what was scored)."""
+    from .eval import EvalUsageError, check_ceilings, check_thresholds, parse_ceilings, parse_thresholds, run
+    from .eval.runner import INTERRUPTED, TIME_LIMIT, load_file
 
-    return run_cli(args, settings_from(args), log=_log)
+    settings = settings_from(args)
+    try:
+        if args.time_limit is not None and not args.time_limit > 0:
+            raise EvalUsageError(f"--time-limit {args.time_limit:g}: give a number of seconds > 0")
+        thresholds = parse_thresholds(args.fail_under or [], settings.top_k)
+        ceilings = parse_ceilings(args.fail_over or [])
+        rows = load_file(args.file, args.by, settings)  # before loading anything
+    except EvalUsageError as exc:
+        _log(f"rag eval: {exc}")
+        return EXIT_USAGE
+    outcome = run(settings, args.file, args.by, args.out, args.time_limit, log=_log, rows=rows)
+    if outcome.stopped == INTERRUPTED:
+        return 130
+    failures = check_thresholds(outcome.summary, thresholds) + check_ceilings(outcome.summary, ceilings)
+    if outcome.stopped == TIME_LIMIT and (thresholds or ceilings):
+        failures.append(f"the run stopped at --time-limit {args.time_limit:g} s after "
+                        f"{len(outcome.results)} of {len(rows[0])} rows: a gate needs every row")
+    for message in failures:
+        _log(f"rag eval: FAIL {message}")
+    if (thresholds or ceilings) and not failures:
+        _log("rag eval: all thresholds met (" + ", ".join([f"{k} >= {v:g}" for k, v in thresholds.items()]
+                                                          + [f"{k} <= {v:g}" for k, v in ceilings.items()]) + ")")
+    return EXIT_ERROR if failures or outcome.errors else EXIT_OK
 
 
 def survive_any_locale() -> None:

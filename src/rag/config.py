@@ -104,6 +104,18 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class EvalSettings:
+    """Limits on one row of a `rag eval` file: a row past one is reported as a bad row, never a crash."""
+
+    #: A JSONL line or CSV record longer than this (bytes) is not parsed.
+    max_row_bytes: int = 1_000_000
+    #: JSON nesting deeper than this (objects and lists) is refused before parsing.
+    max_row_depth: int = 20
+    #: A JSON number longer than this (characters) is refused (Python refuses >4300-digit ints).
+    max_number_chars: int = 100
+
+
+@dataclass(frozen=True)
 class Settings:
     """All tunable settings with their defaults. Paths may be relative to the working directory."""
 
@@ -119,6 +131,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    evaluation: EvalSettings = field(default_factory=EvalSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
     relevance_model: Path | None = None
 
