@@ -208,8 +208,8 @@ def _topic_zh(question: str, segmenter: Segmenter) -> str | None:
     after_question = False
     previous_boundary = ""
     for word, offset in words:
-        boundary = (word in _BOUNDARY_ZH or bool(_QUESTION_WORD_ZH.search(word)) or not re.match(r"[\u3400-\u9fffA-Za-z0-9]", word)
-                    or word in _LEAD_WORDS_ZH)
+        boundary = (word in _BOUNDARY_ZH or word in _LEAD_WORDS_ZH or bool(_QUESTION_WORD_ZH.search(word))
+                    or not re.match(r"[\u3400-\u9fffA-Za-z0-9]", word))
         if boundary:
             if start is not None:
                 runs.append((start, end, after_question))
