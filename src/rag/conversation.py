@@ -52,6 +52,14 @@ ASPECT_STEMS_EN = frozenset(english_stems(
     "important importance trend trends limitation limitations help helps offer offers bring brings "
     "like look"
 ))
+#: Class nouns a demonstrative points back with ("这项技术", "该模式"): the noun says only what
+#: kind of thing the earlier topic is. Any other noun after a demonstrative names the referent.
+GENERIC_NOUNS_ZH = frozenset(
+    "技术 行业 领域 方式 方法 办法 手段 模式 产品 服务 项目 工程 系统 平台 概念 理念 政策 规定 制度 标准 "
+    "方案 措施 工具 机构 公司 企业 组织 单位 部门 市场 业务 模型 算法 设备 装置 材料 指标 趋势 现象 问题 "
+    "计划 战略 举措 应用 场景 路线 路径 方向 阶段 过程 流程 群体 人群 地区 地方 城市 国家 产业 行为 东西 "
+    "事 事情 情况 内容 数据 结果 结论 观点 说法 名词 术语 缩写 技术路线 形式 类型 种类".split()
+)
 #: Words naming the document itself: a question about it is never a follow-up on a topic.
 _DOCUMENT_WORDS = re.compile(r"文章|本文|文中|全文|原文|报告|文件|资料|文档|作者|标题|来源|出处|这篇|这份|本书|白皮书"
                              r"|\b(?:article|document|report|text|paper|author|source|title)s?\b", re.I)
@@ -77,11 +85,15 @@ _REFERENCE_ZH = re.compile(
     r"|(?<![尤极与及何])其(?![他它实余次])"
     rf"|(?:这|那)(?:[{_CLASSIFIERS}]|(?=[是有能会还又都也]))"
     r"|(?<![应活])该(?=[\u3400-\u9fff])|(?<![因如彼从在为])此(?![外后前时刻])(?=[\u3400-\u9fff])|上述|前者|后者")
+# Case matters: "IT" is a word, "it" a pronoun.
 _REFERENCE_EN = re.compile(
-    r"\b(?P<poss>its|their|his|her)\b"
-    r"|\b(?P<dem>this|these|those)\b(?:\s+(?P<noun>[a-z][\w-]*))?"
-    r"|\b(?P<pro>it|they|them|he|she|him)\b"
-    r"|\bthat\b(?=\s*(?:[?.!]|$|\b(?:is|was|does|do|did|has|mean|means|work|works|cost|costs)\b))", re.I)
+    r"\b(?P<poss>[Ii]ts|[Tt]heir|[Hh]is|[Hh]er)\b"
+    r"|\b(?P<dem>[Tt]his|[Tt]hese|[Tt]hose)\b(?:\s+(?P<noun>[a-z][\w-]*))?"
+    r"|\b(?P<pro>[Ii]t|[Tt]hey|[Tt]hem|[Hh]e|[Ss]he|[Hh]im)\b"
+    r"|\b[Tt]hat\b(?=\s*(?:[?.!]|$|\b(?:is|was|does|do|did|has|mean|means|work|works|cost|costs)\b))")
+#: "it" that points at nothing: "how long does it take", "is it true that".
+_DUMMY_IT = re.compile(r"\bit\s+(?:takes?|took|is (?:possible|true|necessary|said|expected))\b|\bis it (?:true|possible)\b",
+                       re.I)
 _EN_AUX = r"is|are|was|were|does|do|did|can|could|will|would|should|has|have|had"
 _EN_BE_QUESTION = re.compile(r"^(?:what|which|who)\s+(?:is|are|was|were)\s+(?P<np>.+)$", re.I)
 _EN_AUX_QUESTION = re.compile(rf"^(?:what|which|how|why|when|where|who)\b.*?\b(?P<aux>{_EN_AUX})\s+(?P<rest>.+)$",
@@ -285,49 +297,58 @@ def previous_topic(history: Sequence[str], segmenter: Segmenter) -> tuple[str | 
     return None, None
 
 
-def find_reference(question: str) -> str | None:
-    """The first pronoun or demonstrative of `question` that may point back, or None."""
-    if has_cjk(question):
-        match = _REFERENCE_ZH.search(question)
-    else:
-        match = _REFERENCE_EN.search(question)
-    return match.group().strip() if match else None
+def find_reference(question: str, segmenter: Segmenter | None = None) -> re.Match | None:
+    """The first pronoun or demonstrative of `question` that points back to an earlier turn, or
+    None. One with an antecedent earlier in the question itself ("生成式AI…，它能做什么",
+    "abolish its exemption" after "the United States") does not, nor does a demonstrative whose
+    noun phrase names its referent ("那座1:1打印的洞窟复制品"), nor a dummy "it" ("does it take")."""
+    segmenter = segmenter or Segmenter()
+    zh = has_cjk(question)
+    for match in (_REFERENCE_ZH if zh else _REFERENCE_EN).finditer(question):
+        if own_terms(question[:match.start()], segmenter):
+            continue
+        if not zh and match.group("pro") and _DUMMY_IT.search(question[max(0, match.start() - 8):match.end() + 20]):
+            continue
+        if zh and match.group()[0] in "这那该此" and _noun_after(question[match.end():], segmenter) is None:
+            continue
+        return match
+    return None
 
 
-def _replace_zh(question: str, topic: str, segmenter: Segmenter) -> str:
-    def substitute(match: re.Match) -> str:
-        word = match.group()
-        if word.endswith("的") or word == "其":
-            return topic + "的"
-        if word[0] in "这那" and len(word) == 2 and word[1] in _CLASSIFIERS:
-            return topic + "\x00"
-        return topic
-
-    text = _REFERENCE_ZH.sub(substitute, question, count=1)
-    if "\x00" in text:
-        # The noun the demonstrative modifies goes with it ("这项技术" -> topic): its first word,
-        # unless that is already a predicate or question word ("这个是什么").
-        head, tail = text.split("\x00", 1)
-        run = re.match(r"[\u3400-\u9fff]*", tail).group()
-        first = segmenter.run(run)[0] if run else ""
-        if len(first) > 1 and first not in _BOUNDARY_ZH and not _QUESTION_WORD_ZH.search(first):
-            tail = tail[len(first):]
-        text = head + tail
-    return text.replace(topic + "的的", topic + "的")
+def _noun_after(text: str, segmenter: Segmenter) -> list[str] | None:
+    """What a Chinese demonstrative at the start of `text` modifies: [] when nothing (它/这 used
+    alone: "这是什么"), [word] for a generic class noun ("这项技术"), None when the words after it
+    name the referent themselves ("那座1:1打印的洞窟复制品")."""
+    words = segmenter.words(text)
+    if not words:
+        return []
+    first = words[0][0]
+    if first in GENERIC_NOUNS_ZH:
+        return [first]
+    if (first in _BOUNDARY_ZH or _QUESTION_WORD_ZH.search(first) or first in ASPECT_WORDS_ZH
+            or not re.match(r"[\u3400-\u9fffA-Za-z0-9]", first)):
+        return []
+    return None
 
 
-def _replace_en(question: str, topic: str) -> str:
-    def substitute(match: re.Match) -> str:
-        if match.group("poss"):
-            return f"{topic}'s"
-        if match.group("dem"):
-            noun = match.group("noun")
-            if noun and noun.lower() in _EN_BREAK | {"is", "are", "was", "were", "do", "does", "did"}:
-                return f"{topic} {noun}"
-            return topic
-        return topic
+def _replace_zh(question: str, match: re.Match, topic: str, segmenter: Segmenter) -> str:
+    word, head, tail = match.group(), question[:match.start()], question[match.end():]
+    if word.endswith("的") or word == "其":
+        return head + topic + "的" + tail.removeprefix("的")
+    if word[0] in "这那该此":
+        # The noun the demonstrative modifies goes with it ("这项技术" -> the topic).
+        tail = tail[sum(len(w) for w in _noun_after(tail, segmenter) or []):]
+    return head + topic + tail
 
-    return _REFERENCE_EN.sub(substitute, question, count=1)
+
+def _replace_en(question: str, match: re.Match, topic: str) -> str:
+    head, tail = question[:match.start()], question[match.end():]
+    if match.group("poss"):
+        return f"{head}{topic}'s{tail}"
+    noun = match.group("dem") and match.group("noun")
+    if noun and noun.lower() in _EN_BREAK | set(_EN_AUX.split("|")):
+        return f"{head}{topic} {noun}{tail}"
+    return f"{head}{topic}{tail}"
 
 
 def _prepend_zh(question: str, topic: str) -> str:
@@ -357,14 +378,17 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
     zh = has_cjk(question)
     previous, topic = previous_topic(history, segmenter)
     # "这篇文章" / "this report" point at the document, not at the previous topic.
-    reference = find_reference(_DOCUMENT_DEMONSTRATIVE.sub("文档" if zh else "document", question))
+    masked = _DOCUMENT_DEMONSTRATIVE.sub(lambda m: "文" * len(m.group()) if zh else "document".ljust(len(m.group())),
+                                         question)
+    match = find_reference(masked, segmenter)
+    reference = match.group().strip() if match else None
     about_document = _about_document(question)
 
     ellipsis = (_ELLIPSIS_ZH if zh else _ELLIPSIS_EN).match(question)
     if ellipsis and previous:
         element = _strip_end(ellipsis.group("x") or (ellipsis.groupdict().get("y") or ""))
         element = _ARTICLES.sub("", element) if not zh else element
-        if element and not _QUESTION_WORD_ZH.search(element) and not find_reference(element):
+        if element and not _QUESTION_WORD_ZH.search(element) and not find_reference(element, segmenter):
             if not own_terms(element, segmenter):  # "那优势呢？": an aspect of the same topic
                 resolved = f"{topic}的{element}是什么？" if zh else f"What about the {element} of {topic}?"
             else:
@@ -373,7 +397,7 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
 
     if reference:
         if topic:
-            resolved = _replace_zh(question, topic, segmenter) if zh else _replace_en(question, topic)
+            resolved = _replace_zh(question, match, topic, segmenter) if zh else _replace_en(question, match, topic)
             resolved = _LEAD_ZH.sub("", resolved) if zh else _LEAD_EN.sub("", resolved)
             if not zh:
                 resolved = resolved[:1].upper() + resolved[1:]
