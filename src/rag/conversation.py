@@ -82,7 +82,7 @@ _QUESTION_WORD_ZH = re.compile("什么|哪|如何|怎么|怎样|为什么|为何
 _CLASSIFIERS = "个些种项类家位款样一条次所座台部门"
 _REFERENCE_ZH = re.compile(
     r"它们的|它的|它们|它|他们的|她们的|他们|她们|他的|她的|他|她"
-    r"|(?<![尤极与及何])其(?![他它实余次])"
+    r"|其中|(?<![尤极与及何])其(?![他它实余次])"
     rf"|(?:这|那)(?:[{_CLASSIFIERS}]|(?=[是有能会还又都也]))"
     r"|(?<![应活])该(?=[\u3400-\u9fff])|(?<![因如彼从在为])此(?![外后前时刻])(?=[\u3400-\u9fff])|上述|前者|后者")
 # Case matters: "IT" is a word, "it" a pronoun.
@@ -100,7 +100,7 @@ _EN_AUX_QUESTION = re.compile(rf"^(?:what|which|how|why|when|where|who)\b.*?\b(?
                               re.I)
 _EN_WORD = re.compile(r"[A-Za-z0-9][\w.+\-]*")
 _EN_BREAK = frozenset("to for of in on at by with from about into than that which who whom whose when "
-                      "where as and or if because".split())
+                      "where as if because over under".split())
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.I)
 
 # Chinese words that end a topic phrase: predicates, function words, question words.
@@ -108,7 +108,8 @@ _BOUNDARY_ZH = frozenset(
     "是 有 的 了 用 用到 用了 在 对 把 被 将 能 能够 可以 可 会 要 需要 需 包括 包含 属于 指 是指 指的是 由 "
     "通过 采用 使用 主要 提出 给出 如何 为 为了 成为 具有 具备 涉及 面临 实现 利用 借助 依靠 基于 还 也 都 "
     "又 就 才 中 里 上 下 之 等 呢 吗 么 到 从 给 让 使 于 做 来 去 说 讲 叫 称 称为 达到 占 约 大约 一共 "
-    "总共 目前 现在 如今 已经 曾 最 更 比 较 跟 向 往 以 及 或".split()
+    "总共 目前 现在 如今 已经 曾 最 更 比 较 跟 向 往 以 及 或 通常 一般 往往 常 常常 经常 已 正在 可能 "
+    "大多 多 普遍 分别 各 共 一直 始终 仍 仍然 率先 首先 最早".split()
 )
 _LEAD_WORDS_ZH = frozenset("请问 那么 那 关于 对于 文中 文章 本文 说说 介绍 介绍一下 一下 讲讲 请 告诉 我 想 知道".split())
 _LONGEST_WORD = 8
@@ -268,11 +269,15 @@ def _topic_en(question: str) -> str | None:
         # Do-support puts the verb after the subject ("does palm payment use"), with its object
         # when the run goes on ("does DRG implementation require organizations to ...").
         drop = 1 if reached_end and len(run) <= 3 else 2 if len(run) >= 3 else 1
-        if aux.group("aux").lower() in ("is", "are", "was", "were") and reached_end:
-            drop = 1  # "How is DRG implemented"
+        if aux.group("aux").lower() in ("is", "are", "was", "were"):
+            # A copula has no verb after its subject, or a participle ("How is DRG implemented").
+            drop = 1 if run and re.search(r"(?:ed|en)$", run[-1]) else 0
         run = run[:max(1, len(run) - drop)] if len(run) > 1 else run
         phrase = " ".join(run)
-        return phrase if phrase and english_stems(phrase) else None
+        if phrase and english_stems(phrase):
+            return phrase
+    # No subject found ("How many drones were there"): the longest run of content words after
+    # the question word.
     words = [w for w in _EN_WORD.findall(question)]
     best: list[str] = []
     current: list[str] = []
@@ -305,7 +310,7 @@ def find_reference(question: str, segmenter: Segmenter | None = None) -> re.Matc
     segmenter = segmenter or Segmenter()
     zh = has_cjk(question)
     for match in (_REFERENCE_ZH if zh else _REFERENCE_EN).finditer(question):
-        if own_terms(question[:match.start()], segmenter):
+        if _antecedent_before(question, match, segmenter):
             continue
         if not zh and match.group("pro") and _DUMMY_IT.search(question[max(0, match.start() - 8):match.end() + 20]):
             continue
@@ -313,6 +318,21 @@ def find_reference(question: str, segmenter: Segmenter | None = None) -> re.Matc
             continue
         return match
     return None
+
+
+def _antecedent_before(question: str, match: re.Match, segmenter: Segmenter) -> bool:
+    """Whether the reference at `match` has an antecedent earlier in the question: a previous
+    clause with topic words of its own ("生成式AI属于什么类型的技术，它能做什么"), a noun right
+    before a demonstrative or a relative clause ending in 的 ("跨境电商这个概念", "牵头的那个平台"),
+    or, in English, a name before it ("did the United States abolish its exemption")."""
+    before = question[:match.start()]
+    clauses = re.split(r"[，,；;。:：]", before)
+    if len(clauses) > 1 and own_terms("".join(clauses[:-1]), segmenter):
+        return True
+    if has_cjk(question):
+        return bool(match.group()[0] in "这那" and before and re.search(r"[\u3400-\u9fffA-Za-z0-9]$", before)
+                    and own_terms(before, segmenter))
+    return bool(re.search(r"(?<!^)\b(?:[A-Z][a-z]+|[A-Z0-9]{2,}[a-z]?)\b", before.strip()))
 
 
 def _noun_after(text: str, segmenter: Segmenter) -> list[str] | None:
@@ -333,6 +353,8 @@ def _noun_after(text: str, segmenter: Segmenter) -> list[str] | None:
 
 def _replace_zh(question: str, match: re.Match, topic: str, segmenter: Segmenter) -> str:
     word, head, tail = match.group(), question[:match.start()], question[match.end():]
+    if word == "其中":
+        return head + topic + "中" + tail
     if word.endswith("的") or word == "其":
         return head + topic + "的" + tail.removeprefix("的")
     if word[0] in "这那该此":
@@ -344,7 +366,7 @@ def _replace_zh(question: str, match: re.Match, topic: str, segmenter: Segmenter
 def _replace_en(question: str, match: re.Match, topic: str) -> str:
     head, tail = question[:match.start()], question[match.end():]
     if match.group("poss"):
-        return f"{head}{topic}'s{tail}"
+        return f"{head}{topic}'{'' if topic.endswith('s') else 's'}{tail}"
     noun = match.group("dem") and match.group("noun")
     if noun and noun.lower() in _EN_BREAK | set(_EN_AUX.split("|")):
         return f"{head}{topic} {noun}{tail}"
