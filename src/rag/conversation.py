@@ -81,7 +81,7 @@ _QUESTION_WORD_ZH = re.compile("什么|哪|如何|怎么|怎样|为什么|为何
 # demonstratives.
 _CLASSIFIERS = "个些种项类家位款样一条次所座台部门"
 _REFERENCE_ZH = re.compile(
-    r"它们的|它的|它们|它|他们的|她们的|他们|她们|他的|她的|他|她"
+    r"(?<!其)(?:它们的|它的|它们|它|他们的|她们的|他们|她们|他的|她的|他|她)(?![人者])"
     r"|其中|(?<![尤极与及何])其(?![他它实余次])"
     rf"|(?:这|那)(?:[{_CLASSIFIERS}]|(?=[是有能会还又都也]))"
     r"|(?<![应活])该(?=[\u3400-\u9fff])|(?<![因如彼从在为])此(?![外后前时刻])(?=[\u3400-\u9fff])|上述|前者|后者")
@@ -98,7 +98,7 @@ _EN_AUX = r"is|are|was|were|does|do|did|can|could|will|would|should|has|have|had
 _EN_BE_QUESTION = re.compile(r"^(?:what|which|who)\s+(?:is|are|was|were)\s+(?P<np>.+)$", re.I)
 _EN_AUX_QUESTION = re.compile(rf"^(?:what|which|how|why|when|where|who)\b.*?\b(?P<aux>{_EN_AUX})\s+(?P<rest>.+)$",
                               re.I)
-_EN_WORD = re.compile(r"[A-Za-z0-9][\w.+\-]*")
+_EN_WORD = re.compile(r"[A-Za-z0-9](?:[\w+\-']|\.(?=\w))*")
 _EN_BREAK = frozenset("to for of in on at by with from about into than that which who whom whose when "
                       "where as if because over under".split())
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -257,38 +257,38 @@ def _topic_en(question: str) -> str | None:
         return phrase if english_stems(phrase) else None
     aux = _EN_AUX_QUESTION.match(question)
     if aux:
-        words = _EN_WORD.findall(aux.group("rest"))
+        rest = aux.group("rest")
+        words = list(_EN_WORD.finditer(rest))
         run = []
         for word in words:
-            if word.lower() in _EN_BREAK:
+            if word.group().lower() in _EN_BREAK:
                 break
             run.append(word)
         reached_end = len(run) == len(words)
-        if run and run[0].lower() in ("the", "a", "an"):
+        if run and run[0].group().lower() in ("the", "a", "an"):
             run = run[1:]
         # Do-support puts the verb after the subject ("does palm payment use"), with its object
         # when the run goes on ("does DRG implementation require organizations to ...").
         drop = 1 if reached_end and len(run) <= 3 else 2 if len(run) >= 3 else 1
         if aux.group("aux").lower() in ("is", "are", "was", "were"):
             # A copula has no verb after its subject, or a participle ("How is DRG implemented").
-            drop = 1 if run and re.search(r"(?:ed|en)$", run[-1]) else 0
+            drop = 1 if run and re.search(r"(?:ed|en)$", run[-1].group()) else 0
         run = run[:max(1, len(run) - drop)] if len(run) > 1 else run
-        phrase = " ".join(run)
+        phrase = rest[run[0].start():run[-1].end()] if run else ""
         if phrase and english_stems(phrase):
             return phrase
     # No subject found ("How many drones were there"): the longest run of content words after
     # the question word.
-    words = [w for w in _EN_WORD.findall(question)]
-    best: list[str] = []
-    current: list[str] = []
-    for word in words[1:] + ["."]:  # the first word is the question word
-        if word.lower() in STOPWORDS or word.lower() in _EN_BREAK or word == ".":
+    best: list[re.Match] = []
+    current: list[re.Match] = []
+    for word in list(_EN_WORD.finditer(question))[1:] + [None]:  # the first word is the question word
+        if word is None or word.group().lower() in STOPWORDS or word.group().lower() in _EN_BREAK:
             if len(current) > len(best):
                 best = current
             current = []
         else:
             current.append(word)
-    return " ".join(best) or None
+    return question[best[0].start():best[-1].end()] if best else None
 
 
 def previous_topic(history: Sequence[str], segmenter: Segmenter) -> tuple[str | None, str | None]:
