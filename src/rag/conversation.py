@@ -39,7 +39,7 @@ ASPECT_WORDS_ZH = frozenset(
     "措施 步骤 流程 过程 要求 条件 标准 类型 种类 分类 组成 构成 结构 环节 领域 范围 核心 关键 重点 "
     "难度 创新 创新点 英文 全称 缩写 名称 数据 情况 细节 详细 详情 更多 其他 其它 别的 怎么样 好 "
     "作用于 好在 区别于 发展 趋势 未来 前途 局限 局限性 瓶颈 举例 比如 例如 说说 介绍 解释 讲讲 具体 "
-    "特别 最大 主要是 哪儿 为啥 干什么 做什么 用来 是 有 能 会 哪 哪里 呢 吗".split()
+    "特别 最大 主要是 哪儿 为啥 干什么 做什么 用来 还有 然后 接下来 另外 此外 是 有 能 会 哪 哪里 呢 吗".split()
 )
 ASPECT_STEMS_EN = frozenset(english_stems(
     "advantage advantages benefit benefits disadvantage drawback downside downsides weakness strength "

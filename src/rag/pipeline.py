@@ -60,13 +60,15 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         top_k = max(1, int(top_k or self.settings.top_k))
         strictness = self.settings.strictness if strictness is None else float(strictness)
-        with self._lock:
-            resolution = resolve(question, [h for h in history if isinstance(h, str)], self.segmenter)
+        if isinstance(history, str):  # one previous question passed bare
+            history = [history]
+        resolution = resolve(question, [h for h in history or () if isinstance(h, str)], self.segmenter)
         if resolution.unresolved:
-            return refuse_unresolved(question, resolution.unresolved)
-        with self._lock:
-            retrieval = self.retriever.search(resolution.question, top_k)
-        result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
+            result = refuse_unresolved(question, resolution.unresolved)
+        else:
+            with self._lock:
+                retrieval = self.retriever.search(resolution.question, top_k)
+            result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         if resolution.understood_as:
             result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
