@@ -176,3 +176,35 @@ def test_control_characters_are_dropped_from_a_question(folders):
     done = rag("ask", "--json", "刷掌\x1b支付用到了哪些生物特征？\x07", *folders)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["question"] == "刷掌支付用到了哪些生物特征？"
+
+
+def rag_chat(*args, stdin: str):
+    return subprocess.run([sys.executable, "-m", "rag", "chat", *args], input=stdin, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_chat_reads_questions_from_piped_stdin_and_understands_follow_ups(folders):
+    done = rag_chat("--json", *folders, stdin="刷掌支付用到了哪些生物特征？\n它有什么优势？\n")
+    assert done.returncode == 0, done.stderr
+    first, second = [json.loads(line) for line in done.stdout.splitlines()]
+    assert first["understood_as"] is None and "掌纹+掌静脉" in first["answer"]
+    assert second["question"] == "它有什么优势？"
+    assert second["understood_as"] == "刷掌支付有什么优势？"
+    assert second["quotes"][0]["section"].startswith("趋势二")
+    assert "提升了支付的准确度、安全性和隐私性" in second["answer"]
+
+
+def test_chat_human_readable_says_how_a_follow_up_was_understood(folders):
+    done = rag_chat(*folders, stdin="它有什么优势？\n\nWhat does DRG stand for?\nWhat does its implementation need?\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("这个问题指代不明")  # nothing to refer to yet: refused, with a hint
+    assert "Understood as: What does DRG's implementation need?" in done.stdout
+    assert "[1] 金融科技十大趋势 · 趋势八" in done.stdout
+
+
+def test_chat_reports_a_bad_line_and_goes_on(folders):
+    done = rag_chat("--json", *folders, stdin="问" * 501 + "\nWhat does DRG stand for?\n")
+    assert done.returncode == 2
+    assert "limit is 500" in done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(answers) == 1 and "dynamic risk governance" in answers[0]["answer"]

@@ -28,7 +28,8 @@ from rag.web.render import Turn
 ASKED = "用手掌付款有什么优势？"          # the question of the "done when"
 OFF_TOPIC = "今天天气怎么样？"
 ENGLISH = "What does generative AI produce?"
-ANSWER_KEYS = {"question", "abstained", "answer", "quotes", "passages", "relevance", "lang", "timings_ms"}
+ANSWER_KEYS = {"question", "abstained", "answer", "quotes", "passages", "relevance", "lang", "timings_ms",
+               "understood_as"}  # Answer.understood_as (CONTRACTS.md point 2)
 SERVER_START_SECONDS = 120   # bound for `python app.py` to build its index and listen
 
 # Gradio's queue statistics call pandas APIs that pandas 3 deprecates; nothing of ours.

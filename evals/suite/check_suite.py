@@ -1,6 +1,10 @@
 """Check the evaluation suite's files: every answerable row's answer occurs verbatim in its document.
 
-    python evals/suite/check_suite.py [NAME ...]
+    python evals/suite/check_suite.py [NAME ...]      # questions/NAME.jsonl, and followups.jsonl
+
+`followups.jsonl` holds conversations: a row's `follows` names an earlier row of the same file
+and document (the previous turn); its `form` says what kind of turn it is (first, pronoun,
+ellipsis, no_topic, new_topic, unresolved).
 """
 from __future__ import annotations
 
@@ -12,10 +16,19 @@ HERE = Path(__file__).resolve().parent
 MARKUP = ("**", "__", "`", "|", "\n")
 
 
+FOLLOWUPS = HERE / "followups.jsonl"
+FORMS = ("first", "pronoun", "ellipsis", "no_topic", "new_topic", "unresolved")
+
+
 def check(name: str) -> list[str]:
     problems = []
     qfile = HERE / "questions" / f"{name}.jsonl"
     rows = [json.loads(line) for line in qfile.read_text("utf-8").splitlines() if line.strip()]
+    return check_rows(name, rows, problems)
+
+
+def check_rows(name: str, rows: list[dict], problems: list[str]) -> list[str]:
+    """The checks every question file gets: fields, kinds, verbatim answers, unique ids."""
     docs = {}
     for row in rows:
         doc = row.get("doc")
@@ -57,8 +70,39 @@ def check(name: str) -> list[str]:
     return problems
 
 
+def check_followups(path: Path = FOLLOWUPS) -> list[str]:
+    """followups.jsonl: the common checks, plus every `follows` names an earlier row of the same
+    document, every row has a known `form`, and only first and unresolved turns follow nothing."""
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    problems = check_rows(path.stem, rows, [])
+    seen: dict[str, dict] = {}
+    for row in rows:
+        form, follows = row.get("form"), row.get("follows")
+        if form not in FORMS:
+            problems.append(f"{row.get('id')}: form must be one of {', '.join(FORMS)}")
+        if follows is not None:
+            earlier = seen.get(follows)
+            if earlier is None:
+                problems.append(f"{row.get('id')}: follows {follows!r}, not an earlier row of this file")
+            elif earlier.get("doc") != row.get("doc"):
+                problems.append(f"{row.get('id')}: follows a row about another document")
+        if (follows is None) != (form in ("first", "unresolved")):
+            problems.append(f"{row.get('id')}: a {form} turn must {'not ' if form in ('first', 'unresolved') else ''}"
+                            "follow an earlier row")
+        if form == "unresolved" and row.get("answer") is not None:
+            problems.append(f"{row.get('id')}: an unresolved question must have answer null")
+        seen[row.get("id")] = row
+    pairs = sum(r.get("follows") is not None for r in rows)
+    docs = len({r.get("doc") for r in rows if r.get("follows") is not None})
+    forms = {f: sum(r.get("form") == f for r in rows) for f in FORMS}
+    print(f"{path.name}: {pairs} follow-up turns over {docs} documents; " + ", ".join(f"{k} {v}" for k, v in forms.items()))
+    return problems
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or sorted(p.stem for p in (HERE / "questions").glob("*.jsonl"))
     bad = [p for name in names for p in check(name)]
+    if not sys.argv[1:] or "followups" in sys.argv[1:]:
+        bad += check_followups()
     print("\n".join(bad) if bad else "ok")
     sys.exit(1 if bad else 0)

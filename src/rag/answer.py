@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
+from .conversation import unresolved_message
 from .corpus import Document, Located
 from .forms import form_answer
 from .lexical import has_cjk
@@ -75,6 +76,9 @@ class Answer:
     relevance: float
     lang: str
     timings_ms: dict = field(default_factory=dict)
+    #: The question as resolved against the conversation, when it differs from `question`
+    #: (what was typed): "它有什么优势？" -> "刷掌支付有什么优势？" (`conversation.resolve`).
+    understood_as: str | None = None
 
     def to_json(self) -> dict:
         """The public JSON object; later versions add fields, never rename these."""
@@ -87,6 +91,7 @@ class Answer:
             "relevance": round(self.relevance, 4),
             "lang": self.lang,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "understood_as": self.understood_as,
         }
 
 
@@ -237,3 +242,10 @@ def answer(retrieval: Retrieval, documents: dict[str, Document], settings: Answe
     text = NOT_FOUND[lang] if abstained else format_answer(quotes)
     timings = dict(retrieval.timings_ms, answer=(time.perf_counter() - started) * 1000)
     return Answer(retrieval.question, abstained, text, quotes, passages, score, lang, timings)
+
+
+def refuse_unresolved(question: str, reference: str) -> Answer:
+    """The answer to a question whose subject is only a pronoun ("它有什么优势？") when there is
+    no previous turn to resolve it against: a refusal with a hint, never a quote from whatever
+    passage happens to be nearest."""
+    return Answer(question, True, unresolved_message(question, reference), [], [], 0.0, question_language(question))

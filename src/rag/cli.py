@@ -1,4 +1,4 @@
-"""Command line: `rag index`, `rag ask`, `rag serve`, `rag eval` (also `python -m rag`).
+"""Command line: `rag index`, `rag ask`, `rag chat`, `rag serve`, `rag eval` (also `python -m rag`).
 
 Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
 or a setting out of range (rag.validation). Output survives any locale: what the terminal's
@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     _ask_options(p)
     p.add_argument("question", help="the question, in Chinese or English")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+
+    p = sub.add_parser("chat", help="an interactive conversation: follow-up questions are understood "
+                                    "against the previous ones (one question per line on stdin when piped)")
+    _common(p)
+    _ask_options(p)
+    p.add_argument("--json", action="store_true", help="print each answer as one JSON object per line")
 
     p = sub.add_parser("serve", help="start the web chat")
     _common(p)
@@ -173,6 +179,61 @@ def cmd_ask(args) -> int:
     return EXIT_OK
 
 
+def _questions(interactive: bool):
+    """The questions typed: with readline editing and history on a terminal, else stdin lines."""
+    if not interactive:
+        for line in sys.stdin:
+            yield line
+        return
+    try:
+        import readline  # noqa: F401  (imported for its effect on input(): editing and history)
+    except ImportError:  # not on every platform
+        pass
+    print("Ask a question (Ctrl-D or an empty line twice to quit).", file=sys.stderr)
+    empty = 0
+    while True:
+        try:
+            line = input("? ")
+        except EOFError:
+            print(file=sys.stderr)
+            return
+        empty = empty + 1 if not line.strip() else 0
+        if empty >= 2:
+            return
+        yield line
+
+
+def cmd_chat(args) -> int:
+    from .answer import QuestionError, check_question
+    from .conversation import understood_label
+    from .pipeline import Pipeline
+
+    settings = settings_from(args)
+    qa = Pipeline.open(settings, log=_log, progress=_progress)
+    history: list[str] = []
+    status = EXIT_OK
+    for line in _questions(sys.stdin.isatty()):
+        if not line.strip():
+            continue
+        try:
+            question = check_question(line, settings.max_question_chars)
+            result = qa.ask(question, history=history)
+        except QuestionError as exc:  # one bad line loses nothing: the session goes on
+            print(f"rag: {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            if result.understood_as:
+                print(understood_label(result.question) + result.understood_as)
+            print_answer(result)
+            print(flush=True)
+        if result.quotes or result.passages:  # a refused, unresolvable question is not a turn to refer to
+            history.append(result.understood_as or result.question)
+    return status
+
+
 def cmd_serve(args) -> int:
     from .web import serve
 
@@ -229,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
 
     survive_any_locale()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
+    commands = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval}
     try:
         return commands[args.command](args)
     except QuestionError as exc:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from .answer import Answer, answer
+from .answer import Answer, answer, refuse_unresolved
 from .config import Settings
+from .conversation import Segmenter, resolve
 from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .relevance import load_model
@@ -31,6 +33,7 @@ class Pipeline:
         # The C embedding engine and jieba are not documented as thread-safe; a query takes
         # milliseconds, so serialising them costs little.
         self._lock = threading.Lock()
+        self.segmenter = Segmenter(index.background, getattr(index.tokenizer, "vocabulary", ()))
 
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] = print,
@@ -45,18 +48,32 @@ class Pipeline:
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
         return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)
 
-    def ask(self, question: str, top_k: int | None = None, strictness: float | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, strictness: float | None = None,
+            history: Sequence[str] = ()) -> Answer:
         """Answer one question; `None` settings take the pipeline's own.
 
         Raises `QuestionError` for a question that is not text, empty or too long, and
         `SettingError` for a top_k or strictness out of range (rag.validation).
+
+        `history` is this conversation's previous questions as they were understood (each
+        answer's `understood_as or question`), oldest first: a follow-up ("它有什么优势？") is
+        resolved against it before retrieval (`conversation.resolve`) and the answer's
+        `understood_as` says how.
         """
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
         strictness = check_strictness(self.settings.strictness if strictness is None else strictness)
-        with self._lock:
-            retrieval = self.retriever.search(question, top_k)
-        result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
+        if isinstance(history, str):  # one previous question passed bare
+            history = [history]
+        resolution = resolve(question, [h for h in history or () if isinstance(h, str)], self.segmenter)
+        if resolution.unresolved:
+            result = refuse_unresolved(question, resolution.unresolved)
+        else:
+            with self._lock:
+                retrieval = self.retriever.search(resolution.question, top_k)
+            result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
+        if resolution.understood_as:
+            result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result
