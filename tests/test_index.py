@@ -82,7 +82,7 @@ def test_crash_mid_write_leaves_previous_index_usable(make_corpus, embedder, mon
     before = rebuild_index(settings, embedder, log=lambda m: None)
     (settings.corpus_dir / "b.md").write_text("# Web3\n新内容。", encoding="utf-8")
 
-    import rag.index as index_module
+    import rag.index.store as index_module
 
     real_save = np.save
 
