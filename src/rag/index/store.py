@@ -65,7 +65,10 @@ def _write_files(index: Index, folder: Path) -> None:
         np.save(folder / "chunks.en.npy", index.english_chunk_vectors)
         np.save(folder / "sentences.en.npy", index.english_sentence_vectors)
         np.save(folder / "spans.en.npy", index.english_span_vectors)
-    write_vocabulary(index.vocabulary, folder / "vocab.txt")
+    if index.vocabulary is not None:
+        write_vocabulary(index.vocabulary, folder / "vocab.txt")
+    else:  # a loaded index keeps its vocabulary on disk only
+        shutil.copyfile(index.path / "vocab.txt", folder / "vocab.txt")
     index.background.save(folder / "background.marshal")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
 
