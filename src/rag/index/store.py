@@ -190,7 +190,8 @@ def _is_int(value) -> bool:
 
 
 def _check_embedder(manifest: dict, key: str, optional: bool) -> None:
-    value = manifest.get(key)
+    _need(key in manifest, f"manifest lacks {key!r}")
+    value = manifest[key]
     if value is None and optional:
         return
     _need(isinstance(value, dict), f"manifest {key!r} is not an object")
@@ -210,7 +211,8 @@ def validate_manifest(manifest, folder: Path) -> None:
     _check_embedder(manifest, "english_embedder", optional=True)
     _need(isinstance(manifest.get("chunking"), dict), "manifest 'chunking' is not an object")
     lexicon = manifest.get("lexicon")
-    _need(isinstance(lexicon, dict) and all(isinstance(lexicon.get(k), str | None) for k in ("source", "package", "background")),
+    _need(isinstance(lexicon, dict) and all(k in lexicon and isinstance(lexicon[k], str | None)
+                                            for k in ("source", "package", "background")),
           "manifest 'lexicon' is not an object of strings")
     corpus = manifest.get("corpus")
     _need(isinstance(corpus, dict) and all(isinstance(v, str) and _SHA256.fullmatch(v) for v in corpus.values()),
