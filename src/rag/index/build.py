@@ -17,6 +17,9 @@ from ..structure import display
 from .model import FORMAT_VERSION, Index
 
 _EMBED_BATCH = 16
+#: Batch size for an embedder whose vectors do not depend on the batch (`Embedder.batch_invariant`):
+#: texts of similar length go together, so larger batches waste little on padding.
+_SORTED_BATCH = 64
 
 
 def embedding_text(unit: Chunk | Sentence, document: Document) -> str:
@@ -41,11 +44,19 @@ def package_version(name: str) -> str | None:
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
-    batches = [texts[i:i + _EMBED_BATCH] for i in range(0, len(texts), _EMBED_BATCH)]
-    out = []
-    for batch in progress(batches) if progress else batches:
-        out.append(embedder.embed_documents(batch))
-    return np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
+    """Vectors of `texts`, in order. When the embedder's vectors do not depend on the batch, each
+    distinct text is embedded once, longest first (similar lengths share a batch; the progress
+    bar's ETA errs high, not low); otherwise texts go in order, in the batches they always had."""
+    if not getattr(embedder, "batch_invariant", False):
+        batches = [texts[i:i + _EMBED_BATCH] for i in range(0, len(texts), _EMBED_BATCH)]
+        out = [embedder.embed_documents(batch) for batch in (progress(batches) if progress else batches)]
+        return np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
+    distinct = sorted(set(texts), key=lambda t: (-len(t), t))
+    batches = [distinct[i:i + _SORTED_BATCH] for i in range(0, len(distinct), _SORTED_BATCH)]
+    out = [embedder.embed_documents(batch) for batch in (progress(batches) if progress else batches)]
+    vectors = np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
+    row = {text: i for i, text in enumerate(distinct)}
+    return vectors[[row[t] for t in texts]] if texts else vectors
 
 
 def _bm25(token_lists: list[list[str]]):
