@@ -290,3 +290,28 @@ def test_cli_index_heals_a_manifest_without_counts(damaged, capsys):
     err = capsys.readouterr().err
     assert code == 0 and "Traceback" not in err
     assert "Rebuilding the index: index in" in err and "Index ready" in err
+
+
+def test_checksums_are_verified_once_and_again_after_any_write(damaged):
+    settings, folder = damaged
+    load_index(settings.index_dir)
+    assert (folder / ".verified.json").is_file()
+    load_index(settings.index_dir)  # verified signatures: still loads
+    path = folder / "documents.json"
+    info = os.stat(path)
+    path.write_bytes(path.read_bytes().replace("刷掌支付".encode(), "篡改文本".encode()))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # same size and mtime: ctime still moves
+    with pytest.raises(CorruptIndex, match="documents.json does not match its checksum"):
+        load_index(settings.index_dir)
+    (folder / ".verified.json").write_text("{garbled", "utf-8")  # a bad record only costs a full check
+    with pytest.raises(CorruptIndex, match="checksum"):
+        load_index(settings.index_dir)
+
+
+def test_unchanged_corpus_files_are_not_hashed_again(make_corpus):
+    from rag.corpus import corpus_state
+
+    settings = make_corpus({"a.txt": "正文。"})
+    size, mtime, sha = corpus_state(settings.corpus_dir)["a.txt"]
+    assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime, "recorded"]})["a.txt"][2] == "recorded"
+    assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime + 1, "recorded"]})["a.txt"][2] == sha

@@ -179,18 +179,50 @@ def _sidecar(path: Path, folder: Path) -> Path | None:
     return meta
 
 
-def fingerprint(folder: Path) -> dict[str, str]:
-    """sha256 of every document file and its sidecar, keyed by relative path.
+#: A file modified this recently may change again within the file system's mtime resolution
+#: without its size or mtime changing: its stat is not trusted ("racy" in git's terms).
+_RACY_SECONDS = 2.0
+
+
+def corpus_state(folder: Path, known: dict[str, list] | None = None) -> dict[str, tuple[int, int, str]]:
+    """(size, mtime_ns, sha256) of every document file and its sidecar, keyed by relative path.
+
+    `known` maps paths to the [size, mtime_ns] recorded when their sha256 was `hashes[path]`
+    (as `{path: [size, mtime_ns, sha256]}`): a file whose size and mtime still match is not
+    read again, so opening an index over an unchanged corpus costs one `stat` per file.
+    """
+    folder = Path(folder)
+    known = known or {}
+    state = {}
+    for path in document_files(folder):
+        for file in (path, _sidecar(path, folder)):
+            if file is None:
+                continue
+            rel = file.relative_to(folder).as_posix()
+            info = file.stat()
+            hint = known.get(rel)
+            if hint and hint[0] == info.st_size and hint[1] == info.st_mtime_ns:
+                state[rel] = (info.st_size, info.st_mtime_ns, hint[2])
+            else:
+                state[rel] = (info.st_size, info.st_mtime_ns, _file_sha256(file))
+    return state
+
+
+def trusted_stats(state: dict[str, tuple[int, int, str]]) -> dict[str, list[int]]:
+    """The [size, mtime_ns] of the files in `state` not modified in the last moments (see
+    `_RACY_SECONDS`), for an index manifest to hand back to `corpus_state` as hints."""
+    import time
+
+    recent = time.time_ns() - int(_RACY_SECONDS * 1e9)
+    return {rel: [size, mtime] for rel, (size, mtime, _) in state.items() if mtime < recent}
+
+
+def fingerprint(folder: Path, known: dict[str, list] | None = None) -> dict[str, str]:
+    """sha256 of every document file and its sidecar, keyed by relative path (see `corpus_state`).
 
     Reads bytes only, so checking whether an index is stale costs no decoding or chunking.
     """
-    folder = Path(folder)
-    hashes = {}
-    for path in document_files(folder):
-        for file in (path, _sidecar(path, folder)):
-            if file is not None:
-                hashes[file.relative_to(folder).as_posix()] = _file_sha256(file)
-    return hashes
+    return {rel: sha for rel, (_, _, sha) in corpus_state(folder, known).items()}
 
 
 def _file_sha256(path: Path) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from .. import __version__
 from ..config import Settings
-from ..corpus import fingerprint, load_corpus
+from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
 from ..embedding import Embedder
 from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, package_version
@@ -63,8 +63,11 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
 def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
                progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
     """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line."""
-    corpus_hashes = fingerprint(settings.corpus_dir)
     try:
+        _, manifest = read_manifest(settings.index_dir)
+        # Files whose size and mtime are as recorded keep their recorded hash (no re-reading).
+        hints = {rel: [*stat, manifest["corpus"].get(rel)] for rel, stat in manifest["corpus_stat"].items()}
+        corpus_hashes = fingerprint(settings.corpus_dir, hints)
         index = load_index(settings.index_dir)
         reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
         if reason is None:
@@ -93,8 +96,10 @@ def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], N
     for problem in problems:
         log(f"warning: {problem.message}")
     # Hash after loading so the manifest describes exactly what was read.
-    corpus_hashes = fingerprint(settings.corpus_dir)
-    index = build_index(documents, embedder, settings, corpus_hashes, progress, english_embedder)
+    state = corpus_state(settings.corpus_dir)
+    index = build_index(documents, embedder, settings, {rel: sha for rel, (_, _, sha) in state.items()},
+                        progress, english_embedder)
+    index.manifest["corpus_stat"] = trusted_stats(state)
     save_index(index, settings.index_dir)
     index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
     return index

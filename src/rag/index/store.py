@@ -74,15 +74,59 @@ def _write_files(index: Index, folder: Path) -> None:
 
 
 def _data_files(folder: Path) -> dict[str, Path]:
-    """Every entry below `folder` but the manifest, by relative name. A link or special file is
-    not something `save_index` writes: it makes the folder corrupt."""
+    """Every entry below `folder` but the manifest and the verification record, by relative
+    name. A link or special file is not something `save_index` writes: it makes the folder corrupt."""
     out = {}
     for path in sorted(folder.rglob("*")):
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             raise ValueError(f"unexpected entry {one_line(path.relative_to(folder).as_posix(), 80)!r}")
-        if path.is_file() and path.name != MANIFEST:
-            out[path.relative_to(folder).as_posix()] = path
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and rel != MANIFEST and not rel.startswith(VERIFIED):
+            out[rel] = path
     return out
+
+
+# Verified once: after a file's sha256 matched, its (inode, size, mtime, ctime) are recorded in
+# VERIFIED; a later open re-hashes only files whose signature differs. Any write to a file changes
+# its ctime, which no ordinary program can set back, so an edited or replaced file is always
+# re-hashed; a lost or garbled record only means hashing everything again.
+VERIFIED = ".verified"
+
+
+def _signature(path: Path) -> list[int]:
+    info = os.stat(path)
+    return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _read_verified(folder: Path) -> dict:
+    try:
+        with open(folder / f"{VERIFIED}.json", "rb") as handle:
+            record = json.loads(handle.read(_MANIFEST_MAX_BYTES))
+        return record if isinstance(record, dict) else {}
+    except Exception:  # absent or garbled: verify everything
+        return {}
+
+
+def _write_verified(folder: Path, record: dict) -> None:
+    tmp = folder / f"{VERIFIED}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(record), "utf-8")
+        os.replace(tmp, folder / f"{VERIFIED}.json")
+    except OSError:  # a read-only index still opens; it is just verified in full each time
+        tmp.unlink(missing_ok=True)
+
+
+def verify_files(folder: Path, files: dict[str, str]) -> None:
+    """Check every file of `files` against its sha256 (skipping those verified since their last
+    change, see VERIFIED). Raises ValueError naming the first mismatch."""
+    record, fresh = _read_verified(folder), {}
+    for name, digest in files.items():
+        signature = _signature(folder / name)
+        if record.get(name) != signature and _sha256(folder / name) != digest:
+            raise ValueError(f"{one_line(name, 80)} does not match its checksum")
+        fresh[name] = signature
+    if fresh != record:
+        _write_verified(folder, fresh)
 
 
 def _fsync(path: Path) -> None:
@@ -127,6 +171,7 @@ def save_index(index: Index, root: Path) -> Path:
         manifest = dict(index.manifest, files=files)
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(tmp)
+        verify_files(tmp, files)  # records the signatures: the hashes were just computed from these files
         os.replace(tmp, final)
         _clear_pointer_slot(root)
         pointer.write_text(name, "utf-8")
@@ -217,6 +262,10 @@ def validate_manifest(manifest, folder: Path) -> None:
     corpus = manifest.get("corpus")
     _need(isinstance(corpus, dict) and all(isinstance(v, str) and _SHA256.fullmatch(v) for v in corpus.values()),
           "manifest 'corpus' is not an object of sha256 digests")
+    stats = manifest.get("corpus_stat")
+    _need(isinstance(stats, dict) and all(k in corpus and isinstance(v, list) and len(v) == 2
+                                          and all(_is_int(x) for x in v) for k, v in stats.items()),
+          "manifest 'corpus_stat' is not an object of [size, mtime] pairs of corpus files")
     counts = manifest.get("counts")
     _need(isinstance(counts, dict) and all(_is_int(counts.get(k)) and counts[k] >= 0 for k in COUNTS),
           "manifest 'counts' lacks a count")
@@ -264,17 +313,16 @@ def load_index(root: Path) -> Index:
 
     folder, manifest = read_manifest(root)
     try:
-        for name, digest in manifest["files"].items():
-            if _sha256(folder / name) != digest:
-                raise ValueError(f"{name} does not match its checksum")
+        verify_files(folder, manifest["files"])
         chunks = [Chunk(**c) for c in _json(folder, "chunks.json")]
         sentences = [Sentence(**s) for s in _json(folder, "sentences.json")]
         documents = {d["path"]: Document(**(d | {"examples": tuple(d.get("examples") or ())}))
                      for d in _json(folder, "documents.json")}
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
-        sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
+        # Memory-mapped: pages are read when a question touches their rows.
+        sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r")
         spans = [Span(**s) for s in _json(folder, "spans.json")]
-        span_vectors = np.load(folder / "spans.npy", allow_pickle=False)
+        span_vectors = np.load(folder / "spans.npy", allow_pickle=False, mmap_mode="r")
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
         chunk_names = _json(folder, "names.json")
@@ -282,9 +330,9 @@ def load_index(root: Path) -> Index:
         background = Background.load(folder / "background.marshal")
         english_chunks = english_sentences = english_spans = None
         if manifest.get("english_embedder"):
-            english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False)
-            english_sentences = np.load(folder / "sentences.en.npy", allow_pickle=False)
-            english_spans = np.load(folder / "spans.en.npy", allow_pickle=False)
+            english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False, mmap_mode="r")
+            english_sentences = np.load(folder / "sentences.en.npy", allow_pickle=False, mmap_mode="r")
+            english_spans = np.load(folder / "spans.en.npy", allow_pickle=False, mmap_mode="r")
             if len(english_chunks) != len(chunks) or len(english_sentences) != len(sentences) \
                     or len(english_spans) != len(spans):
                 raise ValueError("English vector counts do not match the chunks")
