@@ -9,7 +9,7 @@ missing target, a symlink, empty...), and runs `open_index` as `rag ask` does, t
 `--ask-every`-th case) `Pipeline.ask`.
 
 Counted per family: tracebacks (any exception escaping; must be 0), healed opens (a one-line
-"Rebuilding the index" message, then an index that loads cleanly), harmless mutations reused as
+"Rebuilding the index" message, then a folder whose manifest and checksums verify), harmless mutations reused as
 they are, folders left behind, answers quoting text that is not in the corpus files, and the
 longest message (characters). A rebuild normally re-saves the pristine in-memory index through the real
 `save_index` (the part that meets the damaged folder); every `--real-every`-th case runs the
@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import rag.index as index_module  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embedding import load_embedder  # noqa: E402
-from rag.index import CURRENT, MANIFEST, load_index, open_index, save_index  # noqa: E402
+from rag.index import CURRENT, MANIFEST, load_index, open_index, read_manifest, save_index  # noqa: E402
+from rag.index.store import verify_files  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 CORPUS = {
@@ -146,6 +147,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--real-every", type=int, default=200)
     parser.add_argument("--ask-every", type=int, default=5, help="answer a question after every Nth open")
+    parser.add_argument("--budget", type=float, default=0, help="stop after this many seconds (0: run every case)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -176,8 +178,18 @@ def main() -> None:
     stats: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     failures = []
     for case in range(args.cases):
+        if args.budget and time.perf_counter() - started > args.budget:
+            print(f"time budget reached after {case} cases", file=sys.stderr)
+            break
+        if case % 50 == 0:
+            print(f"case {case}", file=sys.stderr, flush=True)
         root = work / f"case-{case}"
-        shutil.copytree(work / "pristine", root, symlinks=True)
+        # Hard links are cheap; the two files a mutation rewrites in place get inodes of their own.
+        shutil.copytree(work / "pristine", root, symlinks=True, copy_function=os.link)
+        for own in (root / CURRENT, root / pristine_build / MANIFEST):
+            data = own.read_bytes()
+            own.unlink()
+            own.write_bytes(data)
         kind = "manifest" if case % 11 < 8 else "CURRENT"
         if kind == "manifest":
             family, data = manifest_mutation(rng, pristine_manifest)
@@ -195,7 +207,8 @@ def main() -> None:
             index = open_index(case_settings, embedder, log=messages.append)
             asked = case % args.ask_every == 0
             quotes = Pipeline(case_settings, index, embedder).ask(QUESTION).quotes if asked else []
-            check = load_index(root)  # what the next run will open
+            check, manifest = read_manifest(root)  # what the next run will open: schema and checksums
+            verify_files(check, manifest["files"])
         except BaseException as exc:  # noqa: BLE001 - counting them is the point
             row["tracebacks"] += 1
             failures.append((kind, family, "".join(traceback.format_exception(exc))[-1500:]))
@@ -208,7 +221,7 @@ def main() -> None:
         else:
             row["reused"] += 1
         row["longest message"] = max(row["longest message"], max((len(m) for m in messages), default=0))
-        leftovers = {p.name for p in root.iterdir()} - {CURRENT, check.path.name}
+        leftovers = {p.name for p in root.iterdir()} - {CURRENT, check.name}
         row["leftovers"] += bool(leftovers)
         row["asked"] += asked
         row["not verbatim"] += any(q.text not in corpus_text for q in quotes)
@@ -217,7 +230,8 @@ def main() -> None:
     columns = ["cases", "tracebacks", "healed", "reused", "leftovers", "asked", "not verbatim", "real rebuilds",
                "longest message"]
     total = defaultdict(int)
-    print(f"Seed {args.seed}, {args.cases} cases, {time.perf_counter() - started:.0f} s "
+    done = sum(row["cases"] for row in stats.values())
+    print(f"Seed {args.seed}, {done} cases, {time.perf_counter() - started:.0f} s "
           f"(`python benchmarks/fuzz_index.py --cases {args.cases} --seed {args.seed}`).\n")
     print("| mutation | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
