@@ -315,3 +315,21 @@ def test_unchanged_corpus_files_are_not_hashed_again(make_corpus):
     size, mtime, sha = corpus_state(settings.corpus_dir)["a.txt"]
     assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime, "recorded"]})["a.txt"][2] == "recorded"
     assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime + 1, "recorded"]})["a.txt"][2] == sha
+
+
+def test_save_clears_stray_entries_named_like_builds(damaged):
+    settings, folder = damaged
+    index = load_index(settings.index_dir)
+    (settings.index_dir / "build-file").write_text("not a folder", "utf-8")
+    (settings.index_dir / f".{CURRENT}.build-x").write_text("build-x", "utf-8")
+    new = save_index(index, settings.index_dir)
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, new.name])
+
+
+def test_rebuild_message_stays_one_short_line_whatever_the_manifest_says(damaged, embedder):
+    settings, folder = damaged
+    _edit_manifest(folder, lambda m: m["embedder"].update(model="x" * 5000 + "\nline"))
+    messages = []
+    open_index(settings, embedder, log=messages.append)
+    assert len(messages) == 1 and "built with model" in messages[0]
+    assert len(messages[0]) < 250 and "\n" not in messages[0]

@@ -26,7 +26,7 @@ from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
 from ..embedding import Embedder
 from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, package_version
-from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex
+from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
 from .store import load_index, read_manifest, save_index, validate_manifest
 
 __all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
@@ -72,7 +72,7 @@ def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None
         reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
         if reason is None:
             return index
-        log(f"Rebuilding the index: {reason}.")
+        log(f"Rebuilding the index: {one_line(reason)}.")  # the reason may quote a garbled manifest
     except MissingIndex:
         log(f"Building the index in {settings.index_dir} (first run).")
     except CorruptIndex as exc:

@@ -201,10 +201,11 @@ def _remove_old_builds(root: Path, keep: str) -> None:
     for path in root.iterdir():
         if path.name == keep:
             continue
-        if path.name.startswith(("build-", ".tmp-build-")):
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(f".{CURRENT}.build-"):
-            path.unlink(missing_ok=True)
+        if path.name.startswith(("build-", ".tmp-build-", f".{CURRENT}.build-")):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _read_pointer(pointer: Path) -> str:
