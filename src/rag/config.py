@@ -41,6 +41,20 @@ class ChunkingSettings:
 
 
 @dataclass(frozen=True)
+class CorpusSettings:
+    """Limits on what goes into an index (`corpus.load_corpus`), so one bad file cannot stall a build."""
+
+    #: A document file larger than this (bytes) is skipped with a message. 2 MB is ~700,000
+    #: Chinese characters, a long book; the build embeds roughly 1,000 characters a second.
+    max_document_bytes: int = 2_000_000
+    #: The corpus' document files together (bytes); beyond it the index is not built (a clear error).
+    max_corpus_bytes: int = 50_000_000
+    #: A document where more than this share of characters are control, private-use, unassigned or
+    #: replacement characters is binary or garbage, not text: skipped with a message.
+    max_control_share: float = 0.1
+
+
+@dataclass(frozen=True)
 class RetrievalSettings:
     """How passages are ranked."""
 
@@ -128,6 +142,7 @@ class Settings:
     english_model: str | None = USE_MODEL
 
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    corpus: CorpusSettings = field(default_factory=CorpusSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)

