@@ -48,6 +48,31 @@ class RetrievalSettings:
     top_k: int = 5
     #: Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
     rrf_k: int = 60
+    #: Each ranking (dense, lexical) hands fusion its best `candidate_factor * top_k` chunks, so a
+    #: question costs the same on 10 or 100,000 documents. A chunk that ranks below that in a list
+    #: gets nothing from it (RRF's contribution there is under 1 / (rrf_k + 50) anyway).
+    candidate_factor: int = 10
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where chunk rankings come from, and which FAISS index holds the chunk vectors
+    (benchmarks/bench_ann.py, docs/scale.md)."""
+
+    #: "local" (FAISS + bm25s in the index folder) or "milvus:URI", URI a Milvus Lite file
+    #: (`PATH.db`) or a server (`http://host:19530`); documents and sentences stay local.
+    store: str = "local"
+    #: "auto", "flat" (exact), "hnsw" or "ivfpq" (faiss.index_factory). Auto: flat below
+    #: `flat_below` vectors, HNSW up to `hnsw_below`, IVF-PQ beyond (memory).
+    index_kind: str = "auto"
+    flat_below: int = 50_000
+    hnsw_below: int = 2_000_000
+    #: HNSW graph degree and search breadth (higher: better recall, slower).
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    #: IVF-PQ: lists probed per query, and bytes per vector (384 / pq_m dimensions per byte).
+    ivf_nprobe: int = 32
+    pq_m: int = 48
 
 
 @dataclass(frozen=True)
@@ -89,6 +114,7 @@ class Settings:
 
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    stores: StoreSettings = field(default_factory=StoreSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
     relevance_model: Path | None = None
@@ -116,6 +142,8 @@ class Settings:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "top_k" in changes:
             changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
+        if "store" in changes:
+            changes["stores"] = dataclasses.replace(self.stores, store=str(changes.pop("store")))
         for key in ("corpus_dir", "index_dir", "relevance_model"):
             if key in changes:
                 changes[key] = Path(changes[key])

@@ -15,6 +15,7 @@ from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .relevance import load_model
 from .retrieval import Retriever
+from .stores import open_store
 
 
 class Pipeline:
@@ -25,7 +26,9 @@ class Pipeline:
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder)
+        store = open_store(settings.stores, index)
+        self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder, store,
+                                   settings.retrieval.candidate_factor)
         self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
         # The C embedding engine and jieba are not documented as thread-safe; a query takes
         # milliseconds, so serialising them costs little.
