@@ -27,6 +27,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--english-model", metavar="NAME_OR_PATH",
                         help="second embedder for questions without Chinese characters, or 'none' "
                              f"(default: {defaults.english_model})")
+    parser.add_argument("--store", metavar="local|milvus:URI",
+                        help="where passages are ranked: 'local' (FAISS + BM25 in the index folder) or "
+                             "'milvus:PATH.db' / 'milvus:http://host:19530' (filled from the index on first "
+                             f"use; needs the 'milvus' extra; default: {defaults.stores.store})")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with the command line's overrides applied."""
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
-             "relevance_model")
+             "relevance_model", "store")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)

@@ -43,6 +43,7 @@ from .lexical import (
     write_vocabulary,
 )
 from .structure import display
+from .vectors import make_index
 
 FORMAT_VERSION = 6
 CURRENT = "CURRENT"
@@ -158,8 +159,6 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                 corpus_hashes: dict[str, str], progress: Callable | None = None,
                 english_embedder: Embedder | None = None) -> Index:
     """Chunk, embed and index `documents` in memory (see `save_index` to persist)."""
-    import faiss
-
     chunks, sentences, spans = chunk_corpus(documents, settings.chunking)
     if not chunks:
         raise CorpusError("no text to index: the documents hold nothing but headings or markup "
@@ -171,8 +170,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     vectors = _embed(embedder, texts, progress)
     english = _embed(english_embedder, texts, progress) if english_embedder else None
     n_units = len(chunks) + len(sentences)
-    chunk_vectors = faiss.IndexFlatIP(embedder.dim)
-    chunk_vectors.add(vectors[:len(chunks)])
+    chunk_vectors = make_index(vectors[:len(chunks)], settings.stores)  # kind by size: vectors.py
     chunk_tokens = [corpus_tokens(embedding_text(c, by_path[c.doc])) for c in chunks]
     manifest = {
         "format": FORMAT_VERSION,

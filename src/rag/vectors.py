@@ -15,6 +15,8 @@ import numpy as np
 from .config import StoreSettings
 
 KINDS = ("auto", "flat", "hnsw", "ivfpq")
+#: Below this many queries in one call, search runs on the calling thread alone.
+_PARALLEL_QUERIES = 16
 
 
 class VectorIndexError(ValueError):
@@ -41,7 +43,7 @@ def factory_string(kind: str, n_vectors: int, dim: int, settings: StoreSettings)
         return f"HNSW{settings.hnsw_m}"
     if kind == "ivfpq":
         # ~4 sqrt(n) lists is the usual rule; faiss wants >= 39 training points per list.
-        lists = max(1, min(int(4 * math.sqrt(n_vectors)), n_vectors // 39))
+        lists = max(1, min(int(4 * math.sqrt(n_vectors)), n_vectors // 39, 65536))
         m = settings.pq_m if dim % settings.pq_m == 0 else math.gcd(dim, settings.pq_m)
         return f"IVF{lists},PQ{m}"
     raise VectorIndexError(f"unknown vector index kind {kind!r}")
@@ -66,7 +68,11 @@ def make_index(vectors: np.ndarray, settings: StoreSettings | None = None, kind:
             raise VectorIndexError(f"IVF-PQ needs at least 39 vectors to train, got {n}")
         index = faiss.index_factory(dim, factory_string(kind, n, dim, settings), faiss.METRIC_INNER_PRODUCT)
         if not index.is_trained:
-            index.train(vectors)
+            # k-means and the PQ codebooks learn from a sample: ~100 points per list is plenty
+            # (faiss itself subsamples beyond 256 per list) and keeps a 10^6 build in minutes.
+            lists = faiss.extract_index_ivf(index).nlist
+            sample = np.random.default_rng(0).choice(n, size=min(n, 100 * lists), replace=False)
+            index.train(vectors[np.sort(sample)])
     if n:
         index.add(vectors)
     return index
@@ -99,8 +105,16 @@ def search(index, queries: np.ndarray, k: int, settings: StoreSettings | None = 
         params = faiss.SearchParametersHNSW(efSearch=max(settings.hnsw_ef_search, k))
     elif kind == "ivfpq":
         params = faiss.SearchParametersIVF(nprobe=settings.ivf_nprobe)
-    scores, ids = index.search(queries, k, params=params) if params is not None else index.search(queries, k)
-    return scores, ids
+    # One question is far too little work to share: OpenMP's thread team then only adds waiting,
+    # ~75 ms per search on a busy 2-core machine instead of 0.3 (docs/scale.md). The setting is
+    # the calling thread's own (an OpenMP ICV), restored afterwards.
+    threads = faiss.omp_get_max_threads()
+    if len(queries) < _PARALLEL_QUERIES:
+        faiss.omp_set_num_threads(1)
+    try:
+        return index.search(queries, k, params=params) if params is not None else index.search(queries, k)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def top(index, query: np.ndarray, k: int, settings: StoreSettings | None = None) -> tuple[np.ndarray, np.ndarray]:
