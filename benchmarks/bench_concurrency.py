@@ -64,10 +64,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--corpus", default=str(ROOT / "evals/suite/corpus"))
     parser.add_argument("--index", default=str(ROOT / "eval-out/suite-index"))
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     args = parser.parse_args()
 
     qa = Pipeline.open(Settings(corpus_dir=Path(args.corpus), index_dir=Path(args.index)), log=lambda m: None)
-    qs = questions()
+    qs = questions()[:args.limit or None]
     index, store = qa.index, qa.retriever.store
     vectors = qa.embedder.embed_queries(qs)
     tokens = [index.tokenizer.tokens(q) for q in qs]

@@ -111,3 +111,19 @@ def test_the_candidate_pool_is_bounded_by_top_k(article_qa):
     small = Retriever(base.index, base.embedder, base.rrf_k, None, Counting(base.store), candidate_factor=2)
     result = small.search("隐私计算有哪些流派", 1)
     assert asked == [2, 2] and len(result.hits) == 1
+
+
+def test_questions_from_several_threads_get_the_serial_answers(article_qa):
+    """Pipeline.ask holds no global lock: four threads at once must answer exactly as one does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["刷掌支付用到了哪些生物特征？", "隐私计算有哪些流派", "What is DRG?", "红烧肉怎么做才好吃？"] * 2
+
+    def answer(question):
+        result = article_qa.ask(question).to_json()
+        result.pop("timings_ms")
+        return result
+
+    serial = [answer(q) for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(answer, questions)) == serial

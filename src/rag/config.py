@@ -49,9 +49,10 @@ class RetrievalSettings:
     #: Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
     rrf_k: int = 60
     #: Each ranking (dense, lexical) hands fusion its best `candidate_factor * top_k` chunks, so a
-    #: question costs the same on 10 or 100,000 documents. A chunk that ranks below that in a list
-    #: gets nothing from it (RRF's contribution there is under 1 / (rrf_k + 50) anyway).
-    candidate_factor: int = 10
+    #: question costs the same on 10 or 100,000 documents. A chunk ranked below that in a list gets
+    #: nothing from it (at most 1 / (rrf_k + 200) at top_k 5). Up to that many chunks the ranking is
+    #: exactly the exhaustive one; a pool of 50 changed 2 of 121 suite questions' top 5 (docs/scale.md).
+    candidate_factor: int = 40
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -30,9 +29,9 @@ class Pipeline:
         self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder, store,
                                    settings.retrieval.candidate_factor)
         self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
-        # The C embedding engine and jieba are not documented as thread-safe; a query takes
-        # milliseconds, so serialising them costs little.
-        self._lock = threading.Lock()
+        # No lock here: retrieval encodes one question at a time (its embedders are not documented
+        # as thread-safe) and runs the rest (jieba, FAISS, BM25, answer) in parallel; measured
+        # safe from threads in benchmarks/bench_concurrency.py (docs/scale.md).
 
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] = print,
@@ -53,8 +52,7 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         top_k = max(1, int(top_k or self.settings.top_k))
         strictness = self.settings.strictness if strictness is None else float(strictness)
-        with self._lock:
-            retrieval = self.retriever.search(question, top_k)
+        retrieval = self.retriever.search(question, top_k)
         result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result

@@ -10,6 +10,7 @@ over the whole corpus: what the relevance model sees means the same for one docu
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -93,6 +94,37 @@ def fuse(dense: Ranking, lexical: Ranking, rrf_k: int) -> dict[int, float]:
     return fused
 
 
+def _filled(lexical: Ranking, pool: int, n_chunks: int) -> Ranking:
+    """The BM25 list padded to `pool` with chunks that score 0, in id order: exactly how a full
+    ranking of every chunk orders them (score, then id), so fusion ranks as it always has. A
+    list without any evidence stays empty (then the dense list decides alone)."""
+    if not len(lexical) or len(lexical) >= pool:
+        return lexical
+    present = set(lexical.ids.tolist())
+    padding = []
+    for i in range(n_chunks):  # stops after at most pool + len(lexical) steps
+        if len(padding) + len(present) >= pool:
+            break
+        if i not in present:
+            padding.append(i)
+    return Ranking(np.concatenate([lexical.ids, np.array(padding, dtype=np.int64)]),
+                   np.concatenate([lexical.scores, np.zeros(len(padding), np.float32)]))
+
+
+class _OneAtATime:
+    """An embedder whose questions are encoded one at a time. The engines are not documented as
+    thread-safe, and each already spreads one question over the cores (OpenMP), so serialising
+    encoding costs little; everything after it runs in parallel (benchmarks/bench_concurrency.py)."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts):
+        with self._lock:
+            return self.embedder.embed_queries(texts)
+
+
 class Retriever:
     """Ranks passages and scores their sentences for a question.
 
@@ -101,11 +133,13 @@ class Retriever:
     """
 
     def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, english_embedder: Embedder | None = None,
-                 store: ChunkStore | None = None, candidate_factor: int = 10):
+                 store: ChunkStore | None = None, candidate_factor: int = 40):
         self.index = index
         self.embedder = embedder
         self.english_embedder = english_embedder
         self.rrf_k = rrf_k
+        self._query_embedder = _OneAtATime(embedder)
+        self._helper_embedder = _OneAtATime(english_embedder) if english_embedder is not None else None
         self.store = store if store is not None else LocalStore(index)
         self.candidate_factor = candidate_factor
 
@@ -126,7 +160,7 @@ class Retriever:
         """The `top_k` best passages for `question`, and the scored sentences inside them."""
         started = time.perf_counter()
         index = self.index
-        query = self.embedder.embed_queries([question])[0]
+        query = self._query_embedder.embed_queries([question])[0]
         tokens = index.tokenizer.tokens(question)
         is_cjk = has_cjk(question)
 
@@ -135,10 +169,10 @@ class Retriever:
         dense = self.store.dense(query, pool)
         helper = None
         if self.english_embedder is not None and index.english_chunk_vectors is not None and not is_cjk:
-            helper = self.english_embedder.embed_queries([question])[0]
+            helper = self._helper_embedder.embed_queries([question])[0]
             dense = self._with_helper(dense, query, helper, pool)
         embedded = time.perf_counter()
-        lexical = self.store.lexical(tokens, pool)
+        lexical = _filled(self.store.lexical(tokens, pool), pool, len(index.chunks))
         fused = fuse(dense, lexical, self.rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:top_k]
         dense_of = dict(zip(dense.ids.tolist(), dense.scores.tolist()))
