@@ -1,7 +1,6 @@
-import numpy as np
 import pytest
 
-from rag.retrieval import Retriever, _ranks, fuse
+from rag.retrieval import Retriever, _filled, fuse
 from rag.stores import Ranking
 
 
@@ -17,8 +16,13 @@ def retriever(request, article_qa, tmp_path_factory):
     return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, store, base.candidate_factor)
 
 
-def test_ranks_break_ties_by_position():
-    assert _ranks(np.array([0.5, 0.9, 0.5, 0.1])).tolist() == [2, 1, 3, 4]
+def test_bm25_list_is_padded_with_zero_score_chunks_in_id_order():
+    """As a full ranking of every chunk (score, then id) would order them."""
+    padded = _filled(Ranking.of([4, 1], [2.0, 3.0]), pool=5, n_chunks=10)
+    assert padded.ids.tolist() == [1, 4, 0, 2, 3]
+    assert padded.scores.tolist() == [3.0, 2.0, 0.0, 0.0, 0.0]
+    assert len(_filled(Ranking.of([], []), pool=5, n_chunks=10)) == 0  # no evidence: no list
+    assert _filled(Ranking.of([7], [1.0]), pool=5, n_chunks=3).ids.tolist() == [7, 0, 1, 2]
 
 
 def test_hybrid_ranking_is_deterministic_and_finds_the_trend(retriever):

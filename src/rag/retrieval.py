@@ -75,14 +75,6 @@ class Retrieval:
     timings_ms: dict = field(default_factory=dict)
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based rank of each item by descending score, ties broken by position (id)."""
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
-
-
 def fuse(dense: Ranking, lexical: Ranking, rrf_k: int) -> dict[int, float]:
     """Reciprocal rank fusion of two top-n lists: chunk id -> sum of 1 / (rrf_k + rank) over the
     lists it is in. With no lexical evidence, the dense list decides alone (counted twice)."""
