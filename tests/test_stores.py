@@ -103,3 +103,12 @@ def test_the_dev_set_gets_the_same_answers_through_milvus(article_settings, arti
         a, b = article_qa.ask(question).to_json(), through_milvus.ask(question).to_json()
         a.pop("timings_ms"), b.pop("timings_ms")
         assert a == b, question
+
+
+def test_cli_reports_a_bad_store_without_a_traceback(article_settings, capsys):
+    from rag.cli import EXIT_ERROR, main
+
+    code = main(["ask", "--corpus", str(article_settings.corpus_dir), "--index", str(article_settings.index_dir),
+                 "--store", "nosuch:x", "刷掌支付用到了哪些生物特征？"])
+    assert code == EXIT_ERROR
+    assert "unknown store 'nosuch:x'" in capsys.readouterr().err

@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     from .embedding import EmbedderError
     from .index import IndexProblem
     from .relevance import ModelError
+    from .stores import StoreError
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     except QuestionError as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CorpusError, EmbedderError, IndexProblem, ModelError) as exc:
+    except (CorpusError, EmbedderError, IndexProblem, ModelError, StoreError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written
