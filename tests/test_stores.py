@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -69,7 +70,7 @@ def test_milvus_collection_is_filled_once_per_build(article_qa, milvus_store):
     assert len(messages) == 1 and again.collection == store.collection  # reused, not refilled
     # Another build of the index (here: another manifest) gets its own collection; the old one goes.
     index = article_qa.index
-    other = type(index)(**{**index.__dict__, "manifest": dict(index.manifest, built_at="another build")})
+    other = dataclasses.replace(index, manifest=dict(index.manifest, built_at="another build"))
     newer = MilvusStore(str(path), other, log=messages.append)
     assert len(messages) == 2 and newer.collection != store.collection
     assert newer.client.list_collections() == [newer.collection]
