@@ -129,6 +129,10 @@ def cmd_index(args) -> int:
         index = rebuild_index(settings, embedder, _log, _progress)
     else:
         index = open_index(settings, embedder, _log, _progress)
+    if settings.stores.store != "local":  # fill the store now rather than on the first question
+        from .stores import open_store
+
+        open_store(settings.stores, index, _log)
     counts = index.manifest["counts"]
     _log(f"Index ready in {index.path}: {counts['documents']} documents, {counts['chunks']} chunks, "
          f"{counts['sentences']} sentences, embedder {embedder.id} ({time.perf_counter() - started:.1f} s).")

@@ -60,8 +60,9 @@ class ChunkStore(Protocol):
         chunks scoring 0 are left out."""
 
 
-def open_store(settings: StoreSettings, index: Index) -> ChunkStore:
-    """The store named by `settings.store`: "local" or "milvus:URI"."""
+def open_store(settings: StoreSettings, index: Index, log=None) -> ChunkStore:
+    """The store named by `settings.store`: "local" or "milvus:URI" (filled from `index` when it
+    does not hold this build yet, saying so through `log`)."""
     spec = (settings.store or "local").strip()
     if spec == "local":
         from .local import LocalStore
@@ -70,6 +71,6 @@ def open_store(settings: StoreSettings, index: Index) -> ChunkStore:
     if spec.startswith("milvus:"):
         from .milvus import MilvusStore
 
-        return MilvusStore(spec.removeprefix("milvus:"), index)
+        return MilvusStore(spec.removeprefix("milvus:"), index, log)
     raise StoreError(f"unknown store {spec!r}: use 'local' or 'milvus:URI' "
                      "(URI a Milvus Lite file PATH.db or http://host:19530)")
