@@ -121,8 +121,10 @@ def print_answer(result, out=None) -> None:
 def cmd_index(args) -> int:
     from .embedding import load_embedder
     from .index import open_index, rebuild_index
+    from .stores import check_store
 
     settings = settings_from(args)
+    check_store(settings.stores.store)  # a bad --store fails before the build, not after
     started = time.perf_counter()
     embedder = load_embedder(settings.model)
     if args.force:

@@ -14,7 +14,7 @@ from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .relevance import load_model
 from .retrieval import Retriever
-from .stores import open_store
+from .stores import check_store, open_store
 
 
 class Pipeline:
@@ -42,6 +42,7 @@ class Pipeline:
         without Chinese characters), so a one-shot Chinese question does not pay for it.
         """
         load_model(str(settings.relevance_model) if settings.relevance_model else None)  # fail before the build
+        check_store(settings.stores.store)
         embedder = load_embedder(settings.model)
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
         return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)

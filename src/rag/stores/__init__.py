@@ -60,17 +60,23 @@ class ChunkStore(Protocol):
         chunks scoring 0 are left out."""
 
 
+def check_store(spec: str) -> str:
+    """`spec` if it names a store ("local" or "milvus:URI"), else a `StoreError` (before any work)."""
+    spec = (spec or "local").strip()
+    if spec == "local" or (spec.startswith("milvus:") and spec.removeprefix("milvus:")):
+        return spec
+    raise StoreError(f"unknown store {spec!r}: use 'local' or 'milvus:URI' "
+                     "(URI a Milvus Lite file PATH.db or http://host:19530)")
+
+
 def open_store(settings: StoreSettings, index: Index, log=None) -> ChunkStore:
     """The store named by `settings.store`: "local" or "milvus:URI" (filled from `index` when it
     does not hold this build yet, saying so through `log`)."""
-    spec = (settings.store or "local").strip()
+    spec = check_store(settings.store)
     if spec == "local":
         from .local import LocalStore
 
         return LocalStore(index, settings)
-    if spec.startswith("milvus:"):
-        from .milvus import MilvusStore
+    from .milvus import MilvusStore
 
-        return MilvusStore(spec.removeprefix("milvus:"), index, log)
-    raise StoreError(f"unknown store {spec!r}: use 'local' or 'milvus:URI' "
-                     "(URI a Milvus Lite file PATH.db or http://host:19530)")
+    return MilvusStore(spec.removeprefix("milvus:"), index, log)
