@@ -1,15 +1,33 @@
-import numpy as np
+import pytest
 
-from rag.retrieval import _ranks
-
-
-def test_ranks_break_ties_by_position():
-    assert _ranks(np.array([0.5, 0.9, 0.5, 0.1])).tolist() == [2, 1, 3, 4]
+from rag.retrieval import Retriever, _filled, fuse
+from rag.stores import Ranking
 
 
-def test_hybrid_ranking_is_deterministic_and_finds_the_trend(article_qa):
-    first = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 5)
-    second = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 5)
+@pytest.fixture(scope="module", params=["local", "milvus"])
+def retriever(request, article_qa, tmp_path_factory):
+    """The article's retriever over each store: the same tests must pass through both."""
+    if request.param == "local":
+        return article_qa.retriever
+    from rag.stores.milvus import MilvusStore
+
+    store = MilvusStore(str(tmp_path_factory.mktemp("milvus") / "chunks.db"), article_qa.index)
+    base = article_qa.retriever
+    return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, store, base.candidate_factor)
+
+
+def test_bm25_list_is_padded_with_zero_score_chunks_in_id_order():
+    """As a full ranking of every chunk (score, then id) would order them."""
+    padded = _filled(Ranking.of([4, 1], [2.0, 3.0]), pool=5, n_chunks=10)
+    assert padded.ids.tolist() == [1, 4, 0, 2, 3]
+    assert padded.scores.tolist() == [3.0, 2.0, 0.0, 0.0, 0.0]
+    assert len(_filled(Ranking.of([], []), pool=5, n_chunks=10)) == 0  # no evidence: no list
+    assert _filled(Ranking.of([7], [1.0]), pool=5, n_chunks=3).ids.tolist() == [7, 0, 1, 2]
+
+
+def test_hybrid_ranking_is_deterministic_and_finds_the_trend(retriever):
+    first = retriever.search("刷掌支付用到了哪些生物特征？", 5)
+    second = retriever.search("刷掌支付用到了哪些生物特征？", 5)
     assert [h.chunk.id for h in first.hits] == [h.chunk.id for h in second.hits]
     assert first.hits[0].chunk.section.startswith("趋势二")
     assert [h.rank for h in first.hits] == [1, 2, 3, 4, 5]
@@ -17,8 +35,8 @@ def test_hybrid_ranking_is_deterministic_and_finds_the_trend(article_qa):
     assert first.hits[0].lexical > 0 and "支付" in first.query_tokens
 
 
-def test_sentences_lie_inside_the_returned_passages(article_qa):
-    result = article_qa.retriever.search("隐私计算有哪些流派", 2)
+def test_sentences_lie_inside_the_returned_passages(retriever):
+    result = retriever.search("隐私计算有哪些流派", 2)
     ranges = {(h.chunk.doc, h.chunk.start, h.chunk.end) for h in result.hits}
     assert result.sentences
     for scored in result.sentences:
@@ -26,24 +44,90 @@ def test_sentences_lie_inside_the_returned_passages(article_qa):
         assert any(doc == s.doc and start <= s.start and s.end <= end for doc, start, end in ranges)
 
 
-def test_english_question_reaches_the_chinese_passage(article_qa):
-    result = article_qa.retriever.search("What are the common schools of privacy computing?", 3)
+def test_english_question_reaches_the_chinese_passage(retriever):
+    result = retriever.search("What are the common schools of privacy computing?", 3)
     assert any(h.chunk.section.startswith("趋势七") for h in result.hits)
     assert not result.question_has_cjk
 
 
-def test_relevance_signals_separate_on_and_off_topic(article_qa):
+def test_relevance_signals_separate_on_and_off_topic(retriever):
     from rag.relevance import relevance, signals
 
-    on = article_qa.retriever.search("隐私计算常见的流派有哪些？", 5)
-    off = article_qa.retriever.search("红烧肉怎么做才好吃？", 5)
+    on = retriever.search("隐私计算常见的流派有哪些？", 5)
+    off = retriever.search("红烧肉怎么做才好吃？", 5)
     assert signals(on)["best_cos"] > signals(off)["best_cos"]
     assert signals(on)["coverage"] > signals(off)["coverage"]
     assert relevance(on) > 0.5 > relevance(off)
 
 
-def test_only_the_sentences_of_the_hits_are_scored(article_qa):
-    result = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 1)
+def test_only_the_sentences_of_the_hits_are_scored(retriever, article_qa):
+    result = retriever.search("刷掌支付用到了哪些生物特征？", 1)
     inside = [s for s in article_qa.index.sentences if result.hits[0].chunk.contains(s)]
     assert sorted(s.sentence.id for s in result.sentences) == sorted(s.id for s in inside)
     assert result.word_weights and all(w > 0 for w in result.word_weights.values())
+
+
+def test_rrf_sums_the_reciprocal_ranks_of_both_lists():
+    dense = Ranking.of([3, 1, 2], [0.9, 0.8, 0.7])
+    lexical = Ranking.of([2, 5], [4.0, 1.0])
+    fused = fuse(dense, lexical, rrf_k=60)
+    assert fused[3] == pytest.approx(1 / 61)
+    assert fused[2] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[5] == pytest.approx(1 / 62)
+    assert set(fused) == {1, 2, 3, 5}
+
+
+def test_without_lexical_evidence_the_dense_list_decides():
+    fused = fuse(Ranking.of([4, 7], [0.5, 0.4]), Ranking.of([], []), rrf_k=60)
+    assert fused == pytest.approx({4: 2 / 61, 7: 2 / 62})
+
+
+def test_both_stores_hand_back_the_same_hits(retriever, article_qa):
+    for question in ("刷掌支付用到了哪些生物特征？", "What is DRG?", "数字人民币"):
+        mine, local = retriever.search(question, 5), article_qa.retriever.search(question, 5)
+        assert [h.chunk.id for h in mine.hits] == [h.chunk.id for h in local.hits]
+        assert [h.lexical for h in mine.hits] == pytest.approx([h.lexical for h in local.hits], rel=1e-4)
+        assert [h.dense for h in mine.hits] == pytest.approx([h.dense for h in local.hits], abs=1e-5)
+
+
+def test_the_candidate_pool_is_bounded_by_top_k(article_qa):
+    """Each store is asked for candidate_factor * top_k chunks, never for the whole corpus."""
+    asked = []
+
+    class Counting:
+        name = "counting"
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def dense(self, query, n):
+            asked.append(n)
+            return self.inner.dense(query, n)
+
+        def dense_scores(self, query, ids):
+            return self.inner.dense_scores(query, ids)
+
+        def lexical(self, tokens, n):
+            asked.append(n)
+            return self.inner.lexical(tokens, n)
+
+    base = article_qa.retriever
+    small = Retriever(base.index, base.embedder, base.rrf_k, None, Counting(base.store), candidate_factor=2)
+    result = small.search("隐私计算有哪些流派", 1)
+    assert asked == [2, 2] and len(result.hits) == 1
+
+
+def test_questions_from_several_threads_get_the_serial_answers(article_qa):
+    """Pipeline.ask holds no global lock: four threads at once must answer exactly as one does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["刷掌支付用到了哪些生物特征？", "隐私计算有哪些流派", "What is DRG?", "红烧肉怎么做才好吃？"] * 2
+
+    def answer(question):
+        result = article_qa.ask(question).to_json()
+        result.pop("timings_ms")
+        return result
+
+    serial = [answer(q) for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(answer, questions)) == serial

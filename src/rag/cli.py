@@ -29,6 +29,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--english-model", metavar="NAME_OR_PATH",
                         help="second embedder for questions without Chinese characters, or 'none' "
                              f"(default: {defaults.english_model})")
+    parser.add_argument("--store", metavar="local|milvus:URI",
+                        help="where passages are ranked: 'local' (FAISS + BM25 in the index folder) or "
+                             "'milvus:PATH.db' / 'milvus:http://host:19530' (filled from the index on first "
+                             f"use; needs the 'milvus' extra; default: {defaults.stores.store})")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +106,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "strictness", None) is not None:
         check_strictness(args.strictness)
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
-             "relevance_model")
+             "relevance_model", "store")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
@@ -139,14 +143,20 @@ def print_answer(result, out=None) -> None:
 def cmd_index(args) -> int:
     from .embedding import load_embedder
     from .index import open_index, rebuild_index
+    from .stores import check_store
 
     settings = settings_from(args)
+    check_store(settings.stores.store)  # a bad --store fails before the build, not after
     started = time.perf_counter()
     embedder = load_embedder(settings.model)
     if args.force:
         index = rebuild_index(settings, embedder, _log, _progress)
     else:
         index = open_index(settings, embedder, _log, _progress)
+    if settings.stores.store != "local":  # fill the store now rather than on the first question
+        from .stores import open_store
+
+        open_store(settings.stores, index, _log)
     counts = index.manifest["counts"]
     _log(f"Index ready in {index.path}: {counts['documents']} documents, {counts['chunks']} chunks, "
          f"{counts['sentences']} sentences, embedder {embedder.id} ({time.perf_counter() - started:.1f} s).")
@@ -286,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     from .embedding import EmbedderError
     from .index import IndexProblem
     from .relevance import ModelError
+    from .stores import StoreError
     from .validation import QuestionError, SettingError
 
     survive_any_locale()
@@ -299,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingError as exc:
         print(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    except (CorpusError, EmbedderError, IndexProblem, ModelError) as exc:
+    except (CorpusError, EmbedderError, IndexProblem, ModelError, StoreError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written

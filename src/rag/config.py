@@ -62,6 +62,32 @@ class RetrievalSettings:
     top_k: int = 5
     #: Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
     rrf_k: int = 60
+    #: Each ranking (dense, lexical) hands fusion its best `candidate_factor * top_k` chunks, so a
+    #: question costs the same on 10 or 100,000 documents. A chunk ranked below that in a list gets
+    #: nothing from it (at most 1 / (rrf_k + 200) at top_k 5). Up to that many chunks the ranking is
+    #: exactly the exhaustive one; a pool of 50 changed 2 of 121 suite questions' top 5 (docs/scale.md).
+    candidate_factor: int = 40
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where chunk rankings come from, and which FAISS index holds the chunk vectors
+    (benchmarks/bench_ann.py, docs/scale.md)."""
+
+    #: "local" (FAISS + bm25s in the index folder) or "milvus:URI", URI a Milvus Lite file
+    #: (`PATH.db`) or a server (`http://host:19530`); documents and sentences stay local.
+    store: str = "local"
+    #: "auto", "flat" (exact), "hnsw" or "ivfpq" (faiss.index_factory). Auto: flat below
+    #: `flat_below` vectors, HNSW up to `hnsw_below`, IVF-PQ beyond (memory).
+    index_kind: str = "auto"
+    flat_below: int = 50_000
+    hnsw_below: int = 2_000_000
+    #: HNSW graph degree and search breadth (higher: better recall, slower).
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    #: IVF-PQ: lists probed per query, and bytes per vector (384 / pq_m dimensions per byte).
+    ivf_nprobe: int = 32
+    pq_m: int = 48
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,7 @@ class Settings:
     corpus: CorpusSettings = field(default_factory=CorpusSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    stores: StoreSettings = field(default_factory=StoreSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     evaluation: EvalSettings = field(default_factory=EvalSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
@@ -177,6 +204,8 @@ class Settings:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "top_k" in changes:
             changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
+        if "store" in changes:
+            changes["stores"] = dataclasses.replace(self.stores, store=str(changes.pop("store")))
         for key in ("corpus_dir", "index_dir", "relevance_model"):
             if key in changes:
                 changes[key] = Path(changes[key])

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -17,6 +16,7 @@ from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .relevance import load_model
 from .retrieval import Retriever
+from .stores import check_store, open_store
 from .validation import check_question, check_strictness, check_top_k
 
 
@@ -28,12 +28,14 @@ class Pipeline:
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder)
+        store = open_store(settings.stores, index)
+        self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder, store,
+                                   settings.retrieval.candidate_factor)
         self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
-        # The C embedding engine and jieba are not documented as thread-safe; a query takes
-        # milliseconds, so serialising them costs little.
-        self._lock = threading.Lock()
         self.segmenter = Segmenter(index.background, getattr(index.tokenizer, "vocabulary", ()))
+        # No lock here: retrieval encodes one question at a time (its embedders are not documented
+        # as thread-safe) and runs the rest (jieba, FAISS, BM25, answer) in parallel; measured
+        # safe from threads in benchmarks/bench_concurrency.py (docs/scale.md).
 
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] = print,
@@ -44,6 +46,7 @@ class Pipeline:
         without Chinese characters), so a one-shot Chinese question does not pay for it.
         """
         load_model(str(settings.relevance_model) if settings.relevance_model else None)  # fail before the build
+        check_store(settings.stores.store)
         embedder = load_embedder(settings.model)
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
         return cls(settings, open_index(settings, embedder, log, progress, english), embedder, english)
@@ -70,8 +73,7 @@ class Pipeline:
         if resolution.unresolved:
             result = refuse_unresolved(question, resolution.unresolved)
         else:
-            with self._lock:
-                retrieval = self.retriever.search(resolution.question, top_k)
+            retrieval = self.retriever.search(resolution.question, top_k)
             result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         if resolution.understood_as:
             result = replace(result, question=question, understood_as=resolution.understood_as)

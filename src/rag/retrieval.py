@@ -10,6 +10,7 @@ over the whole corpus: what the relevance model sees means the same for one docu
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ from .chunking import Chunk, Sentence, Span
 from .embedding import Embedder
 from .index import Index
 from .lexical import has_cjk, translate
+from .stores import ChunkStore, Ranking
+from .stores.local import LocalStore
+from .vectors import top_of_matrix
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,46 @@ class Retrieval:
     timings_ms: dict = field(default_factory=dict)
 
 
-def _bm25_scores(bm25, tokens: list[str], n: int) -> np.ndarray:
-    known = [t for t in tokens if t in bm25.vocab_dict]
-    if not known:
-        return np.zeros(n, dtype=np.float32)
-    return np.asarray(bm25.get_scores(known), dtype=np.float32)
+def fuse(dense: Ranking, lexical: Ranking, rrf_k: int) -> dict[int, float]:
+    """Reciprocal rank fusion of two top-n lists: chunk id -> sum of 1 / (rrf_k + rank) over the
+    lists it is in. With no lexical evidence, the dense list decides alone (counted twice)."""
+    fused: dict[int, float] = {}
+    weight = 1.0 if len(lexical) else 2.0
+    for ranking in (dense, lexical):
+        for rank, i in enumerate(ranking.ids.tolist(), start=1):
+            fused[i] = fused.get(i, 0.0) + weight / (rrf_k + rank)
+    return fused
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based rank of each item by descending score, ties broken by position (id)."""
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
+def _filled(lexical: Ranking, pool: int, n_chunks: int) -> Ranking:
+    """The BM25 list padded to `pool` with chunks that score 0, in id order: exactly how a full
+    ranking of every chunk orders them (score, then id), so fusion ranks as it always has. A
+    list without any evidence stays empty (then the dense list decides alone)."""
+    if not len(lexical) or len(lexical) >= pool:
+        return lexical
+    present = set(lexical.ids.tolist())
+    padding = []
+    for i in range(n_chunks):  # stops after at most pool + len(lexical) steps
+        if len(padding) + len(present) >= pool:
+            break
+        if i not in present:
+            padding.append(i)
+    return Ranking(np.concatenate([lexical.ids, np.array(padding, dtype=np.int64)]),
+                   np.concatenate([lexical.scores, np.zeros(len(padding), np.float32)]))
+
+
+class _OneAtATime:
+    """An embedder whose questions are encoded one at a time. The engines are not documented as
+    thread-safe, and each already spreads one question over the cores (OpenMP), so serialising
+    encoding costs little; everything after it runs in parallel (benchmarks/bench_concurrency.py)."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts):
+        with self._lock:
+            return self.embedder.embed_queries(texts)
 
 
 class Retriever:
@@ -93,37 +124,59 @@ class Retriever:
     characters is scored by the mean of both models' cosines.
     """
 
-    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, english_embedder: Embedder | None = None):
+    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, english_embedder: Embedder | None = None,
+                 store: ChunkStore | None = None, candidate_factor: int = 40):
         self.index = index
         self.embedder = embedder
         self.english_embedder = english_embedder
         self.rrf_k = rrf_k
+        self._query_embedder = _OneAtATime(embedder)
+        self._helper_embedder = _OneAtATime(english_embedder) if english_embedder is not None else None
+        self.store = store if store is not None else LocalStore(index)
+        self.candidate_factor = candidate_factor
+
+    def _with_helper(self, dense: Ranking, query: np.ndarray, helper: np.ndarray, pool: int) -> Ranking:
+        """The dense ranking by the mean of both models' cosines, over the union of each model's
+        top `pool` chunks (the English vectors live in the local index whatever the store)."""
+        english = self.index.english_chunk_vectors
+        helper_ids, _ = top_of_matrix(english, helper, pool)
+        ids = np.union1d(dense.ids, helper_ids)
+        main = dict(zip(dense.ids.tolist(), dense.scores.tolist()))
+        others = np.array([i for i in ids.tolist() if i not in main], dtype=np.int64)
+        if len(others):
+            main.update(zip(others.tolist(), self.store.dense_scores(query, others).tolist()))
+        mean = (np.array([main[i] for i in ids.tolist()], dtype=np.float32) + english[ids] @ helper) / 2
+        return Ranking.of(ids, mean)
 
     def search(self, question: str, top_k: int) -> Retrieval:
         """The `top_k` best passages for `question`, and the scored sentences inside them."""
         started = time.perf_counter()
         index = self.index
-        query = self.embedder.embed_queries([question])[0]
+        query = self._query_embedder.embed_queries([question])[0]
         tokens = index.tokenizer.tokens(question)
         is_cjk = has_cjk(question)
 
-        n_chunks = len(index.chunks)
-        # The corpora this product serves are small: score every chunk exactly.
-        dense_scores, dense_ids = index.chunk_vectors.search(query[None, :], n_chunks)
-        chunk_dense = np.empty(n_chunks, dtype=np.float32)
-        chunk_dense[dense_ids[0]] = dense_scores[0]
+        # Each ranking hands fusion a bounded pool: the cost does not grow with the corpus.
+        pool = max(top_k, self.candidate_factor * top_k)
+        dense = self.store.dense(query, pool)
         helper = None
         if self.english_embedder is not None and index.english_chunk_vectors is not None and not is_cjk:
-            helper = self.english_embedder.embed_queries([question])[0]
-            chunk_dense = (chunk_dense + index.english_chunk_vectors @ helper) / 2
+            helper = self._helper_embedder.embed_queries([question])[0]
+            dense = self._with_helper(dense, query, helper, pool)
         embedded = time.perf_counter()
-        chunk_lexical = _bm25_scores(index.chunk_bm25, tokens, n_chunks)
-        fused = 1.0 / (self.rrf_k + _ranks(chunk_dense)) + 1.0 / (self.rrf_k + _ranks(chunk_lexical))
-        if not tokens or not chunk_lexical.any():
-            fused = 2.0 / (self.rrf_k + _ranks(chunk_dense))  # no lexical evidence: dense decides
-        order = np.lexsort((np.arange(n_chunks), -fused))[:top_k]
+        lexical = _filled(self.store.lexical(tokens, pool), pool, len(index.chunks))
+        fused = fuse(dense, lexical, self.rrf_k)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:top_k]
+        dense_of = dict(zip(dense.ids.tolist(), dense.scores.tolist()))
+        missing = np.array([i for i in order if i not in dense_of], dtype=np.int64)
+        if len(missing):  # found by BM25 only: their cosine is still shown and used
+            scores = self.store.dense_scores(query, missing)
+            if helper is not None:
+                scores = (scores + index.english_chunk_vectors[missing] @ helper) / 2
+            dense_of.update(zip(missing.tolist(), scores.tolist()))
+        lexical_of = dict(zip(lexical.ids.tolist(), lexical.scores.tolist()))
         names = index.chunk_names or [[] for _ in index.chunks]
-        hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(chunk_dense[i]), float(chunk_lexical[i]),
+        hits = [Hit(index.chunks[i], rank + 1, float(fused[i]), float(dense_of[i]), float(lexical_of.get(i, 0.0)),
                     tuple(names[i])) for rank, i in enumerate(order)]
 
         # Only the sentences (and their spans) inside the hits are scored: cost bounded by top_k.
@@ -137,8 +190,8 @@ class Retriever:
             helper_best = float(helper_sentences.max())
             sentence_dense = (sentence_dense + helper_sentences) / 2
             if span_ids:
-                span_dense = {p: (d + float(index.english_span_vectors[p] @ helper)) / 2
-                              for p, d in span_dense.items()}
+                helper_spans = index.english_span_vectors[span_ids] @ helper
+                span_dense = {p: (d + h) / 2 for (p, d), h in zip(span_dense.items(), helper_spans)}
         scored = [ScoredSentence(index.sentences[s], float(dense),
                                  tuple(ScoredSpan(index.spans[p], float(span_dense[p]))
                                        for p in index.sentence_spans.get(s, ())))

@@ -14,6 +14,7 @@ from ..corpus import CorpusError, Document
 from ..embedding import Embedder
 from ..lexical import Background, build_lexicon, corpus_tokens, proper_names, vocabulary
 from ..structure import display
+from ..vectors import make_index
 from .model import FORMAT_VERSION, Index
 
 _EMBED_BATCH = 16
@@ -76,8 +77,6 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                 corpus_hashes: dict[str, str], progress: Callable | None = None,
                 english_embedder: Embedder | None = None) -> Index:
     """Chunk, embed and index `documents` in memory (see `store.save_index` to persist)."""
-    import faiss
-
     chunks, sentences, spans = chunk_corpus(documents, settings.chunking)
     if not chunks:
         raise CorpusError("no text to index: the documents hold nothing but headings or markup "
@@ -89,8 +88,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     vectors = _embed(embedder, texts, progress)
     english = _embed(english_embedder, texts, progress) if english_embedder else None
     n_units = len(chunks) + len(sentences)
-    chunk_vectors = faiss.IndexFlatIP(embedder.dim)
-    chunk_vectors.add(vectors[:len(chunks)])
+    chunk_vectors = make_index(vectors[:len(chunks)], settings.stores)  # kind by size: vectors.py
     chunk_tokens = [corpus_tokens(embedding_text(c, by_path[c.doc])) for c in chunks]
     manifest = {
         "format": FORMAT_VERSION,
