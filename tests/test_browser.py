@@ -170,6 +170,32 @@ def test_earlier_answers_keep_their_own_sources(open_page, chat_url, article_qa)
     expect(page.locator("#rag-srcs-2")).to_have_attribute("open", "")
 
 
+def test_follow_up_is_answered_from_the_previous_topic_and_says_how(open_page, chat_url, article_qa):
+    """The chat keeps the conversation: 它 in the second question means the first one's topic."""
+    first = article_qa.ask("刷掌支付用到了哪些生物特征？")
+    expected = article_qa.ask("它有什么优势？", history=[first.understood_as or first.question])
+    assert expected.understood_as and not expected.abstained
+    page = open_page(chat_url)
+    ask(page, "刷掌支付用到了哪些生物特征？", 1)
+    ask(page, "它有什么优势？", 2)
+    second = page.locator("#rag-turn-2")
+    expect(second.locator(".rag-understood")).to_have_text(f"按上文理解为：{expected.understood_as}")
+    expect(second.locator(".rag-bot")).to_contain_text(expected.quotes[0].display)
+    expect(page.locator('#rag-src-2-1 mark[data-n="1"]')).to_have_text(expected.quotes[0].display)
+    screenshot(page, "web-follow-up.png")
+
+
+def test_pronoun_only_first_question_is_refused_with_a_hint(open_page, chat_url, article_qa):
+    expected = article_qa.ask("它有什么优势？")
+    assert not expected.quotes and not expected.passages
+    page = open_page(chat_url)
+    ask(page, "它有什么优势？")
+    reply = page.locator("#rag-turn-1 .rag-bot")
+    expect(reply).to_contain_text("指代不明")
+    expect(reply.locator("a.rag-cite-link")).to_have_count(0)
+    screenshot(page, "web-unresolved.png")
+
+
 def test_copy_puts_plain_text_on_the_clipboard_and_download_is_markdown(open_page, chat_url, article_qa):
     expected = article_qa.ask(ASKED)
     page = open_page(chat_url)

@@ -127,3 +127,13 @@ def test_standalone_answers_do_not_change_with_history(article_qa):
     with_history = article_qa.ask(question, history=["刷掌支付用到了哪些生物特征？"])
     assert with_history.understood_as is None
     assert with_history.answer == alone.answer and with_history.relevance == alone.relevance
+
+
+def test_a_history_with_junk_uses_only_its_newest_valid_turns(article_qa):
+    # Anything a caller may send as history: wrong types, broken text, a flood of old turns.
+    junk = [5, None, "\ud800", "问" * 10_000, *["明天北京天气怎么样？"] * 1000]
+    assert article_qa._earlier(junk) == ["明天北京天气怎么样？"] * article_qa.settings.max_history_turns
+    assert article_qa._earlier([*junk, "刷掌支付用到了哪些生物特征？", 7])[-1] == "刷掌支付用到了哪些生物特征？"
+    assert article_qa._earlier({"not": "a list"}) == []
+    second = article_qa.ask("它有什么优势？", history=[*junk, "刷掌支付用到了哪些生物特征？"])
+    assert second.understood_as == "刷掌支付有什么优势？"

@@ -283,22 +283,6 @@ def test_page_scripts_hold_nothing_gradio_would_evaluate_as_a_template():
         assert "`" not in code and "${" not in code
 
 
-def test_history_reaches_the_pipeline_only_when_it_accepts_it():
-    calls = []
-
-    class Old:
-        def ask(self, question, top_k=None, strictness=None):
-            calls.append(("old", question))
-
-    class New:
-        def ask(self, question, top_k=None, strictness=None, history=()):
-            calls.append(("new", question, tuple(history)))
-
-    web.ask_in_conversation(Old(), "b", None, None, ["a"])
-    web.ask_in_conversation(New(), "b", None, None, ["a"])
-    assert calls == [("old", "b"), ("new", "b", ("a",))]
-
-
 def test_history_of_the_api_is_a_list_of_strings_or_its_json():
     assert web.parse_history(None) == [] and web.parse_history("") == []
     assert web.parse_history(["a", "b"]) == ["a", "b"]

@@ -183,6 +183,9 @@ class Settings:
 
     #: Questions longer than this (characters) are refused with a clear message.
     max_question_chars: int = 500
+    #: A follow-up is resolved against at most this many earlier turns (the newest); older
+    #: ones, and any that would be refused as a question, are ignored.
+    max_history_turns: int = 5
 
     # Web chat.
     host: str = "127.0.0.1"

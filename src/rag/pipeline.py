@@ -17,7 +17,7 @@ from .index import Index, open_index
 from .relevance import load_model
 from .retrieval import Retriever
 from .stores import check_store, open_store
-from .validation import check_question, check_strictness, check_top_k
+from .validation import QuestionError, check_question, check_strictness, check_top_k
 
 
 class Pipeline:
@@ -67,9 +67,7 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
         strictness = check_strictness(self.settings.strictness if strictness is None else strictness)
-        if isinstance(history, str):  # one previous question passed bare
-            history = [history]
-        resolution = resolve(question, [h for h in history or () if isinstance(h, str)], self.segmenter)
+        resolution = resolve(question, self._earlier(history), self.segmenter)
         if resolution.unresolved:
             result = refuse_unresolved(question, resolution.unresolved)
         else:
@@ -79,3 +77,18 @@ class Pipeline:
             result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result
+
+    def _earlier(self, history: Sequence[str] | str | None) -> list[str]:
+        """The usable part of a history: its newest `max_history_turns` entries that would pass as
+        questions themselves (cleaned the same way); anything else in it is ignored, not an error."""
+        if isinstance(history, str):  # one previous question passed bare
+            history = [history]
+        if not isinstance(history, (list, tuple)):
+            return []
+        earlier = []
+        for turn in history[-self.settings.max_history_turns:]:
+            try:
+                earlier.append(check_question(turn, self.settings.max_question_chars))
+            except QuestionError:
+                continue
+        return earlier

@@ -8,7 +8,6 @@ a section (a server function of the documents panel).
 """
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import time
@@ -83,14 +82,9 @@ def parse_history(history) -> list[str]:
 
 
 def ask_in_conversation(qa: Pipeline, question: str, top_k, strictness, history: list[str]) -> Answer:
-    """CONVERSATION MEMORY -- the one place the chat's history reaches the pipeline.
-
-    `history` is the previous questions as understood, oldest first. Until `Pipeline.ask`
-    accepts `history` (CONTRACTS.md point 2) it is left out; then it is passed.
-    """
-    if history and "history" in inspect.signature(qa.ask).parameters:
-        return qa.ask(question, top_k=top_k, strictness=strictness, history=history)
-    return qa.ask(question, top_k=top_k, strictness=strictness)
+    """The one place the chat's history reaches the pipeline: `history` is the previous
+    questions as understood, oldest first (`Pipeline.ask` resolves a follow-up against it)."""
+    return qa.ask(question, top_k=top_k, strictness=strictness, history=history)
 
 
 # Gradio's Soft theme with its accent one shade darker where it colours text or sits behind
@@ -135,8 +129,10 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         """Chat handler: ask with the conversation so far; show every answer and its sources."""
         turns = list(turns or [])
         try:
-            # The conversation so far, as understood, oldest first.
-            history = [getattr(turn.answer, "understood_as", None) or turn.answer.question for turn in turns]
+            # The conversation so far, as understood, oldest first; a question refused as
+            # unresolved (no quotes, no passages) is not part of it, as in `rag chat`.
+            history = [turn.answer.understood_as or turn.answer.question for turn in turns
+                       if turn.answer.quotes or turn.answer.passages]
             result = ask_in_conversation(qa, question, top_k, strictness, history)
         except (QuestionError, SettingError) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
