@@ -25,94 +25,35 @@ understood: `Resolution.unresolved` is set and the answer stage refuses it with 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .lexical import STOPWORDS, Background, english_stems, has_cjk
-
-#: Words that ask about a property of something rather than name a topic (closed class, like
-#: stop words): a question made only of these (and function words) has no topic of its own.
-ASPECT_WORDS_ZH = frozenset(
-    "优势 优点 好处 长处 缺点 劣势 不足 弊端 短板 风险 挑战 问题 难点 难题 特点 特征 特色 特性 作用 功能 "
-    "用途 用处 应用 场景 应用场景 意义 价值 目的 目标 原因 原理 机制 定义 含义 意思 概念 内容 例子 案例 "
-    "区别 差异 不同 影响 前景 现状 历史 由来 起源 成本 费用 价格 规模 效果 效率 表现 方法 方式 途径 "
-    "措施 步骤 流程 过程 要求 条件 标准 类型 种类 分类 组成 构成 结构 环节 领域 范围 核心 关键 重点 "
-    "难度 创新 创新点 英文 全称 缩写 名称 数据 情况 细节 详细 详情 更多 其他 其它 别的 怎么样 好 "
-    "作用于 好在 区别于 发展 趋势 未来 前途 局限 局限性 瓶颈 举例 比如 例如 说说 介绍 解释 讲讲 具体 "
-    "特别 最大 主要是 哪儿 为啥 干什么 做什么 用来 还有 然后 接下来 另外 此外 是 有 能 会 哪 哪里 呢 吗".split()
+from ..lexical import STOPWORDS, english_stems, has_cjk
+from .words import (
+    ARTICLES,
+    ASPECT_STEMS_EN,
+    ASPECT_WORDS_ZH,
+    BOUNDARY_ZH,
+    DOCUMENT_DEMONSTRATIVE,
+    DOCUMENT_WORDS,
+    DUMMY_IT,
+    ELLIPSIS_EN,
+    ELLIPSIS_ZH,
+    EN_AUX,
+    EN_AUX_QUESTION,
+    EN_BE_QUESTION,
+    EN_BREAK,
+    EN_WORD,
+    END,
+    GENERIC_NOUNS_ZH,
+    LEAD_EN,
+    LEAD_WORDS_ZH,
+    LEAD_ZH,
+    QUESTION_WORD_ZH,
+    REFERENCE_EN,
+    REFERENCE_ZH,
+    Segmenter,
 )
-ASPECT_STEMS_EN = frozenset(english_stems(
-    "advantage advantages benefit benefits disadvantage drawback downside downsides weakness strength "
-    "risk risks challenge challenges problem problems issue issues feature features characteristic "
-    "characteristics purpose goal aim use uses usage application applications role function meaning "
-    "definition reason reasons cause example examples difference differences impact effect effects "
-    "future history origin cost price size scale type types kind kinds component components part parts "
-    "step steps process requirement requirements detail details more else other main key core common "
-    "work works used mean stand full name called explain tell describe pros cons good bad why "
-    "important importance trend trends limitation limitations help helps offer offers bring brings "
-    "like look"
-))
-#: Class nouns a demonstrative points back with ("这项技术", "该模式"): the noun says only what
-#: kind of thing the earlier topic is. Any other noun after a demonstrative names the referent.
-GENERIC_NOUNS_ZH = frozenset(
-    "技术 行业 领域 方式 方法 办法 手段 模式 产品 服务 项目 工程 系统 平台 概念 理念 政策 规定 制度 标准 "
-    "方案 措施 工具 机构 公司 企业 组织 单位 部门 市场 业务 模型 算法 设备 装置 材料 指标 趋势 现象 问题 "
-    "计划 战略 举措 应用 场景 路线 路径 方向 阶段 过程 流程 群体 人群 地区 地方 城市 国家 产业 行为 东西 "
-    "事 事情 情况 内容 数据 结果 结论 观点 说法 名词 术语 缩写 技术路线 形式 类型 种类".split()
-)
-#: Words naming the document itself: a question about it is never a follow-up on a topic.
-_DOCUMENT_WORDS = re.compile(r"文章|本文|文中|全文|原文|报告|文件|资料|文档|作者|标题|来源|出处|这篇|这份|本书|白皮书"
-                             r"|\b(?:article|document|report|text|paper|author|source|title)s?\b", re.I)
-
-_DOCUMENT_DEMONSTRATIVE = re.compile(r"[这那该此本](?:[篇份本部])?(?=文章|报告|文件|资料|文档|白皮书|书)|[这那该此本][篇份]"
-                                     r"|\b(?:this|that|the)\s+(?:article|document|report|text|paper)\b", re.I)
-_END = "？?！!。．.，,；;：: \t"
-_LEAD_ZH = re.compile(r"^(?:请问|那么|那|好的|好|嗯|哦|还有|另外|此外|关于这个|然后)[，,、 ]*")
-_LEAD_EN = re.compile(r"^(?:and|so|ok(?:ay)?|then|also|well|now)\b[, ]*", re.I)
-
-# Ellipsis: "那X呢？" / "X呢？" (X short, no question word); "What/How about X?" / "And X?".
-_ELLIPSIS_ZH = re.compile(r"^(?:那么?|还有|那如果|如果是)?[，, ]*(?P<x>[^？?，,。]{1,20}?)(?:的话)?呢[？?。!！]*$")
-_ELLIPSIS_EN = re.compile(r"^(?:and\s+|so\s+|ok(?:ay)?,?\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*$"
-                          r"|^and\s+(?P<y>[^?]+?)\s*\?$", re.I)
-_QUESTION_WORD_ZH = re.compile("什么|哪|如何|怎么|怎样|为什么|为何|是否|多少|几|谁|吗")
-
-# References. Chinese: personal pronouns, 其 (not in 其他/其实/尤其 …), demonstrative + classifier
-# (+ the noun it modifies, up to a boundary), 该/此 (not in 应该/因此 …). English: pronouns and
-# demonstratives.
-_CLASSIFIERS = "个些种项类家位款样一条次所座台部门"
-_REFERENCE_ZH = re.compile(
-    r"(?<!其)(?:它们的|它的|它们|它|他们的|她们的|他们|她们|他的|她的|他|她)(?![人者])"
-    r"|其中|(?<![尤极与及何])其(?![他它实余次])"
-    rf"|(?:这|那)(?:[{_CLASSIFIERS}]|(?=[是有能会还又都也]))"
-    r"|(?<![应活])该(?=[\u3400-\u9fff])|(?<![因如彼从在为])此(?![外后前时刻])(?=[\u3400-\u9fff])|上述|前者|后者")
-# Case matters: "IT" is a word, "it" a pronoun.
-_REFERENCE_EN = re.compile(
-    r"\b(?P<poss>[Ii]ts|[Tt]heir|[Hh]is|[Hh]er)\b"
-    r"|\b(?P<dem>[Tt]his|[Tt]hese|[Tt]hose)\b(?:\s+(?P<noun>[a-z][\w-]*))?"
-    r"|\b(?P<pro>[Ii]t|[Tt]hey|[Tt]hem|[Hh]e|[Ss]he|[Hh]im)\b"
-    r"|\b[Tt]hat\b(?=\s*(?:[?.!]|$|\b(?:is|was|does|do|did|has|mean|means|work|works|cost|costs)\b))")
-#: "it" that points at nothing: "how long does it take", "is it true that".
-_DUMMY_IT = re.compile(r"\bit\s+(?:takes?|took|is (?:possible|true|necessary|said|expected))\b|\bis it (?:true|possible)\b",
-                       re.I)
-_EN_AUX = r"is|are|was|were|does|do|did|can|could|will|would|should|has|have|had"
-_EN_BE_QUESTION = re.compile(r"^(?:what|which|who)\s+(?:is|are|was|were)\s+(?P<np>.+)$", re.I)
-_EN_AUX_QUESTION = re.compile(rf"^(?:what|which|how|why|when|where|who)\b.*?\b(?P<aux>{_EN_AUX})\s+(?P<rest>.+)$",
-                              re.I)
-_EN_WORD = re.compile(r"[A-Za-z0-9](?:[\w+\-']|\.(?=\w))*")
-_EN_BREAK = frozenset("to for of in on at by with from about into than that which who whom whose when "
-                      "where as if because over under".split())
-_ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.I)
-
-# Chinese words that end a topic phrase: predicates, function words, question words.
-_BOUNDARY_ZH = frozenset(
-    "是 有 的 了 用 用到 用了 在 对 把 被 将 能 能够 可以 可 会 要 需要 需 包括 包含 属于 指 是指 指的是 由 "
-    "通过 采用 使用 主要 提出 给出 如何 为 为了 成为 具有 具备 涉及 面临 实现 利用 借助 依靠 基于 还 也 都 "
-    "又 就 才 中 里 上 下 之 等 呢 吗 么 到 从 给 让 使 于 做 来 去 说 讲 叫 称 称为 达到 占 约 大约 一共 "
-    "总共 目前 现在 如今 已经 曾 最 更 比 较 跟 向 往 以 及 或 通常 一般 往往 常 常常 经常 已 正在 可能 "
-    "大多 多 普遍 分别 各 共 一直 始终 仍 仍然 率先 首先 最早".split()
-)
-_LEAD_WORDS_ZH = frozenset("请问 那么 那 关于 对于 文中 文章 本文 说说 介绍 介绍一下 一下 讲讲 请 告诉 我 想 知道".split())
-_LONGEST_WORD = 8
 
 
 @dataclass(frozen=True)
@@ -132,73 +73,28 @@ class Resolution:
     unresolved: str | None = None
 
 
-class Segmenter:
-    """Full-cover word segmentation (every character in some word) of questions, by jieba's word
-    frequencies (`lexical.Background`) plus the corpus vocabulary; without a background table,
-    words of the vocabulary only (longest match), others one character each."""
-
-    def __init__(self, background: Background | None = None, vocabulary: Iterable[str] = ()):
-        self.table = background.table if background is not None else {}
-        self.floor = background.min_log_freq if background is not None else -20.0
-        self.vocabulary = frozenset(vocabulary)
-
-    def run(self, run: str) -> list[str]:
-        """The most probable segmentation of a run of Chinese characters (jieba's method)."""
-        best: list[tuple[float, int]] = [(0.0, 0)] * (len(run) + 1)
-        for i in range(len(run) - 1, -1, -1):
-            options = []
-            for size in range(1, min(_LONGEST_WORD, len(run) - i) + 1):
-                word = run[i:i + size]
-                entry = self.table.get(word)
-                if entry is not None:
-                    options.append((entry[2] + best[i + size][0], size))
-                elif size > 1 and word in self.vocabulary:
-                    options.append((self.floor + 2 + best[i + size][0], size))
-            options.append((self.floor + best[i + 1][0], 1))
-            best[i] = max(options)
-        words, i = [], 0
-        while i < len(run):
-            words.append(run[i:i + best[i][1]])
-            i += best[i][1]
-        return words
-
-    def words(self, text: str) -> list[tuple[str, int]]:
-        """(word, start offset) for every word of `text`: Chinese runs segmented, Latin words and
-        numbers whole, anything else (punctuation, spaces) one character each."""
-        out, i = [], 0
-        for match in re.finditer(r"[\u3400-\u9fff]+|[A-Za-z0-9][\w.+\-]*[A-Za-z0-9+]|[A-Za-z0-9]|\S", text):
-            i = match.start()
-            if has_cjk(match.group()):
-                for word in self.run(match.group()):
-                    out.append((word, i))
-                    i += len(word)
-            else:
-                out.append((match.group(), i))
-        return out
-
-
 def _strip_end(text: str) -> str:
-    return text.strip().rstrip(_END)
+    return text.strip().rstrip(END)
 
 
 def _is_aspect_zh(word: str) -> bool:
-    return word in ASPECT_WORDS_ZH or word in STOPWORDS or bool(_QUESTION_WORD_ZH.search(word))
+    return word in ASPECT_WORDS_ZH or word in STOPWORDS or bool(QUESTION_WORD_ZH.search(word))
 
 
 def own_terms(question: str, segmenter: Segmenter) -> list[str]:
     """The question's own topic words: content words that are neither function words, question
     words, aspect words (优势, advantages) nor references (它, this)."""
     if has_cjk(question):
-        text = _REFERENCE_ZH.sub(" ", question)
+        text = REFERENCE_ZH.sub(" ", question)
         words = [w for w, _ in segmenter.words(text) if re.match(r"[\u3400-\u9fffA-Za-z0-9]", w)]
-        return [w for w in words if not _is_aspect_zh(w) and w not in _BOUNDARY_ZH
+        return [w for w in words if not _is_aspect_zh(w) and w not in BOUNDARY_ZH
                 and (len(w) > 1 or not has_cjk(w))]
-    text = _REFERENCE_EN.sub(" ", question)
-    return [s for s in english_stems(text) if s not in ASPECT_STEMS_EN and s not in english_stems(_EN_AUX)]
+    text = REFERENCE_EN.sub(" ", question)
+    return [s for s in english_stems(text) if s not in ASPECT_STEMS_EN and s not in english_stems(EN_AUX)]
 
 
 def _about_document(question: str) -> bool:
-    return bool(_DOCUMENT_WORDS.search(question))
+    return bool(DOCUMENT_WORDS.search(question))
 
 
 def topic_of(question: str, segmenter: Segmenter) -> str | None:
@@ -213,7 +109,7 @@ def topic_of(question: str, segmenter: Segmenter) -> str | None:
 
 
 def _topic_zh(question: str, segmenter: Segmenter) -> str | None:
-    question = _LEAD_ZH.sub("", question)
+    question = LEAD_ZH.sub("", question)
     words = segmenter.words(question)
     # Runs of non-boundary words (a word after a question word starts the "focus": skipped).
     runs: list[tuple[int, int, bool]] = []  # (start, end, right after a question word)
@@ -221,13 +117,13 @@ def _topic_zh(question: str, segmenter: Segmenter) -> str | None:
     after_question = False
     previous_boundary = ""
     for word, offset in words:
-        boundary = (word in _BOUNDARY_ZH or word in _LEAD_WORDS_ZH or bool(_QUESTION_WORD_ZH.search(word))
+        boundary = (word in BOUNDARY_ZH or word in LEAD_WORDS_ZH or bool(QUESTION_WORD_ZH.search(word))
                     or not re.match(r"[\u3400-\u9fffA-Za-z0-9]", word))
         if boundary:
             if start is not None:
                 runs.append((start, end, after_question))
                 start = None
-            after_question = bool(_QUESTION_WORD_ZH.search(word)) or (after_question and word in "个种类项家位条款")
+            after_question = bool(QUESTION_WORD_ZH.search(word)) or (after_question and word in "个种类项家位条款")
             previous_boundary = word
             continue
         if start is None:
@@ -245,23 +141,23 @@ def _topic_zh(question: str, segmenter: Segmenter) -> str | None:
 
 
 def _topic_en(question: str) -> str | None:
-    question = _LEAD_EN.sub("", question)
-    be = _EN_BE_QUESTION.match(question)
+    question = LEAD_EN.sub("", question)
+    be = EN_BE_QUESTION.match(question)
     if be:
         phrase = be.group("np")
         phrase = re.split(r"\b(?:that|which|who|used|mentioned|described|about|in the (?:article|document|text))\b",
                           phrase, maxsplit=1, flags=re.I)[0]
         if re.search(r"\bof\b", phrase):
             phrase = re.split(r"\bof\b", phrase, flags=re.I)[-1]
-        phrase = _ARTICLES.sub("", phrase.strip()).strip()
+        phrase = ARTICLES.sub("", phrase.strip()).strip()
         return phrase if english_stems(phrase) else None
-    aux = _EN_AUX_QUESTION.match(question)
+    aux = EN_AUX_QUESTION.match(question)
     if aux:
         rest = aux.group("rest")
-        words = list(_EN_WORD.finditer(rest))
+        words = list(EN_WORD.finditer(rest))
         run = []
         for word in words:
-            if word.group().lower() in _EN_BREAK:
+            if word.group().lower() in EN_BREAK:
                 break
             run.append(word)
         reached_end = len(run) == len(words)
@@ -281,8 +177,8 @@ def _topic_en(question: str) -> str | None:
     # the question word.
     best: list[re.Match] = []
     current: list[re.Match] = []
-    for word in list(_EN_WORD.finditer(question))[1:] + [None]:  # the first word is the question word
-        if word is None or word.group().lower() in STOPWORDS or word.group().lower() in _EN_BREAK:
+    for word in list(EN_WORD.finditer(question))[1:] + [None]:  # the first word is the question word
+        if word is None or word.group().lower() in STOPWORDS or word.group().lower() in EN_BREAK:
             if len(current) > len(best):
                 best = current
             current = []
@@ -309,10 +205,10 @@ def find_reference(question: str, segmenter: Segmenter | None = None) -> re.Matc
     noun phrase names its referent ("那座1:1打印的洞窟复制品"), nor a dummy "it" ("does it take")."""
     segmenter = segmenter or Segmenter()
     zh = has_cjk(question)
-    for match in (_REFERENCE_ZH if zh else _REFERENCE_EN).finditer(question):
+    for match in (REFERENCE_ZH if zh else REFERENCE_EN).finditer(question):
         if _antecedent_before(question, match, segmenter):
             continue
-        if not zh and match.group("pro") and _DUMMY_IT.search(question[max(0, match.start() - 8):match.end() + 20]):
+        if not zh and match.group("pro") and DUMMY_IT.search(question[max(0, match.start() - 8):match.end() + 20]):
             continue
         if zh and match.group()[0] in "这那该此" and _noun_after(question[match.end():], segmenter) is None:
             continue
@@ -345,7 +241,7 @@ def _noun_after(text: str, segmenter: Segmenter) -> list[str] | None:
     first = words[0][0]
     if first in GENERIC_NOUNS_ZH:
         return [first]
-    if (first in _BOUNDARY_ZH or _QUESTION_WORD_ZH.search(first) or first in ASPECT_WORDS_ZH
+    if (first in BOUNDARY_ZH or QUESTION_WORD_ZH.search(first) or first in ASPECT_WORDS_ZH
             or not re.match(r"[\u3400-\u9fffA-Za-z0-9]", first)):
         return []
     return None
@@ -368,13 +264,13 @@ def _replace_en(question: str, match: re.Match, topic: str) -> str:
     if match.group("poss"):
         return f"{head}{topic}'{'' if topic.endswith('s') else 's'}{tail}"
     noun = match.group("dem") and match.group("noun")
-    if noun and noun.lower() in _EN_BREAK | set(_EN_AUX.split("|")):
+    if noun and noun.lower() in EN_BREAK | set(EN_AUX.split("|")):
         return f"{head}{topic} {noun}{tail}"
     return f"{head}{topic}{tail}"
 
 
 def _prepend_zh(question: str, topic: str) -> str:
-    body = _LEAD_ZH.sub("", question.strip())
+    body = LEAD_ZH.sub("", question.strip())
     if re.match("|".join(sorted(ASPECT_WORDS_ZH - {"是", "有", "能", "会", "哪", "哪里", "呢", "吗"}, key=len, reverse=True)),
                 body):
         return f"{topic}的{body}"
@@ -382,7 +278,7 @@ def _prepend_zh(question: str, topic: str) -> str:
 
 
 def _prepend_en(question: str, topic: str) -> str:
-    body = _LEAD_EN.sub("", question.strip())
+    body = LEAD_EN.sub("", question.strip())
     body = body[:1].upper() + body[1:]
     aspect = re.search(r"\b(?:the|its|main|key)\s+(?:\w+\s+)?(?P<w>\w+)\b", body, re.I)
     if aspect and english_stems(aspect.group("w")) and english_stems(aspect.group("w"))[0] in ASPECT_STEMS_EN:
@@ -400,17 +296,17 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
     zh = has_cjk(question)
     previous, topic = previous_topic(history, segmenter)
     # "这篇文章" / "this report" point at the document, not at the previous topic.
-    masked = _DOCUMENT_DEMONSTRATIVE.sub(lambda m: "文" * len(m.group()) if zh else "document".ljust(len(m.group())),
+    masked = DOCUMENT_DEMONSTRATIVE.sub(lambda m: "文" * len(m.group()) if zh else "document".ljust(len(m.group())),
                                          question)
     match = find_reference(masked, segmenter)
     reference = match.group().strip() if match else None
     about_document = _about_document(question)
 
-    ellipsis = (_ELLIPSIS_ZH if zh else _ELLIPSIS_EN).match(question)
+    ellipsis = (ELLIPSIS_ZH if zh else ELLIPSIS_EN).match(question)
     if ellipsis and previous:
         element = _strip_end(ellipsis.group("x") or (ellipsis.groupdict().get("y") or ""))
-        element = _ARTICLES.sub("", element) if not zh else element
-        if element and not _QUESTION_WORD_ZH.search(element) and not find_reference(element, segmenter):
+        element = ARTICLES.sub("", element) if not zh else element
+        if element and not QUESTION_WORD_ZH.search(element) and not find_reference(element, segmenter):
             if not own_terms(element, segmenter):  # "那优势呢？": an aspect of the same topic
                 resolved = f"{topic}的{element}是什么？" if zh else f"What about the {element} of {topic}?"
             else:
@@ -420,7 +316,7 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
     if reference:
         if topic:
             resolved = _replace_zh(question, match, topic, segmenter) if zh else _replace_en(question, match, topic)
-            resolved = _LEAD_ZH.sub("", resolved) if zh else _LEAD_EN.sub("", resolved)
+            resolved = LEAD_ZH.sub("", resolved) if zh else LEAD_EN.sub("", resolved)
             if not zh:
                 resolved = resolved[:1].upper() + resolved[1:]
             return _done(question, resolved, "reference", topic)
@@ -449,7 +345,7 @@ def understood_label(typed: str) -> str:
 def unresolved_message(question: str, reference: str) -> str:
     """The refusal of a question whose only subject is a pronoun, with a hint."""
     if has_cjk(question):
-        example = _REFERENCE_ZH.sub("（名称）", question, count=1)
+        example = REFERENCE_ZH.sub("（名称）", question, count=1)
         return f"这个问题指代不明：请说出“{reference}”所指的对象，例如：{example}"
-    example = _REFERENCE_EN.sub("(name)", question, count=1)
+    example = REFERENCE_EN.sub("(name)", question, count=1)
     return f"This question does not say what “{reference}” refers to: please name it, e.g. {example}"
