@@ -29,7 +29,7 @@ ASKED = "用手掌付款有什么优势？"          # the question of the issue
 OFF_TOPIC = "今天天气怎么样？"
 ENGLISH = "What does generative AI produce?"
 ANSWER_KEYS = {"question", "abstained", "answer", "quotes", "passages", "relevance", "lang", "timings_ms",
-               "understood_as"}  # Answer.understood_as (CONTRACTS.md point 2)
+               "understood_as"}  # Answer.understood_as: a follow-up as resolved
 SERVER_START_SECONDS = 120   # bound for `python app.py` to build its index and listen
 
 # Gradio's queue statistics call pandas APIs that pandas 3 deprecates; nothing of ours.
@@ -84,7 +84,7 @@ def make_answer(passage_text="刷掌支付。掌纹识别。刷掌支付。", qu
 
 @dataclass(frozen=True)
 class FollowUp(Answer):
-    """An answer as the conversation-aware pipeline returns it (CONTRACTS.md point 2)."""
+    """An answer as the conversation-aware pipeline returns it."""
 
     understood_as: str | None = None
 

@@ -18,7 +18,7 @@ import math
 import numbers
 import re
 
-#: The passages a question may consider (CONTRACTS.md): more than 20 only slows the answer down.
+#: The passages a question may consider: more than 20 only slows the answer down.
 TOP_K_RANGE = (1, 20)
 #: Relevance lies in [0, 1], so a strictness outside it would answer everything or nothing.
 STRICTNESS_RANGE = (0.0, 1.0)
