@@ -28,7 +28,6 @@ import math
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from gradio_client import Client
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench_web import free_port, stop_server  # noqa: E402  (this script's folder: a sibling benchmark)
+
 from rag.config import Settings  # noqa: E402  (the path above)
 from rag.validation import QuestionError, SettingError  # noqa: E402
 
@@ -58,13 +59,6 @@ NORMAL_QUESTION = "刷掌支付有什么优势？"
 BUSY_RETRY_S = 60
 TARGET_AFTER_FLOOD_S = 2.0
 TARGET_RSS_MB = 50
-
-
-def free_port() -> int:
-    """A TCP port that is free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -106,15 +100,6 @@ def start_server(port: int, index_dir: Path, log_path: Path) -> subprocess.Popen
                 server.terminate()
                 raise SystemExit(f"app.py did not answer within {START_TIMEOUT_S} s; see {log_path}") from None
             time.sleep(0.2)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=30)
 
 
 # --- load ---------------------------------------------------------------------------------------

@@ -60,3 +60,22 @@ def make_corpus(tmp_path):
         return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **settings)
 
     return make
+
+
+# --- A headless browser for the page tests (Debian's chromium driven by playwright) -------------
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless, and nothing that reaches beyond loopback (updates, sync, QUIC probes).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A chromium browser for one test module (playwright is imported only by browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -13,7 +13,7 @@ from html import escape
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from rag import web
 from rag.answer import NOT_FOUND
@@ -23,10 +23,6 @@ from rag.structure import outline
 from rag.web import render
 
 SCREENS = PROJECT_ROOT / "artifacts" / "screens"
-CHROMIUM = "/usr/bin/chromium"
-# Headless, and nothing that reaches beyond loopback (updates, sync, QUIC probes).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ANSWER_TIMEOUT_MS = 30_000   # first answer includes page start-up; normally well under a second
@@ -60,14 +56,6 @@ def chat_url(article_qa, article_settings):
     demo, url = start_chat(article_qa, article_settings)
     yield url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Screenshots are saved under artifacts/ (gitignored) for a person to look at.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from rag.config import PROJECT_ROOT
 from rag.eval import EvalRow, score_row, summarize
@@ -16,9 +15,6 @@ from rag.eval.html import render_html
 from eval_cases import DOC, TEXT, answer_json, quote
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 MARKUP_QUESTION = '<img src=x onerror=alert(1)><script>alert(2)</script>"quoted" & more?'
 
@@ -58,14 +54,6 @@ def report_url(tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(render_html(results, summary), encoding="utf-8")
     return path.as_uri(), results
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

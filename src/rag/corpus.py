@@ -204,7 +204,7 @@ def corpus_state(folder: Path, known: dict[str, list] | None = None) -> dict[str
             if hint and hint[0] == info.st_size and hint[1] == info.st_mtime_ns:
                 state[rel] = (info.st_size, info.st_mtime_ns, hint[2])
             else:
-                state[rel] = (info.st_size, info.st_mtime_ns, _file_sha256(file))
+                state[rel] = (info.st_size, info.st_mtime_ns, file_sha256(file))
     return state
 
 
@@ -225,7 +225,8 @@ def fingerprint(folder: Path, known: dict[str, list] | None = None) -> dict[str,
     return {rel: sha for rel, (_, _, sha) in corpus_state(folder, known).items()}
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

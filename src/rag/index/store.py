@@ -7,7 +7,6 @@ naming a build folder beside it; the manifest must match `validate_manifest`'s s
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..chunking import Chunk, Sentence, Span
-from ..corpus import Document
+from ..corpus import Document, file_sha256
 from ..lexical import Background, QueryTokenizer, write_vocabulary
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, MissingIndex, one_line
 
@@ -36,14 +35,6 @@ REQUIRED_FILES = ("background.marshal", "chunks.faiss", "chunks.json", "document
 ENGLISH_FILES = ("chunks.en.npy", "sentences.en.npy", "spans.en.npy")
 BM25_FOLDER = "bm25-chunks/"
 COUNTS = ("documents", "chunks", "sentences", "spans")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_files(index: Index, folder: Path) -> None:
@@ -122,7 +113,7 @@ def verify_files(folder: Path, files: dict[str, str]) -> None:
     record, fresh = _read_verified(folder), {}
     for name, digest in files.items():
         signature = _signature(folder / name)
-        if record.get(name) != signature and _sha256(folder / name) != digest:
+        if record.get(name) != signature and file_sha256(folder / name) != digest:
             raise ValueError(f"{one_line(name, 80)} does not match its checksum")
         fresh[name] = signature
     if fresh != record:
@@ -167,7 +158,7 @@ def save_index(index: Index, root: Path) -> Path:
     tmp.mkdir()
     try:
         _write_files(index, tmp)
-        files = {rel: _sha256(path) for rel, path in _data_files(tmp).items()}
+        files = {rel: file_sha256(path) for rel, path in _data_files(tmp).items()}
         manifest = dict(index.manifest, files=files)
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(tmp)
