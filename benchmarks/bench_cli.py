@@ -22,13 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 ZH, EN = "刷掌支付用到了哪些生物特征？", "What are the common schools of privacy computing?"
 
 
-# Runs a Python command line and reports its own peak RSS on stderr's last line when it exits.
-_PEAK = ("import resource, runpy, sys\n"
+# Runs a Python command line and reports its own peak RSS (kB) on stderr's last line when it exits.
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent across fork and
+# exec, so a child of a large benchmark process would report the parent's size.
+_PEAK = ("import runpy, sys\n"
          "sys.argv = sys.argv[1:]\n"
          "try:\n"
          "    runpy.run_module(sys.argv[0], run_name='__main__') if sys.argv[0] != '-c' else exec(sys.argv[1])\n"
          "finally:\n"
-         "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+         "    hwm = [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')]\n"
+         "    print('PEAK', hwm[0], file=sys.stderr)\n")
 
 
 def timed_run(args: list[str]) -> tuple[float, float]:
