@@ -29,7 +29,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,19 +39,17 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 from gradio_client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench_web import free_port, stop_server  # noqa: E402  (this script's folder: a sibling benchmark)
+from bench_web import free_port, start_server, stop_server  # noqa: E402  (this script's folder: a sibling benchmark)
 
 from rag.config import Settings  # noqa: E402  (the path above)
 from rag.validation import QuestionError, SettingError  # noqa: E402
 
 QUESTIONS_FILE = ROOT / "evals" / "suite" / "questions" / "fintech-ten-trends.jsonl"
-START_TIMEOUT_S = 300
 FLOOD_QUESTION = "What does DRG stand for? {}"
 NORMAL_QUESTION = "刷掌支付有什么优势？"
 #: A normal question after the flood is retried while the server is busy, for at most this long.
@@ -81,26 +78,6 @@ def dev_questions() -> list[str]:
 
 
 # --- the server -------------------------------------------------------------------------------
-
-def start_server(port: int, index_dir: Path, log_path: Path) -> subprocess.Popen:
-    """`python app.py` on `port`, once it answers a question."""
-    log = open(log_path, "a")
-    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--index", str(index_dir)],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    log.close()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if server.poll() is not None:
-            raise SystemExit(f"app.py exited with {server.returncode}; see {log_path}")
-        try:
-            Client(f"http://127.0.0.1:{port}/", verbose=False).predict(NORMAL_QUESTION, api_name="/ask")
-            return server
-        except httpx.TransportError:   # nothing listens yet
-            if time.monotonic() > deadline:
-                server.terminate()
-                raise SystemExit(f"app.py did not answer within {START_TIMEOUT_S} s; see {log_path}") from None
-            time.sleep(0.2)
-
 
 # --- load ---------------------------------------------------------------------------------------
 
@@ -322,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         index_dir, log_path = Path(tmp) / "index", Path(tmp) / "server.log"
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
-        server = start_server(port, index_dir, log_path)
+        server, _, _ = start_server(port, index_dir, log_path)   # bench_web's: up once it answers
         try:
             questions = dev_questions()
             print("## Load\n\n| clients | questions | errors | p50 | p95 | questions/s |\n|---|---|---|---|---|---|")
