@@ -295,6 +295,76 @@ def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None
                     examples=tuple(str(q) for q in examples if isinstance(q, str) and q.strip()))
 
 
+def _safe_name(name: str) -> str | None:
+    """`name` as a file name inside the corpus (no folders, no hidden or special names), or None."""
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not base or base.startswith(".") or len(base.encode("utf-8")) > 200 \
+            or any(ch in base for ch in "\x00:*?\"<>|") or _GARBAGE.search(base):
+        return None
+    return base if _is_document(base) else None
+
+
+def add_files(files: list[tuple[str, bytes]], folder: Path, limits: CorpusSettings | None = None,
+              replace: bool = False) -> tuple[list[str], list[Problem]]:
+    """Put documents into the corpus folder: each `(name, data)` is written only after it passes
+    `load_document`'s checks (a `.txt`/`.md` name, size, UTF-8, text rather than binary), through a
+    temporary file renamed into place, so the corpus never holds half a file or one that will not load.
+
+    A name is reduced to its last path component. A file of that name with other content is kept
+    (a `Problem`) unless `replace`; one with the same content is reported as added (nothing to do).
+    A batch that would take the corpus over `limits.max_corpus_bytes` adds nothing.
+    Returns the relative paths added and the problems, one per refused file.
+    """
+    limits = limits or CorpusSettings()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CorpusError(f"corpus folder not found: {folder}")
+    added: list[str] = []
+    problems: list[Problem] = []
+    staged: list[tuple[str, bytes]] = []
+    for name, data in files:
+        base = _safe_name(name)
+        label = str(name)[-80:] or "(no name)"
+        if base is None:
+            problems.append(Problem(label, f"{label}: not a .txt or .md file name; refused"))
+            continue
+        if len(data) > limits.max_document_bytes:
+            problems.append(Problem(base, f"{base}: {len(data):,} bytes, over the limit of "
+                                          f"{limits.max_document_bytes:,} (Settings.corpus.max_document_bytes); refused"))
+            continue
+        target = folder / base
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            problems.append(Problem(base, f"{base}: the corpus holds something else of that name; refused"))
+            continue
+        if target.is_file():
+            if target.read_bytes() == data:
+                added.append(base)
+                continue
+            if not replace:
+                problems.append(Problem(base, f"{base}: a different document of that name is in the corpus; "
+                                              "refused (replace it explicitly)"))
+                continue
+        staged.append((base, data))
+    total = sum(path.stat().st_size for path in document_files(folder) if path.is_file())
+    if total + sum(len(data) for _, data in staged) > limits.max_corpus_bytes:
+        return added, problems + [Problem(base, f"{base}: the corpus would exceed {limits.max_corpus_bytes:,} bytes "
+                                                "(Settings.corpus.max_corpus_bytes); refused") for base, _ in staged]
+    for base, data in staged:
+        tmp = folder / f".{base}.{os.getpid()}.{os.urandom(3).hex()}.tmp"  # hidden: never scanned
+        try:
+            tmp.write_bytes(data)
+            load_document(tmp, folder, limits)  # the same checks as the index will make
+            os.replace(tmp, folder / base)
+            added.append(base)
+        except ValueError as exc:
+            problems.append(Problem(base, str(exc).replace(tmp.name, base).replace("skipped", "refused")))
+        except OSError as exc:
+            problems.append(Problem(base, f"{base}: cannot be written ({exc.strerror}); refused"))
+        finally:
+            tmp.unlink(missing_ok=True)
+    return added, problems
+
+
 def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[list[Document], list[Problem]]:
     """Load every document below `folder`.
 

@@ -18,6 +18,7 @@ Modules: `model` (the `Index` dataclass, errors), `build` (in memory), `store` (
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from .. import __version__
@@ -30,7 +31,7 @@ from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, Index
 from .store import load_index, read_manifest, save_index, validate_manifest
 
 __all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
-           "build_index", "chunking_params", "embedding_text", "load_index", "open_index", "read_manifest",
+           "build_index", "chunking_params", "current_index", "embedding_text", "load_index", "open_index", "read_manifest",
            "rebuild_index", "save_index", "stale_reason", "validate_manifest"]
 
 
@@ -60,23 +61,37 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
     return None
 
 
-def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
-               progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
-    """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line."""
+def current_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Index | None, str]:
+    """The index on disk as it is, never building: `(index, "")` when it fits `settings` and the
+    corpus, `(index, why)` when it is usable but stale, `(None, why)` when missing or corrupt.
+
+    A stale index still answers from the documents it was built on (the web chat serves it while
+    an update runs); `why` is one line for a person.
+    """
     try:
         _, manifest = read_manifest(settings.index_dir)
         # Files whose size and mtime are as recorded keep their recorded hash (no re-reading).
         hints = {rel: [*stat, manifest["corpus"].get(rel)] for rel, stat in manifest["corpus_stat"].items()}
-        corpus_hashes = fingerprint(settings.corpus_dir, hints)
+        corpus_hashes = fingerprint(settings.corpus_dir, hints) if settings.corpus_dir.is_dir() else {}
         index = load_index(settings.index_dir)
-        reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
-        if reason is None:
-            return index
-        log(f"Rebuilding the index: {one_line(reason)}.")  # the reason may quote a garbled manifest
     except MissingIndex:
-        log(f"Building the index in {settings.index_dir} (first run).")
+        return None, f"no index in {settings.index_dir} yet"
     except CorruptIndex as exc:
-        log(f"Rebuilding the index: {exc}.")
+        return None, str(exc)
+    reason = stale_reason(index.manifest, settings, corpus_hashes, embedder)
+    return index, one_line(reason) if reason else ""  # the reason may quote a garbled manifest
+
+
+def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
+               progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
+    """Load the index if it fits `settings` and the corpus; otherwise (re)build it, saying why in one line.
+
+    A rebuild reuses what it can of the previous one (`rebuild_index`)."""
+    index, reason = current_index(settings, embedder)
+    if index is not None and not reason:
+        return index
+    first_run = index is None and not os.path.lexists(settings.index_dir / CURRENT)
+    log(f"Building the index in {settings.index_dir} (first run)." if first_run else f"Rebuilding the index: {reason}.")
     return rebuild_index(settings, embedder, log, progress, english_embedder)
 
 
