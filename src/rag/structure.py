@@ -13,6 +13,7 @@ display form (`display`), with the markup taken out.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,13 +136,16 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _line_starts(text: str) -> list[int]:
+@lru_cache(maxsize=16)
+def _line_starts(text: str) -> tuple[int, ...]:
+    # Cached: `display` is called once per chunk, sentence and span of the same document text
+    # (a str caches its hash, and the cache hit compares the same object first).
     starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
             starts.append(i + 1)
     starts.append(len(text))
-    return starts
+    return tuple(starts)
 
 
 def _content(text: str, start: int, end: int) -> tuple[int, int]:
@@ -303,8 +307,11 @@ def display(document: Document, start: int, end: int) -> str:
     markdown = is_markdown(document)
     lines = _line_starts(text)
     out = []
-    for i in range(len(lines) - 1):
+    first = max(bisect.bisect_right(lines, start) - 1, 0)  # the line holding `start`
+    for i in range(first, len(lines) - 1):
         line_start, line_end = lines[i], lines[i + 1]
+        if line_start >= end:
+            break
         if line_end <= start or line_start >= end:
             continue
         a, b = max(start, line_start), min(end, line_end)

