@@ -94,7 +94,8 @@ def _recipe(settings: Settings, embedder: Embedder, english_embedder: Embedder |
 
 
 def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, settings: Settings,
-               progress: Callable | None = None, english_embedder: Embedder | None = None) -> list[Part]:
+               progress: Callable | None = None, english_embedder: Embedder | None = None,
+               glossary: Glossary | None = None) -> list[Part]:
     """Chunk and embed `documents` (each with its cache key): one `Part` each."""
     splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
     units, texts = [], []
@@ -111,7 +112,7 @@ def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, s
                      + [display(document, s.start, s.end) for s in spans])
     vectors = _embed(embedder, texts, progress)
     english = _embed(english_embedder, texts, progress) if english_embedder else [None] * len(documents)
-    glossary = Glossary() if documents else None
+    glossary = (glossary or Glossary()) if documents else None
     parts = []
     for i, (document, (chunks, sentences, spans)) in enumerate(zip(documents, units)):
         parts.append(Part(keys[i], chunks, sentences, spans, vectors[i], english[i],
@@ -173,7 +174,9 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         kept = len(documents) - len(todo)
         log(f"Reusing {kept} unchanged document{'s' * (kept != 1)}; "
             f"{len(todo)} new or changed to chunk and embed.")
-    for part in make_parts([d for d, _ in todo], [k for _, k in todo], embedder, settings, progress, english_embedder):
+    glossary = store.table(Glossary, lexicon_versions()["package"], Glossary) if todo else None
+    for part in make_parts([d for d, _ in todo], [k for _, k in todo], embedder, settings, progress,
+                           english_embedder, glossary):
         store.save(part)
         found[part.key] = part
     pieces = merge([found[k] for k in keys], documents, settings)
@@ -198,6 +201,6 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
                   spans=pieces["spans"], span_vectors=pieces["span_vectors"])
     index.chunk_names = pieces["chunk_names"]
     index.lexicon = pieces["lexicon"]
-    index.background = store.background(lexicon_versions()["background"], Background.from_jieba)
+    index.background = store.table(Background, lexicon_versions()["background"], Background.from_jieba)
     index.english_chunk_vectors, index.english_sentence_vectors, index.english_span_vectors = pieces["english"]
     return index

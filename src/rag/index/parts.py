@@ -32,7 +32,6 @@ from ..corpus import Document, file_sha256
 PARTS = "parts"
 #: Bump when what a part holds, or how it is computed, changes.
 PART_FORMAT = 1
-_BACKGROUND = "background-{}.marshal"
 
 
 @dataclass
@@ -126,27 +125,26 @@ class PartStore:
 
         _atomic_folder(final, write)
 
-    def background(self, version: str | None, make):
-        """The `lexical.Background` table for jieba `version`: saved once, since it depends on
-        jieba's files only (reading them takes ~2 s); `make()` builds it when absent."""
-        from ..lexical import Background
-
-        name = _BACKGROUND.format(hashlib.sha256(str(version).encode()).hexdigest()[:16])
+    def table(self, kind, version: str | None, make):
+        """A word table that depends on a package's files only (`lexical.Background`: jieba's,
+        ~2 s to read; `lexical.Glossary`: CC-CEDICT, ~1.5 s to parse): saved once per `version`
+        as `kind.save` writes it; `make()` builds it when absent or unreadable."""
+        name = f"{kind.__name__.lower()}-{hashlib.sha256(str(version).encode()).hexdigest()[:16]}.marshal"
         if self.root is not None:
             try:
-                return Background.load(self.root / name)
+                return kind.load(self.root / name)
             except Exception:  # absent or damaged
                 pass
-        background = make()
+        table = make()
         if self.root is not None:
             self.root.mkdir(parents=True, exist_ok=True)
             tmp = self.root / f".{name}.{os.getpid()}.tmp"
             try:
-                background.save(tmp)
+                table.save(tmp)
                 os.replace(tmp, self.root / name)
             except OSError:
                 tmp.unlink(missing_ok=True)
-        return background
+        return table
 
     def keep_only(self, keys: set[str]) -> None:
         """Delete saved parts other than `keys` (and leftovers of interrupted writes): called after
