@@ -1,6 +1,7 @@
 """Building an index in memory: chunk, embed, and gather the lexical statistics."""
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -100,12 +101,45 @@ def _recipe(settings: Settings, embedder: Embedder, english_embedder: Embedder |
             "english": english_embedder.id if english_embedder else None, "lexicon": lexicon_versions()}
 
 
+def _sentences_inside(chunks: list[Chunk], sentences: list[Sentence]) -> list[list[int]]:
+    """For each chunk of one document, the positions of the sentences lying wholly inside it
+    (sentences come in document order)."""
+    starts = [s.start for s in sentences]
+    out = []
+    for chunk in chunks:
+        held, i = [], bisect.bisect_left(starts, chunk.start)
+        while i < len(sentences) and sentences[i].start < chunk.end:
+            if sentences[i].end <= chunk.end:
+                held.append(i)
+            i += 1
+        out.append(held)
+    return out
+
+
+def _with_chunk_rows(vectors: np.ndarray, inside: list[list[int]], sentences: list[Sentence]) -> np.ndarray:
+    """A document's vector rows (embedded chunks, sentences, spans) with a row for every chunk
+    first: a chunk holding whole sentences gets their length-weighted mean, normalised."""
+    n_embedded = sum(1 for held in inside if not held)
+    sentence_rows = vectors[n_embedded:n_embedded + len(sentences)]
+    rows, next_embedded = [], 0
+    for held in inside:
+        if held:
+            weights = np.array([len(sentences[i].text) for i in held], np.float32)
+            mean = weights @ sentence_rows[held]
+            rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        else:
+            rows.append(vectors[next_embedded])
+            next_embedded += 1
+    chunk_rows = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, vectors.shape[1]), np.float32)
+    return np.vstack([chunk_rows, vectors[n_embedded:]])
+
+
 def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, settings: Settings,
                progress: Callable | None = None, english_embedder: Embedder | None = None,
                glossary: Glossary | None = None) -> list[Part]:
     """Chunk and embed `documents` (each with its cache key): one `Part` each."""
     splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
-    units, texts = [], []
+    units, texts, pooled = [], [], []
     for document in documents:
         layout = outline(document)
         chunks = chunk_document(document, splitter, layout=layout)
@@ -113,12 +147,19 @@ def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, s
         spans = [span for sentence in sentences
                  for span in spans_of(sentence, document.text, settings.chunking.span_max_clauses,
                                       settings.chunking.span_min_sentence_chars)]
+        inside = _sentences_inside(chunks, sentences) if settings.chunking.pooled_chunk_vectors \
+            else [[] for _ in chunks]
+        embedded = [c for c, held in zip(chunks, inside) if not held]
         units.append((chunks, sentences, spans))
+        pooled.append(inside)
         # A span is embedded bare: it is compared with its own sentence, which has the same heading.
-        texts.append([embedding_text(u, document) for u in chunks + sentences]
+        texts.append([embedding_text(u, document) for u in embedded + sentences]
                      + [display(document, s.start, s.end) for s in spans])
-    vectors = _embed(embedder, texts, progress)
-    english = _embed(english_embedder, texts, progress) if english_embedder else [None] * len(documents)
+    vectors = [_with_chunk_rows(v, inside, units[i][1]) for i, (v, inside)
+               in enumerate(zip(_embed(embedder, texts, progress), pooled))]
+    english = [_with_chunk_rows(v, inside, units[i][1]) for i, (v, inside)
+               in enumerate(zip(_embed(english_embedder, texts, progress), pooled))] if english_embedder \
+        else [None] * len(documents)
     glossary = (glossary or Glossary()) if documents else None
     parts = []
     for i, (document, (chunks, sentences, spans)) in enumerate(zip(documents, units)):
@@ -163,6 +204,23 @@ def merge(parts: list[Part], documents: list[Document], settings: Settings) -> d
             "lexicon": merge_lexicon([part.lexicon for part in parts])}
 
 
+#: New documents are chunked, embedded and saved in groups of about this many characters: a build
+#: interrupted after hours keeps every finished group, and memory holds one group's vectors.
+_GROUP_CHARS = 300_000
+
+
+def _groups(todo: list[tuple[Document, str]]) -> list[list[tuple[Document, str]]]:
+    groups: list[list[tuple[Document, str]]] = [[]]
+    size = 0
+    for item in todo:
+        if groups[-1] and size + len(item[0].text) > _GROUP_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += len(item[0].text)
+    return [g for g in groups if g]
+
+
 def build_index(documents: list[Document], embedder: Embedder, settings: Settings,
                 corpus_hashes: dict[str, str], progress: Callable | None = None,
                 english_embedder: Embedder | None = None, store: PartStore | None = None,
@@ -182,10 +240,15 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         log(f"Reusing {kept} unchanged document{'s' * (kept != 1)}; "
             f"{len(todo)} new or changed to chunk and embed.")
     glossary = store.table(Glossary, lexicon_versions()["package"], Glossary) if todo else None
-    for part in make_parts([d for d, _ in todo], [k for _, k in todo], embedder, settings, progress,
-                           english_embedder, glossary):
-        store.save(part)
-        found[part.key] = part
+    groups = _groups(todo)
+    for n, group in enumerate(groups, 1):
+        if log and len(groups) > 1:
+            log(f"Documents {sum(len(g) for g in groups[:n - 1]) + 1}-{sum(len(g) for g in groups[:n])} "
+                f"of {len(todo)} to embed (group {n} of {len(groups)}).")
+        for part in make_parts([d for d, _ in group], [k for _, k in group], embedder, settings, progress,
+                               english_embedder, glossary):
+            store.save(part)
+            found[part.key] = part
     pieces = merge([found[k] for k in keys], documents, settings)
     manifest = {
         "format": FORMAT_VERSION,
