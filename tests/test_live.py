@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -24,7 +25,7 @@ from rag.corpus import CorpusError
 from rag.i18n import t
 from rag.pipeline import Pipeline
 from rag.web import notices, upload
-from rag.web.live import BuildProgress, LivePipeline
+from rag.web.live import BuildProgress, LivePipeline, answers_with
 
 ASKED = "用手掌付款有什么优势？"
 
@@ -101,6 +102,15 @@ def test_a_stale_index_keeps_answering_while_the_update_runs_then_is_swapped(art
     status = live.status()
     assert (status.state, status.generation, status.error, status.documents) == ("ready", 1, "", 1)
     assert live.current.ask(ASKED).quotes
+
+
+def test_a_stale_index_is_served_only_if_its_vectors_fit_the_models(article_qa):
+    index, settings, embedder = article_qa.index, article_qa.settings, article_qa.embedder
+    assert answers_with(index, settings, embedder)
+    assert answers_with(index, dataclasses.replace(settings, english_model=None), embedder)
+    assert not answers_with(index, settings, SimpleNamespace(id="another-model", dim=embedder.dim))
+    assert not answers_with(index, settings, SimpleNamespace(id=embedder.id, dim=768))
+    assert not answers_with(index, dataclasses.replace(settings, english_model="another-helper"), embedder)
 
 
 def test_a_request_during_a_build_runs_one_more_build_after_it(article_qa):

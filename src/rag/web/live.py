@@ -5,11 +5,12 @@
     live.status()                            # Status: building / updating / ready / failed, with progress
     live.update_in_background()              # rebuild from the corpus (after an upload), then switch
 
-A stale index (the corpus changed) keeps answering while the update runs; with no usable index
-the page is up at once and says how far the build is. The switch is one assignment under a
-lock: a question takes `current` once when it starts, so a question in flight finishes on the
-pipeline it began with. A failed build is logged as one line and reported by `status()`; the
-pipeline that was serving (if any) keeps serving.
+A stale index (the corpus or chunking changed) keeps answering while the update runs; with no
+usable index (none, corrupt, or built with other models: `answers_with`) the page is up at once
+and says how far the build is. The switch is one assignment under a lock: a question takes
+`current` once when it starts, so a question in flight finishes on the pipeline it began with.
+A failed build is logged as one line and reported by `status()`; the pipeline that was serving
+(if any) keeps serving.
 
 The build embeds in its own thread with the same embedder objects the questions use: the
 bundled e5 engine allocates its buffers per call and keeps no state between calls, and
@@ -59,6 +60,16 @@ class Status:
     def busy(self) -> bool:
         """True while a build runs."""
         return self.state in (BUILDING, UPDATING)
+
+
+def answers_with(index: Index, settings: Settings, embedder: Embedder) -> bool:
+    """Whether a stale index can still answer with these models: a changed corpus or chunking
+    leaves its vectors usable, vectors from another embedder (or English helper) do not."""
+    built = index.manifest.get("embedder") or {}
+    if built.get("id") != embedder.id or built.get("dim") != embedder.dim:
+        return False
+    english = (index.manifest.get("english_embedder") or {}).get("model")
+    return english is None or settings.english_model in (None, english)
 
 
 class BuildProgress:
@@ -127,6 +138,8 @@ class LivePipeline:
         embedder = load_embedder(settings.model)
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
         index, reason = current_index(settings, embedder)
+        if index is not None and reason and not answers_with(index, settings, embedder):
+            index = None   # its vectors mean nothing to these models: nothing to serve until rebuilt
         pipeline = Pipeline(settings, index, embedder, english) if index is not None else None
         live = cls(settings, embedder, english, pipeline, log=log, missing=reason, **options)
         live.reason = reason
