@@ -7,8 +7,11 @@ axe-playwright-python): no serious or critical violation.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import socket
+import threading
 from html import escape
 
 import pytest
@@ -43,10 +46,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_chat(qa: Pipeline, settings):
-    """A live chat over `qa` on a free loopback port: (demo, url)."""
+def start_chat(qa: Pipeline | web.LivePipeline, settings):
+    """A live chat over `qa` (a fixed pipeline, or a live one) on a free loopback port: (demo, url)."""
     settings = settings.replace(port=free_port())
-    demo = web.build_app(qa, settings)
+    demo = web.build_app(qa if isinstance(qa, web.LivePipeline) else web.LivePipeline.ready(qa), settings)
     _, url, _ = web.launch(demo, settings, prevent_thread_lock=True)
     return demo, url
 
@@ -367,3 +370,129 @@ def test_no_serious_accessibility_violations(open_page, chat_url, viewport):
     assert serious_violations(page) == []
     # The sources announce themselves: a polite live region says what changed.
     expect(page.locator('#rag-sources [role="status"]')).to_have_attribute("aria-live", "polite")
+
+
+# --- Serving while the index builds; documents added from the page ------------------------------
+
+PALM = ("# 刷掌支付\n\n刷掌支付通过掌纹和掌静脉识别用户身份。用户第一次使用时需要录入手掌信息。"
+        "录入只需几秒钟。之后付款时把手掌放在识别设备上方即可。设备同时读取掌纹和掌静脉两种特征。"
+        "掌静脉位于皮肤下方，难以复制。因此刷掌支付比单纯的掌纹识别更安全。它不需要携带手机或银行卡。"
+        "地铁站和便利店已经开始试点这种支付方式。老人和儿童也能方便地使用。\n\n"
+        "## 推广\n\n银行与商户合作推广刷掌支付。商户需要安装新的识别终端。终端的价格正在下降。"
+        "部分城市的公交车也接入了刷掌支付。乘客上车时挥手即可完成付款。高峰时段的通行速度因此加快。"
+        "监管部门要求生物特征数据加密存储。用户可以随时注销自己的手掌信息。\n")
+FARM = "# 量子农场\n\n量子农场在光伏温室里种植蓝莓和草莓。温室顶部的光伏板为灌溉系统供电。\n"
+
+
+class HeldEmbedder:
+    """The real embedder, held before its second batch of passages until `gate` is set, so a
+    build is visibly under way (batch 1 of N done) for as long as the test needs. Batches of
+    16 in order (not batch-invariant), so even a short document makes several."""
+
+    batch_invariant = False
+
+    def __init__(self, embedder):
+        self.embedder, self.id, self.dim = embedder, embedder.id, embedder.dim
+        self.gate, self.batches = threading.Event(), 0
+
+    def embed_queries(self, texts):
+        return self.embedder.embed_queries(texts)
+
+    def embed_documents(self, texts):
+        self.batches += 1
+        if self.batches == 2:
+            assert self.gate.wait(timeout=120), "the test never let the build go on"
+        return self.embedder.embed_documents(texts)
+
+
+def test_the_page_serves_at_once_shows_the_build_then_answers(open_page, make_corpus, article_qa):
+    """No index yet: the page is up, says how far the build is, tells an early question to wait,
+    then switches to the new index by itself and answers with quotes."""
+    settings = make_corpus({"palm.md": PALM}, english_model=None)
+    held = HeldEmbedder(article_qa.embedder)
+    live = web.LivePipeline(settings, held, None, None, log=lambda message: None)
+    live.update_in_background()
+    demo, url = start_chat(live, settings)
+    try:
+        page = open_page(url)
+        status = page.locator("#rag-index-status")
+        expect(status).to_contain_text(re.compile(r"正在建立索引：1/\d+ 批"))
+        expect(status).to_contain_text(re.compile(r"Building the index: 1 of \d+ batches"))
+        expect(page.locator("#rag-docs .rag-doc")).to_have_count(0)
+        expect(page.locator("#rag-examples")).to_be_hidden()      # no documents, no examples yet
+        assert serious_violations(page) == []
+        screenshot(page, "web-building.png")
+        box = page.locator("#rag-question textarea")
+        box.fill("刷掌支付为什么更安全？")
+        box.press("Enter")
+        expect(page.get_by_test_id("toast-text")).to_have_text("索引仍在建立中，请稍后再问。")
+        expect(box).to_have_value("刷掌支付为什么更安全？")   # kept, to ask again
+        expect(page.locator("#rag-chat article")).to_have_count(0)
+
+        held.gate.set()   # the build goes on; the page notices by itself, without a reload
+        expect(status).to_contain_text("索引已就绪：1 篇资料", timeout=ANSWER_TIMEOUT_MS * 4)
+        expect(page.locator("#rag-title h1")).to_have_text("刷掌支付 · 问答")
+        expect(page.locator("#rag-docs .rag-doc")).to_contain_text("palm.md")
+        expect(page.locator("#rag-examples")).to_contain_text("推广")   # a section heading as a topic
+        expected = live.current.ask("刷掌支付为什么更安全？")
+        assert expected.quotes and not expected.abstained
+        ask(page, "刷掌支付为什么更安全？")
+        reply = page.locator("#rag-turn-1 .rag-bot")
+        for quote in expected.quotes:
+            expect(reply).to_contain_text(f"{quote.display} [{quote.n}]")
+        expect(page.locator('#rag-src-1-1 mark[data-n="1"]')).to_have_text(expected.quotes[0].display)
+        assert page.evaluate("document.title") == "刷掌支付 · 问答"
+        screenshot(page, "web-built.png")
+    finally:
+        held.gate.set()
+        live.wait(timeout=120)
+        demo.close()
+
+
+def test_an_uploaded_document_is_indexed_and_answers(open_page, make_corpus):
+    """--allow-upload: a good .md lands and is quoted after the update; a name holding markup and
+    a binary file are refused with their reasons shown as text; nothing else is written."""
+    settings = make_corpus({"palm.md": PALM}, english_model=None)
+    settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, allow_upload=True),
+                                   corpus=dataclasses.replace(settings.corpus, max_document_bytes=4000))
+    live = web.LivePipeline.open(settings, log=lambda message: None)
+    assert live.wait(timeout=300) and live.current is not None
+    demo, url = start_chat(live, settings)
+    try:
+        page = open_page(url)
+        expect(page.locator("#rag-upload-result")).to_contain_text("每次最多 10 个文件")
+        picker = page.locator("#rag-upload input[type=file]")
+        markup = "<img src=x onerror=alert(1)>.md"
+        picker.set_input_files([
+            {"name": "量子农场.md", "mimeType": "text/markdown", "buffer": FARM.encode()},
+            {"name": "a&lt;b&gt;.md", "mimeType": "text/markdown", "buffer": "# 备注\n\n这是一篇备注。\n".encode()},
+            {"name": markup, "mimeType": "text/markdown", "buffer": "# 标题\n\n正文。\n".encode()},
+            {"name": "binary.md", "mimeType": "text/markdown", "buffer": bytes(range(256)) * 4},
+        ])
+        result = page.locator("#rag-upload-result")
+        expect(result).to_contain_text("已加入：量子农场.md, a&lt;b&gt;.md。")
+        expect(result.locator(".rag-problems li")).to_have_count(2)
+        expect(result).to_contain_text(f"{markup}: not a .txt or .md file name; refused")
+        expect(result).to_contain_text("binary.md: not valid UTF-8")
+        expect(page.locator("#rag-index-status")).to_contain_text("索引已就绪：3 篇资料", timeout=ANSWER_TIMEOUT_MS * 4)
+        # Names are text: the one with markup did not become an element, the one with entities
+        # shows them as typed.
+        expect(page.locator('img[src="x"]')).to_have_count(0)
+        expect(page.locator("#rag-docs")).to_contain_text("a&lt;b&gt;.md")
+        assert sorted(p.name for p in settings.corpus_dir.iterdir()) == ["a&lt;b&gt;.md", "palm.md", "量子农场.md"]
+        assert serious_violations(page) == []
+        screenshot(page, "web-upload.png")
+
+        # Too large: the browser refuses it before sending (Gradio's own check of max_file_size).
+        picker.set_input_files([{"name": "big.md", "mimeType": "text/markdown", "buffer": b"a" * 4001}])
+        expect(page.get_by_test_id("toast-text").last).to_contain_text('exceed the maximum allowed size of 3.9 Kb: "big.md"')
+        assert not (settings.corpus_dir / "big.md").exists()
+
+        expected = live.current.ask("量子农场种植什么？")
+        assert expected.quotes and expected.quotes[0].doc == "量子农场.md"
+        ask(page, "量子农场种植什么？")
+        expect(page.locator("#rag-turn-1 .rag-bot")).to_contain_text(f"{expected.quotes[0].display} [1]")
+        expect(page.locator("#rag-src-1-1")).to_contain_text("量子农场")
+    finally:
+        live.wait(timeout=120)
+        demo.close()

@@ -81,8 +81,39 @@ def test_launch_options_close_uploads_unless_a_size_is_set():
     assert closed["max_file_size"] == 0
     assert [m.cls for m in closed["app_kwargs"]["middleware"]] == [serving.CallGuard, serving.ClosedUploads]
     opened = serving.launch_options(ServerSettings(max_upload_bytes=1000))
-    assert [m.cls for m in opened["app_kwargs"]["middleware"]] == [serving.CallGuard]
+    assert [m.cls for m in opened["app_kwargs"]["middleware"]] == [serving.CallGuard, serving.UploadLimit]
     assert opened["max_file_size"] == 1000
+    assert opened["app_kwargs"]["middleware"][1].kwargs["max_body"] == serving.upload_body_limit(ServerSettings(
+        max_upload_bytes=1000)) == ServerSettings().max_upload_files * (1000 + 4096)
+
+
+def call_asgi(middleware, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """One HTTP request through `middleware` in front of an app that answers 200: (status, body)."""
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"passed"})
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+    asyncio.run(middleware(app, max_body=100)(scope, receive, send))
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_an_upload_must_state_its_size_and_keep_within_the_limit():
+    limit = serving.UploadLimit
+    assert call_asgi(limit, "/gradio_api/upload", [(b"content-length", b"100")]) == (200, b"passed")
+    status, body = call_asgi(limit, "/gradio_api/upload", [(b"content-length", b"101")])
+    assert status == 413 and b"over 100 bytes" in body
+    assert call_asgi(limit, "/gradio_api/upload", [(b"transfer-encoding", b"chunked")])[0] == 411
+    assert call_asgi(limit, "/gradio_api/upload/", [(b"content-length", b"x")])[0] == 411
+    assert call_asgi(limit, "/gradio_api/queue/join", [])[0] == 200     # anything else passes untouched
 
 
 def test_settings_have_a_server_section():

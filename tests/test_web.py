@@ -47,7 +47,7 @@ def free_port() -> int:
 def chat_url(article_qa, article_settings):
     """A live chat over the article on a free loopback port, closed after the module."""
     settings = article_settings.replace(port=free_port())
-    demo = web.build_app(article_qa, settings)
+    demo = web.build_app(web.LivePipeline.ready(article_qa), settings)
     _, url, _ = web.launch(demo, settings, prevent_thread_lock=True)
     yield url
     demo.close()
@@ -297,7 +297,7 @@ def test_history_of_the_api_is_a_list_of_strings_or_its_json():
 def test_launch_uses_settings_loopback_and_no_share(monkeypatch, article_qa):
     seen = {}
     monkeypatch.setattr(web.gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs))
-    demo = web.build_app(article_qa, Settings())
+    demo = web.build_app(web.LivePipeline.ready(article_qa), Settings())
     web.launch(demo, Settings())
     defaults = Settings()
     assert (seen["server_name"], seen["server_port"], seen["share"]) == (defaults.host, defaults.port, False)
@@ -320,9 +320,10 @@ def test_app_script_passes_its_flags_to_serve(monkeypatch, tmp_path):
     monkeypatch.setattr(web, "serve", served.append)
     app = load_app_script()
     assert app.main([]) == 0
-    assert app.main(["--host", "0.0.0.0", "--port", "8000", "--share", "--index", str(tmp_path)]) == 0
+    assert app.main(["--host", "0.0.0.0", "--port", "8000", "--share", "--index", str(tmp_path), "--allow-upload"]) == 0
     assert (served[0].host, served[0].port, served[0].share) == (Settings().host, Settings().port, False)
     assert (served[1].host, served[1].port, served[1].share, served[1].index_dir) == ("0.0.0.0", 8000, True, tmp_path)
+    assert (served[0].server.allow_upload, served[1].server.allow_upload) == (False, True)
 
 
 # --- End to end through gradio_client -------------------------------------------------------
@@ -424,13 +425,14 @@ def test_concurrent_clients_get_their_own_answers(chat_url):
                 assert result["quotes"][0]["section"].startswith(section), (question, result["answer"])
 
 
-def test_python_app_py_serves_the_chat(tmp_path, article_settings, article_text):
-    """The issue's "done when", minus the browser: start `python app.py`, ask, get trend two."""
+def test_python_app_py_serves_the_chat(tmp_path, article_qa, article_settings, article_text):
+    """The issue's "done when", minus the browser: start `python app.py`, ask, get trend two.
+    (Over the index `article_qa` built: serving while a build runs is tests/test_live.py's.)"""
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen(
         [sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port),
-         "--corpus", str(article_settings.corpus_dir), "--index", str(tmp_path / "index")],
+         "--corpus", str(article_settings.corpus_dir), "--index", str(article_settings.index_dir)],
         stdout=log, stderr=subprocess.STDOUT)
     try:
         client = wait_for_server(server, f"http://127.0.0.1:{port}/", SERVER_START_SECONDS)
@@ -500,3 +502,8 @@ def test_the_upload_route_is_closed(chat_url):
         upload = http.post(f"{chat_url.rstrip('/')}/gradio_api/upload",
                            files={"files": ("big.bin", b"\0" * 20_000_000)})
     assert upload.status_code == 403 and "uploads are closed" in upload.text
+
+
+def test_the_page_has_no_file_input(client):
+    config = client.config
+    assert not [c for c in config["components"] if c.get("type") in ("file", "uploadbutton")]

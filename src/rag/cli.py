@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help=f"interface to listen on (default: {defaults.host}, loopback only)")
     p.add_argument("--port", type=int, help=f"port (default: {defaults.port})")
     p.add_argument("--share", action="store_true", default=None, help="create a public Gradio share link (off by default)")
+    p.add_argument("--allow-upload", action="store_true", default=None,
+                   help="let visitors add .txt/.md files to the corpus from the page; the index is then "
+                        f"updated in the background (off by default; at most {defaults.server.max_upload_files} "
+                        f"files of {defaults.corpus.max_document_bytes:,} bytes at a time)")
 
     p = sub.add_parser("eval", help="evaluate a file of question/answer pairs")
     _common(p)
@@ -118,7 +122,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "strictness", None) is not None:
         check_strictness(args.strictness)
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
-             "relevance_model", "store")
+             "relevance_model", "store", "allow_upload")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)

@@ -143,8 +143,20 @@ class ServerSettings:
     #: Events Gradio's monitoring keeps (its default, 10,000, costs ~10-25 ms of CPU per question).
     analytics_events: int = 100
     #: The page has no file input: 0 closes Gradio's upload routes (HTTP 403). A positive value
-    #: opens them with this size limit in bytes (Gradio's `max_file_size`).
+    #: opens them with this size limit in bytes (Gradio's `max_file_size`). `allow_upload`
+    #: opens them with `CorpusSettings.max_document_bytes` instead.
     max_upload_bytes: int = 0
+    #: `rag serve --allow-upload`: the page takes .txt/.md files into the corpus and updates the
+    #: index in the background. Off: anyone who reaches the page could add documents.
+    allow_upload: bool = False
+    #: Files taken in one upload; a larger batch is refused whole (nothing written).
+    max_upload_files: int = 10
+    #: Uploaded files nobody handed to the page (a bare POST to the upload route) are deleted
+    #: after this many seconds (Gradio's `delete_cache`); the page deletes its own at once.
+    upload_cache_seconds: int = 600
+    #: How often an open page asks for the index's status while a build runs (seconds); it stops
+    #: asking once the index is ready.
+    status_poll_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -213,6 +225,8 @@ class Settings:
             changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
         if "store" in changes:
             changes["stores"] = dataclasses.replace(self.stores, store=str(changes.pop("store")))
+        if "allow_upload" in changes:
+            changes["server"] = dataclasses.replace(self.server, allow_upload=bool(changes.pop("allow_upload")))
         for key in ("corpus_dir", "index_dir", "relevance_model"):
             if key in changes:
                 changes[key] = Path(changes[key])

@@ -14,7 +14,8 @@ megabytes it never gave back. Here:
   the server log (an unknown argument, an unknown event) get a 4xx and a one-line reason;
   too few values are padded with null (the defaults); bodies over `max_call_bytes` get 413.
 - `ClosedUploads`: the page has no file input, so the upload routes answer 403 before reading
-  a byte of the body.
+  a byte of the body. With uploads open (`--allow-upload`), `UploadLimit` refuses a request
+  larger than `max_upload_files` files of `max_upload_bytes` each before reading it.
 - `drop_uncollected` (run every few seconds by `lifespan`): a caller's messages that nobody
   has read for `result_ttl_seconds` are dropped, then freed memory is handed back to the OS.
 
@@ -56,7 +57,8 @@ def launch_options(server: ServerSettings) -> dict:
         "state_session_capacity": server.max_sessions,
         "app_kwargs": {
             "middleware": [_middleware(CallGuard, max_body=server.max_call_bytes),
-                           *([] if server.max_upload_bytes else [_middleware(ClosedUploads)])],
+                           _middleware(UploadLimit, max_body=upload_body_limit(server)) if server.max_upload_bytes
+                           else _middleware(ClosedUploads)],
             "lifespan": lifespan(server.result_ttl_seconds),
         },
     }
@@ -79,6 +81,31 @@ class ClosedUploads:
         path = scope.get("path", "").rstrip("/")
         if scope["type"] == "http" and path.endswith(UPLOAD_ROUTES):
             return await _reply(send, 403, UPLOADS_CLOSED)
+        await self.app(scope, receive, send)
+
+
+def upload_body_limit(server: ServerSettings) -> int:
+    """The largest upload request taken: `max_upload_files` files of `max_upload_bytes`, plus
+    room for each file's multipart headers."""
+    return server.max_upload_files * (server.max_upload_bytes + 4096)
+
+
+class UploadLimit:
+    """ASGI middleware: an upload request must say how large it is (Content-Length), and be no
+    larger than `max_body`; otherwise 411 or 413 before a byte is read. Gradio limits each file
+    (`max_file_size`) but not how many come in one request: it would write them all to disk."""
+
+    def __init__(self, app, max_body: int):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "").rstrip("/")
+        if scope["type"] == "http" and path.endswith(UPLOAD_ROUTES):
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is None or not length.isdigit():
+                return await _reply(send, 411, "An upload must state its Content-Length.")
+            if int(length) > self.max_body:
+                return await _reply(send, 413, f"Upload over {self.max_body} bytes: send fewer or smaller files.")
         await self.app(scope, receive, send)
 
 

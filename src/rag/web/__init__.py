@@ -3,14 +3,17 @@
     python app.py                      # or `rag serve`; http://127.0.0.1:7860 by default
 
 `render` builds every piece of HTML and text from answers (pure functions; the escaping rule
-lives there), `page` lays out the Gradio page, the `/ask` endpoint and serving, `assets` holds its style
-sheet and scripts.
+lives there), `notices` the lines about the index's state and uploads, `page` lays out the Gradio
+page, the `/ask` endpoint and serving, `assets` holds its style sheet and scripts. `live` holds the
+pipeline served and swaps in a new one when a background build ends; `upload` takes documents
+from the page (`rag serve --allow-upload`).
 The interface's words in both languages are in `rag.i18n`.
 """
 from __future__ import annotations
 
 import gradio as gr
 
+from .live import LivePipeline, Status
 from .page import (
     ENGLISH_WARM_UP,
     STRICTNESS_HELP,
@@ -25,5 +28,5 @@ from .page import (
 )
 from .render import Turn
 
-__all__ = ["ENGLISH_WARM_UP", "STRICTNESS_HELP", "Turn", "ask_in_conversation", "build_app", "example_questions",
-           "gr", "launch", "page_title", "parse_history", "question_problem", "serve"]
+__all__ = ["ENGLISH_WARM_UP", "STRICTNESS_HELP", "LivePipeline", "Status", "Turn", "ask_in_conversation", "build_app",
+           "example_questions", "gr", "launch", "page_title", "parse_history", "question_problem", "serve"]

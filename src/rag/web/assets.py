@@ -12,6 +12,12 @@ PAGE_CSS = """
 .dark .rag-muted, .dark .rag-empty, .dark .rag-status, .dark .rag-more, .dark .rag-who, .dark .rag-why,
 .dark .rag-understood, .dark .rag-turn-no { color: #c9ced6; }
 .rag-turn { margin: 0 0 14px; }
+.rag-index-status { margin: 0; color: #4a4f57; font-size: 0.92em; }
+.dark .rag-index-status { color: #c9ced6; }
+.rag-index-status[data-state="failed"], .rag-refused, .rag-problems { color: #b42318; }
+.dark .rag-index-status[data-state="failed"], .dark .rag-refused, .dark .rag-problems { color: #ffa8a0; }
+.rag-upload-result p { margin: 2px 0; }
+.rag-problems { margin: 2px 0; padding-left: 1.2em; overflow-wrap: anywhere; }
 .rag-msg { border-radius: 10px; padding: 8px 12px; margin: 0 0 6px; overflow-wrap: anywhere; }
 .rag-user { background: var(--background-fill-secondary); margin-left: 12%; }
 .rag-bot { border: 1px solid var(--border-color-primary); margin-right: 6%; }
@@ -121,6 +127,15 @@ const setLang = () => {
   if (root && root.dataset.lang) document.documentElement.lang = root.dataset.lang;
 };
 watch('value', setLang);
+"""
+
+# The page's heading: the browser tab's title follows it when a new index brings a new title.
+TITLE_JS = """
+const syncTitle = () => {
+  const heading = element.querySelector('h1');
+  if (heading && heading.textContent) document.title = heading.textContent;
+};
+watch('value', syncTitle);
 """
 
 # The documents panel: opens a section (from the outline, a citation card or a suggestion).

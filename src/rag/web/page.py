@@ -8,23 +8,26 @@ a section (a server function of the documents panel).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
 from html import escape
+from pathlib import Path
 
 import gradio as gr
 
 from .. import serving
 from ..answer import Answer, QuestionError
 from ..config import Settings
-from ..corpus import Document
+from ..corpus import Document, load_corpus
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
-from . import render
-from .assets import DOCS_JS, PAGE_CSS, PAGE_JS
+from . import notices, render, upload
+from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
+from .live import LivePipeline, Status
 from .render import Turn
 
 #: How many example questions the page offers.
@@ -38,6 +41,8 @@ LANGUAGE_CHOICES = [("Auto · 自动", "auto"), ("中文", "zh"), ("English", "e
 
 def page_title(documents: list[Document]) -> str:
     """The page's title, from the corpus: the document's title, or how many documents there are."""
+    if not documents:   # no index yet
+        return t(DEFAULT_LANGUAGE, "untitled")
     if len(documents) == 1:
         return f"{documents[0].title} · 问答"
     return f"{len(documents)} 篇资料 · 问答"
@@ -104,12 +109,29 @@ def gradio_i18n() -> gr.I18n:
     return gr.I18n(**{lang: dict(STRINGS[lang]) for lang in LANGUAGES})
 
 
-def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
-    """The chat page and the `/ask` endpoint, answering with `qa` (shared by all users)."""
-    documents = list(qa.index.documents.values())
-    by_path = qa.index.documents
-    title = page_title(documents)
+class IndexNotReady(Exception):
+    """A question came before the first index was ready."""
+
+
+def not_ready(status: Status, lang: str) -> str:
+    """What a question asked before any index exists is told: still building, or why there is none."""
+    return t(lang, "index_missing", error=status.error) if status.state == "failed" else t(lang, "index_not_ready")
+
+
+def title_html(title: str) -> str:
+    """The page's heading: the corpus' title as escaped text, with its own language."""
+    return f'<h1 class="rag-title"{render.lang_attr(title)}>{escape(title)}</h1>'
+
+
+def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
+    """The chat page and the `/ask` endpoint, answering with `live.current` (shared by all users)
+    and saying what state the index is in; with `settings.server.allow_upload`, an upload control."""
     i18n = gradio_i18n()
+    uploads = settings.server.allow_upload
+
+    def documents_now() -> dict[str, Document]:
+        qa = live.current
+        return qa.index.documents if qa else {}
 
     def forced_language(choice: str | None) -> str | None:
         return choice if choice in LANGUAGES else None
@@ -122,43 +144,76 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
                 gr.update(label=t(lang, "top_k_label"), info=t(lang, "top_k_info")),
                 gr.update(label=t(lang, "strictness_label"), info=t(lang, "strictness_info")),
                 gr.update(value=t(lang, "intro")),
-                gr.update(value=render.outline_html(documents, lang)),
-                gr.update(label=t(lang, "language_label")), gr.update(label=t(lang, "examples"))]
+                gr.update(value=render.outline_html(list(documents_now().values()), lang)),
+                gr.update(label=t(lang, "language_label")), gr.update(label=t(lang, "examples")),
+                *([gr.update(label=t(lang, "upload_label"))] if uploads else [])]
 
     def respond(question: str, turns: list, top_k: float, strictness: float, choice: str, shown: str):
         """Chat handler: ask with the conversation so far; show every answer and its sources."""
         turns = list(turns or [])
+        typed = (question or "").strip() if isinstance(question, str) else ""
+        qa = live.current   # taken once: a question in flight finishes on the pipeline it began with
         try:
+            if qa is None:
+                raise IndexNotReady
             # The conversation so far, as understood, oldest first; a question refused as
             # unresolved (no quotes, no passages) is not part of it, as in `rag chat`.
             history = [turn.answer.understood_as or turn.answer.question for turn in turns
                        if turn.answer.quotes or turn.answer.passages]
             result = ask_in_conversation(qa, question, top_k, strictness, history)
-        except (QuestionError, SettingError) as exc:
+        except (QuestionError, SettingError, IndexNotReady) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
-            typed = (question or "").strip()
             lang = forced_language(choice) or (language_of(typed) if typed else shown or DEFAULT_LANGUAGE)
-            gr.Warning(question_problem(exc, lang) if isinstance(exc, QuestionError) else str(exc))
-            return [gr.update()] * 15
+            gr.Warning(question_problem(exc, lang) if isinstance(exc, QuestionError)
+                       else not_ready(live.status(), lang) if isinstance(exc, IndexNotReady) else str(exc))
+            return [gr.update()] * (5 + len(labelled))
+        by_path = qa.index.documents
         turns.append(Turn(len(turns) + 1, result, float(strictness)))
         forced = forced_language(choice)
         lang = forced or result.lang
-        labels = chrome(lang) if lang != shown else [gr.update()] * 10
-        return ["", render.conversation_html(turns, by_path, forced, title), render.sources_html(turns, forced),
-                turns, lang, *labels]
+        labels = chrome(lang) if lang != shown else [gr.update()] * len(labelled)
+        return ["", render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
+                render.sources_html(turns, forced), turns, lang, *labels]
 
     def relabel(choice: str, turns: list, shown: str):
         """The language switch: show the page, every answer and its sources in the chosen language."""
         turns = list(turns or [])
         forced = forced_language(choice)
         lang = forced or (turns[-1].answer.lang if turns else shown or DEFAULT_LANGUAGE)
-        return [render.conversation_html(turns, by_path, forced, title), render.sources_html(turns, forced),
-                lang, *chrome(lang)]
+        by_path = documents_now()
+        return [render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
+                render.sources_html(turns, forced), lang, *chrome(lang)]
 
     def start_over(shown: str):
         """Empty the conversation, the question box and the sources panel."""
         lang = shown or DEFAULT_LANGUAGE
-        return [], "", render.conversation_html([], by_path, None, title), render.empty_sources(lang)
+        by_path = documents_now()
+        return [], "", render.conversation_html([], by_path, None, page_title(list(by_path.values()))), \
+            render.empty_sources(lang)
+
+    def refresh(choice: str, shown: str, seen: int):
+        """The page's poll (on load, then every `status_poll_seconds` while a build runs): the status
+        line, and the title, outline and examples when the index served has changed since `seen`."""
+        status = live.status()
+        lang = forced_language(choice) or shown or None   # None: not known yet, both languages
+        out = [notices.index_status_html(status, lang), gr.update(active=status.busy)]
+        if status.generation == seen:
+            return [*out, gr.update(), gr.update(), gr.update(), seen]
+        documents = list(documents_now().values())
+        samples = [[q] for q in example_questions(documents)]
+        return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
+                gr.update(samples=samples, visible=bool(samples)), status.generation]
+
+    def take_upload(files, choice: str, shown: str):
+        """The upload control: add the files that pass the checks, then update the index."""
+        lang = forced_language(choice) or shown or DEFAULT_LANGUAGE
+        added, problems = upload.receive(upload.named_files(files), settings, lang,
+                                         Path(gr.utils.get_upload_folder()).resolve())
+        if added:
+            live.update_in_background()
+        status = live.status()
+        return [notices.upload_html(added, problems, lang), None, notices.index_status_html(status, lang),
+                gr.update(active=status.busy)]
 
     def open_section(request) -> str:
         """The documents panel's server function: one section's full text, the quote highlighted.
@@ -169,7 +224,7 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         data = request[0] if isinstance(request, list) and len(request) == 1 else request
         try:
             lang = data.get("lang") if data.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
-            document = by_path.get(str(data.get("doc")))
+            document = documents_now().get(str(data.get("doc")))
             section, start, end, n = (int(data.get(key, -1)) for key in ("sec", "start", "end", "n"))
         except (AttributeError, TypeError, ValueError):
             return ""
@@ -187,6 +242,10 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
         history: optional, the conversation's earlier questions (as understood), oldest first:
             a JSON list of strings.
         """
+        qa = live.current
+        if qa is None:   # before the first index: a message, in the question's language
+            lang = language_of(question) if isinstance(question, str) and question.strip() else "en"
+            raise gr.Error(not_ready(live.status(), lang), print_exception=False)
         try:
             earlier = parse_history(history)
             return ask_in_conversation(qa, question, top_k, strictness, earlier).to_json()
@@ -194,28 +253,38 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
             # A message for the caller; nothing in the server's log.
             raise gr.Error(str(exc), print_exception=False) from None
 
-    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+    status = live.status()
+    documents = list(documents_now().values())
+    title = page_title(documents)
+    cache = settings.server.upload_cache_seconds
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(cache, cache) if uploads else None) as demo:
         turns = gr.State([])
         shown = gr.State("")   # the language the page's labels are in ("" until the first answer)
+        seen = gr.State(status.generation)   # the index generation the page shows
         with gr.Row(equal_height=False, elem_id="rag-top"):
             # The title comes from the corpus: shown as escaped text, with its own language.
-            gr.HTML(f'<h1 class="rag-title"{render.lang_attr(title)}>{escape(title)}</h1>', elem_id="rag-title",
-                    js_on_load=None, scale=4, min_width=240)
+            heading = gr.HTML(title_html(title), elem_id="rag-title", js_on_load=TITLE_JS, scale=4, min_width=240)
             language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label=i18n("language_label"), scale=1,
                                    min_width=160, elem_id="rag-language", interactive=True)
         intro = gr.Markdown(i18n("intro"), elem_id="rag-intro")
+        index_status = gr.HTML(notices.index_status_html(status, None), elem_id="rag-index-status", js_on_load=None)
+        # Polls the status while a build runs (a page cannot be pushed to without a request of its own).
+        timer = gr.Timer(settings.server.status_poll_seconds, active=False)
         with gr.Row(equal_height=False):
             # min_width makes the row wrap on narrow screens: the panels then sit below the chat.
             with gr.Column(scale=3, min_width=340):
-                chat = gr.HTML(render.conversation_html([], by_path, None, title), elem_id="rag-chat",
+                chat = gr.HTML(render.conversation_html([], documents_now(), None, title), elem_id="rag-chat",
                                js_on_load=PAGE_JS, max_height=560, autoscroll=True, padding=True)
                 with gr.Row():
                     question = gr.Textbox(
                         label=i18n("question_label"), show_label=False, placeholder=i18n("question_placeholder"),
                         elem_id="rag-question", scale=5, min_width=180, lines=1, max_lines=4, autofocus=True)
                     send = gr.Button(i18n("send"), variant="primary", scale=1, min_width=72, elem_id="rag-send")
-                examples = gr.Examples([[q] for q in example_questions(documents)], inputs=[question],
-                                       label=i18n("examples"), api_visibility="private")
+                # A Dataset rather than gr.Examples: it takes new samples when a new index brings
+                # new documents, also when it started empty (gr.Examples then has no columns).
+                samples = [[q] for q in example_questions(documents)]
+                examples = gr.Dataset(components=[question], samples=samples, label=i18n("examples"), type="values",
+                                      visible=bool(samples), elem_id="rag-examples")
                 restart = gr.Button(i18n("restart"), variant="secondary", size="sm", elem_id="rag-restart")
                 with gr.Accordion(i18n("settings"), open=False, elem_id="rag-settings") as settings_box:
                     top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label=i18n("top_k_label"),
@@ -228,18 +297,34 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
                                   padding=True)
                 docs = gr.HTML(render.outline_html(documents, DEFAULT_LANGUAGE), elem_id="rag-docs", js_on_load=DOCS_JS,
                                padding=True, server_functions=[open_section])
+                if uploads:
+                    files = upload.upload_control(label=i18n("upload_label"), elem_id="rag-upload", height=120)
+                    hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes)
+                    upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True)
 
-        labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples.dataset]
+        labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples,
+                    *([files] if uploads else [])]
         chat_io = dict(fn=respond, inputs=[question, turns, top_k, strictness, language, shown],
                        outputs=[question, chat, sources, turns, shown, *labelled], api_visibility="private")
         question.submit(**chat_io)
         send.click(**chat_io)
-        # An example fills the box (Gradio's own step), then is asked straight away.
-        examples.load_input_event.then(**chat_io)
+        # An example fills the box, then is asked straight away.
+        examples.click(lambda sample: sample[0] if sample else "", inputs=[examples], outputs=[question], queue=False,
+                       show_progress="hidden", api_visibility="private").then(**chat_io)
         language.change(relabel, inputs=[language, turns, shown], outputs=[chat, sources, shown, *labelled],
                         api_visibility="private")
         restart.click(start_over, inputs=[shown], outputs=[turns, question, chat, sources], queue=False,
                       api_visibility="private")
+        # Outside the queue: a poll is cheap and must not wait behind questions, nor fill the queue.
+        poll = dict(fn=refresh, inputs=[language, shown, seen],
+                    outputs=[index_status, timer, heading, docs, examples, seen],
+                    queue=False, show_progress="hidden", api_visibility="private")
+        demo.load(**poll)
+        timer.tick(**poll)
+        if uploads:
+            # Unprocessed: the handler reads the visitor's file names from Gradio's FileData.
+            files.upload(take_upload, inputs=[files, language, shown], preprocess=False,
+                         outputs=[upload_result, files, index_status, timer], api_visibility="private")
         gr.api(ask, api_name="ask")
     demo.rag_i18n = i18n   # handed to launch(): Gradio takes translations there
     return demo
@@ -247,13 +332,17 @@ def build_app(qa: Pipeline, settings: Settings) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
     """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings,
-    within the limits of `settings.server` (rag.serving: bounded queue, no uploads).
+    within the limits of `settings.server` (rag.serving: bounded queue; uploads closed unless
+    `allow_upload`, then each file at most `corpus.max_document_bytes`).
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
-    serving.queue(demo, settings.server)
+    server = settings.server
+    if server.allow_upload:
+        server = dataclasses.replace(server, max_upload_bytes=settings.corpus.max_document_bytes)
+    serving.queue(demo, server)
     return demo.launch(
-        **serving.launch_options(settings.server),
+        **serving.launch_options(server),
         server_name=settings.host, server_port=settings.port, share=settings.share,
         prevent_thread_lock=prevent_thread_lock,
         # One process, one port: no separate Node server for server-side rendering.
@@ -268,20 +357,40 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def serve(settings: Settings) -> None:
-    """Open the pipeline once (building or refreshing the index), then serve the chat. Blocks."""
-    started = time.perf_counter()
-    qa = Pipeline.open(settings, log=_log)
-    # Ask one Chinese and one English example before listening: anything loaded lazily on a
-    # first question is loaded now, so the first visitor does not wait for it.
+def warm_up(qa: Pipeline) -> None:
+    """Ask one Chinese and one English example: anything loaded lazily on a first question is
+    loaded now, so the first visitor does not wait for it."""
     for question in (*example_questions(list(qa.index.documents.values()), 1), ENGLISH_WARM_UP):
         qa.ask(question)
-    demo = build_app(qa, settings)
-    counts = qa.index.manifest["counts"]
-    _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
-         f"{qa.embedder.id}, ready in {time.perf_counter() - started:.1f} s.")
+
+
+def serve(settings: Settings) -> None:
+    """Serve the chat at once: from the index on disk when it fits; while a stale one is updated
+    (answering from it meanwhile) or a missing one is built, in the background. Blocks."""
+    started = time.perf_counter()
+    live = LivePipeline.open(settings, log=_log, warm_up=warm_up, start=False)
+    if live.reason:
+        if live.current is None and not settings.server.allow_upload:
+            # Nothing to serve and no way to add documents: a corpus that cannot be indexed ends
+            # here (exit 1), not in a page that can only say so.
+            load_corpus(settings.corpus_dir, settings.corpus)
+        _log(f"Updating the index in the background ({live.reason}); answering from the previous one meanwhile."
+             if live.current else f"Building the index in the background: {live.reason}.")
+        live.update_in_background()
+    else:
+        warm_up(live.current)
+    demo = build_app(live, settings)
+    if live.current is not None:
+        counts = live.current.index.manifest["counts"]
+        _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
+             f"{live.embedder.id}, ready in {time.perf_counter() - started:.1f} s.")
+    else:
+        _log(f"Web chat: model {live.embedder.id}, up in {time.perf_counter() - started:.1f} s; "
+             "questions are answered once the index is built.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         _log(f"Note: listening on {settings.host}, so other machines can reach this chat.")
+    if settings.server.allow_upload:
+        _log("Note: uploads are on (--allow-upload): anyone who reaches the page can add documents.")
     try:
         launch(demo, settings)
     except OSError as exc:   # typically: the port is taken

@@ -1,6 +1,7 @@
 """The chat page's HTML and text, built from answers: pure functions, no Gradio.
 
-Escaping (the one rule of the web package): every piece of HTML shown is built here, and every
+Escaping (the one rule of the web package): every piece of HTML shown is built here (or in
+`notices`, the index's state and uploads, by the same rule), and every
 piece of text that did not come from this package -- questions, quotes, passages, titles,
 section headings, file names -- goes through `html.escape` first (attributes too).
 

@@ -1,0 +1,66 @@
+"""What the page says about the index it answers from, and about an upload: pure functions, no
+Gradio, the same escaping rule as `render` (every text from outside goes through `html.escape`;
+a file name is text from outside).
+"""
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import TYPE_CHECKING
+
+from ..i18n import t
+
+if TYPE_CHECKING:
+    from .live import Status
+
+
+def _time_left(seconds: float | None, lang: str) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:   # in steps of 5 s: a figure that jumps by one second each poll reads as noise
+        return t(lang, "index_seconds_left", n=max(5, math.ceil(seconds / 5) * 5))
+    return t(lang, "index_minutes_left", n=max(1, round(seconds / 60)))
+
+
+def index_status_text(status: Status, lang: str) -> str:
+    """One line on the index served: building or updating (batches done, time left), ready, failed."""
+    if status.busy:
+        if not status.total:
+            progress = t(lang, "index_preparing")
+        elif status.done < status.total:
+            progress = t(lang, "index_batches", done=status.done, total=status.total) \
+                + _time_left(status.seconds_left, lang)
+        else:
+            progress = t(lang, "index_saving")
+        return t(lang, "index_building" if status.state == "building" else "index_updating", progress=progress)
+    if status.state == "failed":
+        return t(lang, "index_failed", error=status.error)
+    if status.error:
+        return t(lang, "index_update_failed", error=status.error)
+    return t(lang, "index_ready", documents=status.documents, passages=status.passages)
+
+
+def index_status_html(status: Status, lang: str | None) -> str:
+    """The status line as HTML; in both languages while the page's language is not known yet."""
+    texts = [(lang, index_status_text(status, lang))] if lang else \
+        [(code, index_status_text(status, code)) for code in ("zh", "en")]
+    body = " / ".join(f'<span lang="{code}">{escape(text)}</span>' for code, text in texts)
+    return f'<p class="rag-index-status" role="status" data-state="{escape(status.state)}">{body}</p>'
+
+
+def upload_html(added: list[str], problems: list[str], lang: str) -> str:
+    """What became of an upload: the files added, then each refused file's reason (escaped)."""
+    parts = []
+    if added:
+        parts.append(f'<p class="rag-added">{escape(t(lang, "upload_added", names=", ".join(added)))}</p>')
+    if problems:
+        items = "".join(f"<li>{escape(problem)}</li>" for problem in problems)
+        parts.append(f'<p class="rag-refused">{escape(t(lang, "upload_refused"))}</p><ul class="rag-problems">{items}</ul>')
+    return f'<div class="rag-upload-result" role="status" lang="{lang}">{"".join(parts)}</div>'
+
+
+def upload_hint_html(files: int, size: int) -> str:
+    """The upload control's limits, in both languages (the page's language is not known yet)."""
+    hints = "".join(f'<p class="rag-muted" lang="{code}">{escape(t(code, "upload_hint", files=files, size=f"{size:,}"))}</p>'
+                    for code in ("zh", "en"))
+    return f'<div class="rag-upload-result">{hints}</div>'
