@@ -41,7 +41,7 @@ class ChunkingSettings:
     #: A chunk's vector is the length-weighted mean of the vectors of the sentences inside it
     #: (which are embedded anyway), instead of embedding the chunk's text again: the build embeds
     #: ~45% fewer characters. A chunk holding no whole sentence is embedded itself. docs/scale.md.
-    pooled_chunk_vectors: bool = False
+    pooled_chunk_vectors: bool = True
 
 
 @dataclass(frozen=True)
