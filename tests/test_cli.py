@@ -75,7 +75,7 @@ def test_corrupt_index_is_rebuilt_with_one_line(folders, tmp_path):
     index = tmp_path / "index"
     assert rag("index", folders[0], folders[1], "--index", str(index)).returncode == 0
     current = (index / "CURRENT").read_text().strip()
-    (index / current / "chunks.json").write_text("[{broken", encoding="utf-8")
+    (index / current / "strings.json").write_text("[{broken", encoding="utf-8")
     done = rag("ask", "--json", "隐私计算有哪些流派？", folders[0], folders[1], "--index", str(index))
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("Rebuilding the index: index in") and "corrupt" in done.stderr

@@ -89,7 +89,7 @@ def test_index_embeds_each_distinct_text_once_and_keeps_the_order():
             return np.array([[len(t), ord(t[0])] for t in texts], np.float32)
 
     embedder = Counting()
-    texts = ["bb", "a", "bb", "ccc", "a"]
-    vectors = _embed(embedder, texts, progress=None)
+    groups = [["bb", "a"], ["bb", "ccc", "a"]]  # two documents' texts
+    vectors = _embed(embedder, groups, progress=None)
     assert sorted(embedder.seen) == ["a", "bb", "ccc"] and embedder.seen[0] == "ccc"
-    assert vectors.tolist() == [[2, 98], [1, 97], [2, 98], [3, 99], [1, 97]]
+    assert [v.tolist() for v in vectors] == [[[2, 98], [1, 97]], [[2, 98], [3, 99], [1, 97]]]

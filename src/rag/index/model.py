@@ -1,8 +1,8 @@
 """The in-memory index, its errors and the names of its files."""
 from __future__ import annotations
 
-import bisect
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +11,9 @@ import numpy as np
 from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document
 from ..lexical import Background, QueryTokenizer
+from .units import Layout
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
@@ -41,8 +42,8 @@ class Index:
     """Everything retrieval needs, in memory."""
 
     manifest: dict
-    chunks: list[Chunk]
-    sentences: list[Sentence]
+    chunks: Sequence[Chunk]        # a list while building, `units.Units` once loaded
+    sentences: Sequence[Sentence]
     chunk_vectors: object          # faiss.IndexFlatIP over L2-normalised vectors (cosine)
     sentence_vectors: np.ndarray   # (n_sentences, dim) float32, L2-normalised
     chunk_bm25: object             # bm25s.BM25
@@ -56,7 +57,7 @@ class Index:
     #: Proper names (people, organisations) in each chunk, for the answer stage's type check.
     chunk_names: list[list[str]] | None = None
     #: Clause spans of the sentences (see `chunking.spans_of`) and their vectors.
-    spans: list[Span] = field(default_factory=list)
+    spans: Sequence[Span] = field(default_factory=list)
     span_vectors: np.ndarray | None = None
     english_span_vectors: np.ndarray | None = None
     #: English stem -> {corpus word: IDF} (`lexical.build_lexicon`), for English questions.
@@ -65,32 +66,8 @@ class Index:
     background: Background | None = None
 
     @property
-    def chunk_sentences(self) -> list[list[int]]:
-        """Chunk position -> ids of the sentences that lie inside it."""
-        if getattr(self, "_chunk_sentences", None) is None:
-            by_doc: dict[str, list[Sentence]] = {}
-            for sentence in self.sentences:
-                by_doc.setdefault(sentence.doc, []).append(sentence)
-            starts = {doc: [s.start for s in group] for doc, group in by_doc.items()}
-            out = []
-            for chunk in self.chunks:
-                group = by_doc.get(chunk.doc, [])
-                first = bisect.bisect_left(starts.get(chunk.doc, []), chunk.start)
-                ids = []
-                for sentence in group[first:]:
-                    if sentence.start >= chunk.end:
-                        break
-                    if sentence.end <= chunk.end:
-                        ids.append(sentence.id)
-                out.append(ids)
-            self._chunk_sentences = out
-        return self._chunk_sentences
-
-    @property
-    def sentence_spans(self) -> dict[int, list[int]]:
-        """Sentence id -> positions of its spans in `spans` (sentences without spans are absent)."""
-        if getattr(self, "_sentence_spans", None) is None:
-            self._sentence_spans = {}
-            for position, span in enumerate(self.spans):
-                self._sentence_spans.setdefault(span.sentence, []).append(position)
-        return self._sentence_spans
+    def layout(self) -> Layout:
+        """Which sentences lie in a chunk and which spans belong to a sentence (`units.Layout`)."""
+        if getattr(self, "_layout", None) is None:
+            self._layout = Layout(self.chunks, self.sentences, self.spans)
+        return self._layout

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document, file_sha256
 from ..lexical import Background, QueryTokenizer, write_vocabulary
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, MissingIndex, one_line
+from .units import STRINGS_FILE, UNITS_FILE, load_units, save_units
 
 #: What `CURRENT` may hold: the name of a build folder (`save_index` makes them).
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]{1,100}")
@@ -30,8 +30,8 @@ _POINTER_MAX_BYTES = 256
 _MANIFEST_MAX_BYTES = 64 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The files `load_index` opens (bm25-chunks/ is a folder of bm25s files, checked as a prefix).
-REQUIRED_FILES = ("background.marshal", "chunks.faiss", "chunks.json", "documents.json", "lexicon.json",
-                  "names.json", "sentences.json", "sentences.npy", "spans.json", "spans.npy", "vocab.txt")
+REQUIRED_FILES = ("background.marshal", "chunks.faiss", "documents.json", "lexicon.json", "names.json",
+                  "sentences.npy", "spans.npy", STRINGS_FILE, UNITS_FILE, "vocab.txt")
 ENGLISH_FILES = ("chunks.en.npy", "sentences.en.npy", "spans.en.npy")
 BM25_FOLDER = "bm25-chunks/"
 COUNTS = ("documents", "chunks", "sentences", "spans")
@@ -43,10 +43,8 @@ def _write_files(index: Index, folder: Path) -> None:
     def dump(name: str, value) -> None:
         (folder / name).write_text(json.dumps(value, ensure_ascii=False), "utf-8")
 
-    dump("chunks.json", [asdict(c) for c in index.chunks])
-    dump("sentences.json", [asdict(s) for s in index.sentences])
+    save_units(folder, index.chunks, index.sentences, index.spans, list(index.documents))
     dump("names.json", index.chunk_names)
-    dump("spans.json", [asdict(s) for s in index.spans])
     dump("lexicon.json", index.lexicon)
     dump("documents.json", [asdict(d) for d in index.documents.values()])
     faiss.write_index(index.chunk_vectors, str(folder / "chunks.faiss"))
@@ -306,14 +304,12 @@ def load_index(root: Path) -> Index:
     folder, manifest = read_manifest(root)
     try:
         verify_files(folder, manifest["files"])
-        chunks = [Chunk(**c) for c in _json(folder, "chunks.json")]
-        sentences = [Sentence(**s) for s in _json(folder, "sentences.json")]
         documents = {d["path"]: Document(**(d | {"examples": tuple(d.get("examples") or ())}))
                      for d in _json(folder, "documents.json")}
+        chunks, sentences, spans = load_units(folder, documents)
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         # Memory-mapped: pages are read when a question touches their rows.
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r")
-        spans = [Span(**s) for s in _json(folder, "spans.json")]
         span_vectors = np.load(folder / "spans.npy", allow_pickle=False, mmap_mode="r")
         chunk_bm25 = bm25s.BM25.load(str(folder / "bm25-chunks"))
         tokenizer = QueryTokenizer(folder / "vocab.txt")
@@ -335,9 +331,6 @@ def load_index(root: Path) -> Index:
         if (counts["documents"], counts["chunks"], counts["sentences"], counts["spans"]) \
                 != (len(documents), len(chunks), len(sentences), len(spans)):
             raise ValueError("manifest counts do not match the files")
-        if any(c.id != i for i, c in enumerate(chunks)) or any(s.id != i for i, s in enumerate(sentences)) \
-                or any(c.doc not in documents for c in chunks):
-            raise ValueError("chunk or sentence ids out of order")
     except Exception as exc:  # any unreadable piece means the same thing: rebuild
         raise CorruptIndex(f"index in {root} is corrupt ({one_line(f'{exc.__class__.__name__}: {exc}')})") from None
     return Index(manifest, chunks, sentences, chunk_vectors, sentence_vectors, chunk_bm25,
