@@ -88,3 +88,9 @@ def test_markdown_headings_and_ids_unique_across_documents():
     for unit in chunks + sentences:
         assert {d.path: d for d in docs}[unit.doc].text[unit.start:unit.end] == unit.text
     assert [(s.sentence, s.text) for s in spans] == [(0, long[:-4]), (0, "第二段。")]
+
+
+def test_a_comma_or_colon_inside_a_number_does_not_end_a_clause():
+    text = "累计骑行 41.3 万次，日均骑行约 2,300 次，10:30 开始：北京,上海"
+    clauses = [text[a:b] for a, b in split_clauses(text, 0, len(text))]
+    assert clauses == ["累计骑行 41.3 万次，", "日均骑行约 2,300 次，", "10:30 开始：", "北京,", "上海"]

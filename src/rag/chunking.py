@@ -76,7 +76,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) offsets of the clauses of the sentence `text[start:end]`.
 
-    A clause ends after ，,：:;； at bracket depth 0, so `(dynamic risk governance,DRG)` stays whole.
+    A clause ends after ，,：:;； at bracket depth 0, so `(dynamic risk governance,DRG)` stays whole;
+    a comma or colon between two digits is part of a number (2,300; 10:30), not a clause end.
     """
     spans, cursor, depth = [], start, 0
     for i in range(start, end):
@@ -85,6 +86,8 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
+        elif ch in ",:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            continue
         elif ch in _CLAUSE_END and depth == 0:
             spans.append(trim(text, cursor, i + 1))
             cursor = i + 1

@@ -13,7 +13,7 @@ from ..corpus import Document
 from ..lexical import Background, QueryTokenizer
 from .units import Layout
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 

@@ -31,7 +31,7 @@ from ..corpus import Document, file_sha256
 
 PARTS = "parts"
 #: Bump when what a part holds, or how it is computed, changes.
-PART_FORMAT = 1
+PART_FORMAT = 2
 
 
 @dataclass
