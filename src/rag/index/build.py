@@ -1,7 +1,6 @@
 """Building an index in memory: chunk, embed, and gather the lexical statistics."""
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -9,15 +8,16 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .. import __version__
-from ..chunking import SEPARATORS, Chunk, Sentence, Span, chunk_document, make_splitter, sentences_of, spans_of
+from ..chunking import SEPARATORS, Chunk, Sentence, Span, chunk_corpus
 from ..config import Settings
 from ..corpus import CorpusError, Document
 from ..embedding import Embedder
 from ..lexical import Background, Glossary, corpus_tokens, lexicon_part, merge_lexicon, proper_names, vocabulary
-from ..structure import display, outline
+from ..structure import display
 from ..vectors import make_index
 from .model import FORMAT_VERSION, Index
 from .parts import Part, PartStore, part_key
+from .units import Layout
 
 _EMBED_BATCH = 16
 #: Batch size for an embedder whose vectors do not depend on the batch (`Embedder.batch_invariant`):
@@ -101,21 +101,6 @@ def _recipe(settings: Settings, embedder: Embedder, english_embedder: Embedder |
             "english": english_embedder.id if english_embedder else None, "lexicon": lexicon_versions()}
 
 
-def _sentences_inside(chunks: list[Chunk], sentences: list[Sentence]) -> list[list[int]]:
-    """For each chunk of one document, the positions of the sentences lying wholly inside it
-    (sentences come in document order)."""
-    starts = [s.start for s in sentences]
-    out = []
-    for chunk in chunks:
-        held, i = [], bisect.bisect_left(starts, chunk.start)
-        while i < len(sentences) and sentences[i].start < chunk.end:
-            if sentences[i].end <= chunk.end:
-                held.append(i)
-            i += 1
-        out.append(held)
-    return out
-
-
 def _with_chunk_rows(vectors: np.ndarray, inside: list[list[int]], sentences: list[Sentence]) -> np.ndarray:
     """A document's vector rows (embedded chunks, sentences, spans) with a row for every chunk
     first: a chunk holding whole sentences gets their length-weighted mean, normalised."""
@@ -138,17 +123,12 @@ def make_parts(documents: list[Document], keys: list[str], embedder: Embedder, s
                progress: Callable | None = None, english_embedder: Embedder | None = None,
                glossary: Glossary | None = None) -> list[Part]:
     """Chunk and embed `documents` (each with its cache key): one `Part` each."""
-    splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
     units, texts, pooled = [], [], []
     for document in documents:
-        layout = outline(document)
-        chunks = chunk_document(document, splitter, layout=layout)
-        sentences = sentences_of(document, layout=layout)
-        spans = [span for sentence in sentences
-                 for span in spans_of(sentence, document.text, settings.chunking.span_max_clauses,
-                                      settings.chunking.span_min_sentence_chars)]
-        inside = _sentences_inside(chunks, sentences) if settings.chunking.pooled_chunk_vectors \
-            else [[] for _ in chunks]
+        # One document at a time: ids count from 0 within it, as a part's do.
+        chunks, sentences, spans = chunk_corpus([document], settings.chunking)
+        layout = Layout(chunks, sentences, spans)
+        inside = [layout.sentences_in(c.id) if settings.chunking.pooled_chunk_vectors else [] for c in chunks]
         embedded = [c for c, held in zip(chunks, inside) if not held]
         units.append((chunks, sentences, spans))
         pooled.append(inside)
