@@ -12,7 +12,8 @@ depend on every document: patched, they would not equal a full build; re-derived
 construction (tests/test_parts.py checks file for file).
 
 A part is written to a temporary folder and renamed into place, with the sha256 of its vector
-files in its `part.json`: a part that is missing, partly written or altered is simply made again.
+files in its `part.json`, checked as the index's own files are (`store.verify_files`: hashed
+again only when a file changed): a part that is missing, partly written or altered is made again.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import numpy as np
 from .. import __version__
 from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document, file_sha256
+from .store import verify_files
 
 PARTS = "parts"
 #: Bump when what a part holds, or how it is computed, changes.
@@ -88,9 +90,7 @@ class PartStore:
         folder = self.root / key
         try:
             meta = json.loads((folder / "part.json").read_text("utf-8"))
-            for name, digest in meta["files"].items():
-                if file_sha256(folder / name) != digest:
-                    return None
+            verify_files(folder, meta["files"])  # hashes a file again only when it changed since
             vectors = np.load(folder / "vectors.npy", allow_pickle=False)
             english = np.load(folder / "english.npy", allow_pickle=False) if "english.npy" in meta["files"] else None
             part = Part(key, [Chunk(**c) for c in meta["chunks"]], [Sentence(**s) for s in meta["sentences"]],
