@@ -10,7 +10,9 @@ It starts `python app.py` twice on a free loopback port with a fresh temporary i
   3. N sequential questions from one client, and N questions spread over C concurrent clients
      (each its own `gradio_client.Client`), cycling through the questions of evals/suite/questions/fintech-ten-trends.jsonl;
   4. the same two runs with plain HTTP clients (`PlainClient`: httpx, no gradio_client), whose
-     own CPU cost is far smaller: on a 2-core machine the clients share the cores with the server.
+     own CPU cost is far smaller: on a 2-core machine the clients share the cores with the server;
+  5. the same two runs against the plain JSON route `POST /api/ask` (`RestClient`, httpx): one
+     request, one JSON answer, outside Gradio's queue (docs/web.md, "API").
 Every answer is checked to be for the question asked. Loopback only; every loop is bounded.
 """
 from __future__ import annotations
@@ -84,6 +86,23 @@ class PlainClient:
         raise AssertionError("the event stream ended without a result")
 
 
+class RestClient:
+    """`POST /api/ask` with httpx: the JSON API outside Gradio's queue."""
+
+    def __init__(self, url: str):
+        self.url = f"{url.rstrip('/')}/api/ask"
+        self.http = httpx.Client(timeout=120)
+
+    def predict(self, question: str, api_name: str = "/ask") -> dict:
+        reply = self.http.post(self.url, json={"question": question})
+        if reply.status_code != 200:
+            raise AssertionError(f"server error {reply.status_code}: {reply.text}")
+        return reply.json()
+
+
+CLIENTS = {"gradio": lambda url: Client(url, verbose=False), "plain": PlainClient, "rest": RestClient}
+
+
 def ask(client: Client, question: str) -> tuple[float, dict]:
     """One `/ask` round trip: (milliseconds, answer); fails if the answer is for another question."""
     started = time.perf_counter()
@@ -138,12 +157,12 @@ def sequential(client: Client, questions: list[str]) -> tuple[list[float], list[
     return trips, inside, time.perf_counter() - started
 
 
-def concurrent(url: str, questions: list[str], clients: int, plain: bool = False) -> tuple[list[float], float]:
-    """Spread `questions` over `clients` threads, each with its own client (`gradio_client`, or
-    `PlainClient` with `plain`): (ms, wall seconds)."""
+def concurrent(url: str, questions: list[str], clients: int, kind: str = "gradio") -> tuple[list[float], float]:
+    """Spread `questions` over `clients` threads, each with its own client of `kind` (`CLIENTS`:
+    `gradio_client`, `PlainClient` or `RestClient`): (ms, wall seconds)."""
     shares = [questions[i::clients] for i in range(clients)]
     # connect outside the timing
-    own_clients = [PlainClient(url) if plain else Client(url, verbose=False) for _ in range(clients)]
+    own_clients = [CLIENTS[kind](url) for _ in range(clients)]
     trips: list[float] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -203,8 +222,12 @@ def main(argv: list[str] | None = None) -> int:
             print(summary(f"concurrent, {args.clients} clients", trips, wall))
             trips, _, wall = sequential(PlainClient(f"http://127.0.0.1:{port}/"), questions)
             print(summary("plain HTTP, 1 client", trips, wall))
-            trips, wall = concurrent(f"http://127.0.0.1:{port}/", questions, args.clients, plain=True)
+            trips, wall = concurrent(f"http://127.0.0.1:{port}/", questions, args.clients, kind="plain")
             print(summary(f"plain HTTP, {args.clients} clients", trips, wall))
+            trips, _, wall = sequential(RestClient(f"http://127.0.0.1:{port}/"), questions)
+            print(summary("POST /api/ask, 1 client", trips, wall))
+            trips, wall = concurrent(f"http://127.0.0.1:{port}/", questions, args.clients, kind="rest")
+            print(summary(f"POST /api/ask, {args.clients} clients", trips, wall))
         finally:
             stop_server(server)
     return 0

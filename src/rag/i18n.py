@@ -94,6 +94,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_failed": "建立索引失败：{error}",
         "index_update_failed": "更新索引失败：{error}。仍按之前的资料回答。",
         "index_not_ready": "索引仍在建立中，请稍后再问。",
+        "server_busy": "服务器正忙，请稍后再问。",
         "index_missing": "没有可用的索引，无法回答：{error}",
         "upload_label": "添加文档（.txt 或 .md）",
         "upload_hint": "每次最多 {files} 个文件，每个不超过 {size} 字节。文件通过检查后加入资料，索引随后在后台更新。",
@@ -181,6 +182,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_failed": "Building the index failed: {error}",
         "index_update_failed": "Updating the index failed: {error}. Answers still come from the previous documents.",
         "index_not_ready": "The index is still being built; please ask again shortly.",
+        "server_busy": "The server is busy; please ask again in a moment.",
         "index_missing": "There is no index to answer from: {error}",
         "upload_label": "Add documents (.txt or .md)",
         "upload_hint": "Up to {files} files at a time, {size} bytes each at most. A file joins the documents once it "

@@ -9,7 +9,8 @@ megabytes it never gave back. Here:
 
 - `queue` / `launch_options`: Gradio's own limits from `ServerSettings` (queue `max_size`: the
   next caller gets HTTP 503 "Queue is full" at once; `state_session_capacity`;
-  `max_file_size`), and no route around the queue.
+  `max_file_size`), and no route around the queue but `POST /api/ask` (`web.api`), which
+  has a bound of its own of the same size.
 - `CallGuard`: calls to `/gradio_api/call/...` that Gradio would answer with a traceback in
   the server log (an unknown argument, an unknown event) get a 4xx and a one-line reason;
   too few values are padded with null (the defaults); bodies over `max_call_bytes` get 413.

@@ -4,7 +4,8 @@
 
 `render` builds every piece of HTML and text from answers (pure functions; the escaping rule
 lives there), `notices` the lines about the index's state and uploads, `page` lays out the Gradio
-page, the `/ask` endpoint and serving, `assets` holds its style sheet and scripts. `live` holds the
+page, the `/ask` endpoint and serving, `assets` holds its style sheet and scripts. `api` answers `/ask`
+(Gradio's endpoint and the plain `POST /api/ask`). `live` holds the
 pipeline served and swaps in a new one when a background build ends; `upload` takes documents
 from the page (`rag serve --allow-upload`).
 The interface's words in both languages are in `rag.i18n`.

@@ -9,7 +9,6 @@ a section (a server function of the documents panel).
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from html import escape
@@ -18,16 +17,17 @@ from pathlib import Path
 import gradio as gr
 
 from .. import serving
-from ..answer import Answer, QuestionError
+from ..answer import QuestionError
 from ..config import Settings
 from ..corpus import Document, load_corpus
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
-from . import notices, render, upload
+from . import api, notices, render, upload
+from .api import ask_in_conversation, not_ready, parse_history, question_language
 from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
-from .live import LivePipeline, Status
+from .live import LivePipeline
 from .render import Turn
 
 #: How many example questions the page offers.
@@ -72,26 +72,6 @@ def question_problem(exc: QuestionError, lang: str = DEFAULT_LANGUAGE) -> str:
     return str(exc)
 
 
-def parse_history(history) -> list[str]:
-    """The `/ask` API's optional history: a list of strings, or that list as a JSON string."""
-    if history in (None, "", []):
-        return []
-    if isinstance(history, str):
-        try:
-            history = json.loads(history)
-        except json.JSONDecodeError:
-            raise ValueError(t("en", "bad_history")) from None
-    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-        raise ValueError(t("en", "bad_history"))
-    return history
-
-
-def ask_in_conversation(qa: Pipeline, question: str, top_k, strictness, history: list[str]) -> Answer:
-    """The one place the chat's history reaches the pipeline: `history` is the previous
-    questions as understood, oldest first (`Pipeline.ask` resolves a follow-up against it)."""
-    return qa.ask(question, top_k=top_k, strictness=strictness, history=history)
-
-
 # Gradio's Soft theme with its accent one shade darker where it colours text or sits behind
 # white text: indigo-500 gives 3.6-4.5:1, below WCAG AA's 4.5:1; indigo-700 gives 7-8:1.
 THEME = gr.themes.Soft().set(
@@ -111,11 +91,6 @@ def gradio_i18n() -> gr.I18n:
 
 class IndexNotReady(Exception):
     """A question came before the first index was ready."""
-
-
-def not_ready(status: Status, lang: str) -> str:
-    """What a question asked before any index exists is told: still building, or why there is none."""
-    return t(lang, "index_missing", error=status.error) if status.state == "failed" else t(lang, "index_not_ready")
 
 
 def title_html(title: str) -> str:
@@ -244,8 +219,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         """
         qa = live.current
         if qa is None:   # before the first index: a message, in the question's language
-            lang = language_of(question) if isinstance(question, str) and question.strip() else "en"
-            raise gr.Error(not_ready(live.status(), lang), print_exception=False)
+            raise gr.Error(not_ready(live.status(), question_language(question)), print_exception=False)
         try:
             earlier = parse_history(history)
             return ask_in_conversation(qa, question, top_k, strictness, earlier).to_json()
@@ -327,6 +301,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                          outputs=[upload_result, files, index_status, timer], api_visibility="private")
         gr.api(ask, api_name="ask")
     demo.rag_i18n = i18n   # handed to launch(): Gradio takes translations there
+    demo.rag_routes = api.routes(live, settings.server)   # POST /api/ask, added by launch()
     return demo
 
 
@@ -341,8 +316,10 @@ def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = Fals
     if server.allow_upload:
         server = dataclasses.replace(server, max_upload_bytes=settings.corpus.max_document_bytes)
     serving.queue(demo, server)
+    options = serving.launch_options(server)
+    options["app_kwargs"]["routes"] = getattr(demo, "rag_routes", [])
     return demo.launch(
-        **serving.launch_options(server),
+        **options,
         server_name=settings.host, server_port=settings.port, share=settings.share,
         prevent_thread_lock=prevent_thread_lock,
         # One process, one port: no separate Node server for server-side rendering.
