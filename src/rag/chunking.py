@@ -9,7 +9,9 @@ Invariant, for every unit this module makes: `document.text[unit.start:unit.end]
   section, so a chunk never spans two sections; a long section becomes several chunks that all
   know their section.
 - *Sentences* are what the answer stage may quote: split inside each block at 。！？；, at line
-  ends, and at `. ! ?` followed by a space; a table row is one sentence.
+  ends, and at `. ! ?` followed by a space; a table row is one sentence. A table's header row
+  is not one: each row below it carries it as `header` (what each cell is), so whether "南湖区 |
+  27 | 10元" answers 每餐平均多少钱 is judged with "每餐平均价格" beside it.
 - *Clauses* (`split_clauses`) split a sentence further at ，,：:;； outside brackets and quotes.
   *Spans* are runs of 1 to `max_clauses` consecutive clauses of a sentence longer than
   `min_sentence_chars` (never the whole sentence): they are embedded too, so the answer stage can
@@ -52,6 +54,10 @@ class Sentence(Located):
     section: str
     text: str
     context: str = ""
+    #: For a table row: its table's header row as shown ("区 · 食堂数量 · 每餐平均价格"), what
+    #: each cell is. Used to judge whether the row answers, not to embed it (a header shared by
+    #: every row would make them all alike).
+    header: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,8 @@ def chunk_document(document: Document, splitter, first_id: int = 0, layout: Outl
 
 
 def _block_sentences(text: str, block: Block) -> list[tuple[int, int]]:
+    if block.kind == "header":
+        return []   # not an answer by itself: the context of the rows below it
     if block.kind in ("row", "code"):
         return [(block.start, block.end)]
     return split_sentences(text, block.start, block.end)
@@ -173,11 +181,15 @@ def sentences_of(document: Document, first_id: int = 0, layout: Outline | None =
         # Sentences compete inside retrieved passages only: the document title would add the same
         # words to all of them and dull the difference between a sentence and its clause spans.
         context = section_context(document, section, with_title=False)
+        header = ""   # a table's header row names what each cell of the rows below it is
         for block in section.blocks:
+            header = display(document, block.start, block.end) if block.kind == "header" \
+                else header if block.kind == "row" else ""
             for start, end in _block_sentences(document.text, block):
                 if display(document, start, end):  # a lone markup character is no sentence
                     out.append(Sentence(doc=document.path, start=start, end=end, id=first_id + len(out),
-                                        section=section.title, text=document.text[start:end], context=context))
+                                        section=section.title, text=document.text[start:end], context=context,
+                                        header=header if block.kind == "row" else ""))
     return out
 
 

@@ -22,7 +22,7 @@ from .index import Index
 from .lexical import has_cjk, translate
 from .stores import ChunkStore, Ranking
 from .stores.local import LocalStore
-from .vectors import top_of_matrix
+from .vectors import cosines, top_of_matrix
 
 
 @dataclass(frozen=True)
@@ -182,16 +182,16 @@ class Retriever:
         # Only the sentences (and their spans) inside the hits are scored: cost bounded by top_k.
         layout = index.layout
         ids = sorted({s for i in order for s in layout.sentences_in(i)})
-        sentence_dense = index.sentence_vectors[ids] @ query if ids else np.zeros(0, np.float32)
+        sentence_dense = cosines(index.sentence_vectors, ids, query) if ids else np.zeros(0, np.float32)
         span_ids = [p for s in ids for p in layout.spans_of(s)]
-        span_dense = dict(zip(span_ids, index.span_vectors[span_ids] @ query)) if span_ids else {}
+        span_dense = dict(zip(span_ids, cosines(index.span_vectors, span_ids, query))) if span_ids else {}
         helper_best = None
         if helper is not None and ids:
-            helper_sentences = index.english_sentence_vectors[ids] @ helper
+            helper_sentences = cosines(index.english_sentence_vectors, ids, helper)
             helper_best = float(helper_sentences.max())
             sentence_dense = (sentence_dense + helper_sentences) / 2
             if span_ids:
-                helper_spans = index.english_span_vectors[span_ids] @ helper
+                helper_spans = cosines(index.english_span_vectors, span_ids, helper)
                 span_dense = {p: (d + h) / 2 for (p, d), h in zip(span_dense.items(), helper_spans)}
         scored = [ScoredSentence(index.sentences[s], float(dense),
                                  tuple(ScoredSpan(index.spans[p], float(span_dense[p]))

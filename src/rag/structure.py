@@ -45,7 +45,8 @@ _CELL_SEPARATOR = re.compile(r"\s*(?<!\\)\|\s*")
 
 @dataclass(frozen=True)
 class Block:
-    """A leaf of the layout: `kind` is heading, paragraph, item, row, quote or code."""
+    """A leaf of the layout: `kind` is heading, paragraph, item, row, header (a table's header
+    row), quote or code."""
 
     kind: str
     start: int
@@ -194,11 +195,11 @@ def _markdown_blocks(text: str) -> list[Block]:
         return lines[line_range[0]], lines[min(line_range[1], len(lines) - 1)]
 
     blocks: list[Block] = []
-    context: list[str] = []  # enclosing containers: blockquote, list_item
+    context: list[str] = []  # enclosing containers: blockquote, list_item, thead
     for token in _markdown_parser().parse(text):
-        if token.type in ("blockquote_open", "list_item_open"):
+        if token.type in ("blockquote_open", "list_item_open", "thead_open"):
             context.append(token.type)
-        elif token.type in ("blockquote_close", "list_item_close"):
+        elif token.type in ("blockquote_close", "list_item_close", "thead_close"):
             context.pop()
         elif token.type == "heading_open":
             start, end = _strip_closing(text, *_content(text, *span(token.map)))
@@ -212,7 +213,7 @@ def _markdown_blocks(text: str) -> list[Block]:
         elif token.type == "tr_open":
             row = _row(text, *span(token.map))
             if not _TABLE_RULE.match(text[row[0]:row[1]]):
-                blocks.append(Block("row", *row))
+                blocks.append(Block("header" if "thead_open" in context else "row", *row))
         elif token.type in ("fence", "code_block"):
             blocks.append(Block("code", *trim(text, *span(token.map))))
         elif token.type == "hr" and blocks and token.markup[:1] in "-=" and token.map:
@@ -241,6 +242,9 @@ def _text_blocks(text: str) -> list[Block]:
         elif "|" in text[start:end] and text[start:end].count("|") >= 2:
             if not _TABLE_RULE.match(text[start:end]):
                 blocks.append(Block("row", *_row(text, start, end)))
+            elif blocks and blocks[-1].kind == "row" and "-" in text[start:end]:
+                # A row right above a |---| rule is the table's header, as in Markdown.
+                blocks[-1] = Block("header", blocks[-1].start, blocks[-1].end)
         else:
             blocks.append(Block("paragraph", start, end))
     return blocks

@@ -2,9 +2,11 @@
 one and how to search it with a bounded k.
 
 Flat is exact and needs no training; it scans every vector, which stays fast up to ~10^5 vectors
-of 384 dimensions. HNSW (a graph) answers in near-constant time at ~1.2x Flat's memory; IVF-PQ
-(coarse lists, product-quantised codes) needs training and ~pq_m bytes per vector, for corpora
-that no longer fit in memory as float32. Figures: benchmarks/bench_ann.py, docs/scale.md.
+of 384 dimensions. HNSW (a graph) answers in near-constant time at ~1.2x Flat's memory. For
+corpora that no longer fit in memory as float32, two trained kinds with coarse lists (IVF):
+IVF-SQ8 (one byte per dimension, 4x smaller than Flat, recall@10 ~0.98 in bench_ann) and IVF-PQ
+(product-quantised codes, pq_m bytes per vector, 32x smaller, but recall@10 0.29-0.42 on
+bench_ann's vectors). Auto takes IVF-SQ8. Figures: benchmarks/bench_ann.py, docs/scale.md.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 
 from .config import StoreSettings
 
-KINDS = ("auto", "flat", "hnsw", "ivfpq")
+KINDS = ("auto", "flat", "hnsw", "ivfsq8", "ivfpq")
 #: Below this many queries in one call, search runs on the calling thread alone.
 _PARALLEL_QUERIES = 16
 
@@ -32,7 +34,7 @@ def choose_kind(n_vectors: int, settings: StoreSettings) -> str:
         return kind
     if n_vectors < settings.flat_below:
         return "flat"
-    return "hnsw" if n_vectors < settings.hnsw_below else "ivfpq"
+    return "hnsw" if n_vectors < settings.hnsw_below else "ivfsq8"
 
 
 def factory_string(kind: str, n_vectors: int, dim: int, settings: StoreSettings) -> str:
@@ -41,9 +43,11 @@ def factory_string(kind: str, n_vectors: int, dim: int, settings: StoreSettings)
         return "Flat"
     if kind == "hnsw":
         return f"HNSW{settings.hnsw_m}"
-    if kind == "ivfpq":
+    if kind in ("ivfsq8", "ivfpq"):
         # ~4 sqrt(n) lists is the usual rule; faiss wants >= 39 training points per list.
         lists = max(1, min(int(4 * math.sqrt(n_vectors)), n_vectors // 39, 65536))
+        if kind == "ivfsq8":
+            return f"IVF{lists},SQ8"
         m = settings.pq_m if dim % settings.pq_m == 0 else math.gcd(dim, settings.pq_m)
         return f"IVF{lists},PQ{m}"
     raise VectorIndexError(f"unknown vector index kind {kind!r}")
@@ -64,11 +68,11 @@ def make_index(vectors: np.ndarray, settings: StoreSettings | None = None, kind:
     if kind == "flat":
         index = faiss.IndexFlatIP(dim)
     else:
-        if kind == "ivfpq" and n < 39:
-            raise VectorIndexError(f"IVF-PQ needs at least 39 vectors to train, got {n}")
+        if kind in ("ivfsq8", "ivfpq") and n < 39:
+            raise VectorIndexError(f"{kind} needs at least 39 vectors to train, got {n}")
         index = faiss.index_factory(dim, factory_string(kind, n, dim, settings), faiss.METRIC_INNER_PRODUCT)
         if not index.is_trained:
-            # k-means and the PQ codebooks learn from a sample: ~100 points per list is plenty
+            # k-means and the SQ ranges or PQ codebooks learn from a sample: ~100 points per list is plenty
             # (faiss itself subsamples beyond 256 per list) and keeps a 10^6 build in minutes.
             lists = faiss.extract_index_ivf(index).nlist
             sample = np.random.default_rng(0).choice(n, size=min(n, 100 * lists), replace=False)
@@ -79,13 +83,14 @@ def make_index(vectors: np.ndarray, settings: StoreSettings | None = None, kind:
 
 
 def kind_of(index) -> str:
-    """"flat", "hnsw" or "ivfpq" for an index `make_index` built (or one read back from disk)."""
+    """"flat", "hnsw", "ivfsq8" or "ivfpq" for an index `make_index` built (or read back from disk)."""
     import faiss
 
     if isinstance(index, faiss.IndexHNSW):
         return "hnsw"
-    if faiss.try_extract_index_ivf(index) is not None:
-        return "ivfpq"
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return "ivfsq8" if isinstance(faiss.downcast_index(ivf), faiss.IndexIVFScalarQuantizer) else "ivfpq"
     return "flat"
 
 
@@ -103,7 +108,7 @@ def search(index, queries: np.ndarray, k: int, settings: StoreSettings | None = 
     params = None
     if kind == "hnsw":
         params = faiss.SearchParametersHNSW(efSearch=max(settings.hnsw_ef_search, k))
-    elif kind == "ivfpq":
+    elif kind in ("ivfsq8", "ivfpq"):
         params = faiss.SearchParametersIVF(nprobe=settings.ivf_nprobe)
     # One question is far too little work to share: OpenMP's thread team then only adds waiting,
     # ~75 ms per search on a busy 2-core machine instead of 0.3 (docs/scale.md). The setting is
@@ -148,3 +153,20 @@ def top_of_matrix(matrix: np.ndarray, query: np.ndarray, k: int) -> tuple[np.nda
     part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     order = np.lexsort((part, -scores[part]))
     return part[order].astype(np.int64), scores[part][order]
+
+
+#: How sentence and span vectors may be stored (`StoreSettings.vector_dtype`).
+STORED_DTYPES = ("float16", "float32")
+
+
+def vector_dtype(settings: StoreSettings) -> np.dtype:
+    """The dtype sentence and span vectors are stored in, checked."""
+    if settings.vector_dtype not in STORED_DTYPES:
+        raise VectorIndexError(f"unknown vector dtype {settings.vector_dtype!r} (one of {', '.join(STORED_DTYPES)})")
+    return np.dtype(settings.vector_dtype)
+
+
+def cosines(matrix: np.ndarray, ids, query: np.ndarray) -> np.ndarray:
+    """`matrix[ids] @ query` in float32, whatever `matrix` is stored in (float16 rows are
+    converted first: numpy's float16 arithmetic is ~20x slower)."""
+    return np.asarray(matrix[ids], dtype=np.float32) @ query

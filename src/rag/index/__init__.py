@@ -31,7 +31,7 @@ from ..embedding import Embedder
 from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, lexicon_versions, vector_index_params
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
-from .parts import PARTS, PartStore
+from .parts import PART_FORMAT, PARTS, PartStore
 from .store import load_index, read_manifest, save_index, validate_manifest
 
 __all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
@@ -54,6 +54,8 @@ def stale_reason(manifest: dict, settings: Settings, corpus_hashes: dict[str, st
         return f"built with English helper model {english!r}, now {settings.english_model!r}"
     if manifest.get("chunking") != chunking_params(settings):
         return "chunking settings changed"
+    if manifest.get("part_format") != PART_FORMAT:
+        return f"documents are now cut into units differently (part format {PART_FORMAT})"
     if manifest.get("vector_index") != vector_index_params(settings):
         return "vector index settings changed (Settings.stores)"
     lexicon = lexicon_versions()

@@ -14,9 +14,9 @@ from ..corpus import CorpusError, Document
 from ..embedding import Embedder
 from ..lexical import Background, Glossary, corpus_tokens, lexicon_part, merge_lexicon, proper_names, vocabulary
 from ..structure import display
-from ..vectors import make_index
+from ..vectors import make_index, vector_dtype
 from .model import FORMAT_VERSION, Index
-from .parts import Part, PartStore, part_key
+from .parts import PART_FORMAT, Part, PartStore, part_key
 from .units import Layout
 
 _EMBED_BATCH = 16
@@ -75,7 +75,11 @@ def _bm25(token_lists: list[list[str]]):
 
     model = bm25s.BM25()  # Robertson/Lucene BM25, k1=1.5, b=0.75
     # An empty token list would make bm25s fail; "" never matches a query token.
-    model.index([tokens or [""] for tokens in token_lists], show_progress=False)
+    token_lists = [tokens or [""] for tokens in token_lists]
+    # Term ids in sorted order: bm25s would number them in set order, which follows the
+    # process's string hash seed, so two builds of one corpus would write different files.
+    vocabulary = {token: i for i, token in enumerate(sorted({t for tokens in token_lists for t in tokens}))}
+    model.index(([[vocabulary[t] for t in tokens] for tokens in token_lists], vocabulary), show_progress=False)
     return model
 
 
@@ -87,7 +91,7 @@ def vector_index_params(settings: Settings) -> dict:
     """The settings that decide which FAISS index holds the chunk vectors (`vectors.make_index`)."""
     stores = settings.stores
     return {"index_kind": stores.index_kind, "flat_below": stores.flat_below, "hnsw_below": stores.hnsw_below,
-            "hnsw_m": stores.hnsw_m, "pq_m": stores.pq_m}
+            "hnsw_m": stores.hnsw_m, "pq_m": stores.pq_m, "vector_dtype": stores.vector_dtype}
 
 
 def lexicon_versions() -> dict:
@@ -232,6 +236,7 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     pieces = merge([found[k] for k in keys], documents, settings)
     manifest = {
         "format": FORMAT_VERSION,
+        "part_format": PART_FORMAT,   # how documents are cut into units and what is embedded
         "package_version": __version__,
         "embedder": _described(embedder, settings.model),
         "english_embedder": _described(english_embedder, settings.english_model),
@@ -245,13 +250,18 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     chunk_tokens = pieces["chunk_tokens"]
+    stored = vector_dtype(settings.stores)
     index = Index(manifest, pieces["chunks"], pieces["sentences"],
                   make_index(pieces["chunk_vectors"], settings.stores),  # kind by size: vectors.py
-                  pieces["sentence_vectors"], _bm25(chunk_tokens), tokenizer=None,
+                  pieces["sentence_vectors"].astype(stored), _bm25(chunk_tokens), tokenizer=None,
                   documents={d.path: d for d in documents}, vocabulary=vocabulary(chunk_tokens),
-                  spans=pieces["spans"], span_vectors=pieces["span_vectors"])
+                  spans=pieces["spans"], span_vectors=pieces["span_vectors"].astype(stored))
     index.chunk_names = pieces["chunk_names"]
     index.lexicon = pieces["lexicon"]
     index.background = store.table(Background, lexicon_versions()["background"], Background.from_jieba)
-    index.english_chunk_vectors, index.english_sentence_vectors, index.english_span_vectors = pieces["english"]
+    english_chunks, english_sentences, english_spans = pieces["english"]
+    index.english_chunk_vectors = english_chunks
+    if english_chunks is not None:
+        index.english_sentence_vectors = english_sentences.astype(stored)
+        index.english_span_vectors = english_spans.astype(stored)
     return index

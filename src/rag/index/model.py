@@ -13,7 +13,7 @@ from ..corpus import Document
 from ..lexical import Background, QueryTokenizer
 from .units import Layout
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
@@ -45,7 +45,7 @@ class Index:
     chunks: Sequence[Chunk]        # a list while building, `units.Units` once loaded
     sentences: Sequence[Sentence]
     chunk_vectors: object          # faiss.IndexFlatIP over L2-normalised vectors (cosine)
-    sentence_vectors: np.ndarray   # (n_sentences, dim) float32, L2-normalised
+    sentence_vectors: np.ndarray   # (n_sentences, dim) L2-normalised, StoreSettings.vector_dtype
     chunk_bm25: object             # bm25s.BM25
     tokenizer: QueryTokenizer
     documents: dict[str, Document]  # by path; quotes are cut from their text

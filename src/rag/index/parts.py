@@ -33,7 +33,7 @@ from .store import verify_files
 
 PARTS = "parts"
 #: Bump when what a part holds, or how it is computed, changes.
-PART_FORMAT = 2
+PART_FORMAT = 3
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document
 
 #: The columns of each kind besides doc/start/end (string columns index the string table).
-_LABELS = {Chunk: ("title", "section", "context"), Sentence: ("section", "context"), Span: ()}
+_LABELS = {Chunk: ("title", "section", "context"), Sentence: ("section", "context", "header"), Span: ()}
 _PREFIX = {Chunk: "chunk", Sentence: "sentence", Span: "span"}
 UNITS_FILE, STRINGS_FILE = "units.npz", "strings.json"
 
