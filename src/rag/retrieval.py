@@ -10,6 +10,7 @@ over the whole corpus: what the relevance model sees means the same for one docu
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -103,17 +104,19 @@ def _filled(lexical: Ranking, pool: int, n_chunks: int) -> Ranking:
                    np.concatenate([lexical.scores, np.zeros(len(padding), np.float32)]))
 
 
-class _OneAtATime:
-    """An embedder whose questions are encoded one at a time. The engines are not documented as
-    thread-safe, and each already spreads one question over the cores (OpenMP), so serialising
-    encoding costs little; everything after it runs in parallel (benchmarks/bench_concurrency.py)."""
+class _Bounded:
+    """An embedder whose questions are encoded at most one per core at once when the engine says
+    it is `reentrant` (calls share nothing they write), else one at a time: an engine that is not
+    known to be thread-safe is not trusted to be. Everything after encoding runs in parallel
+    anyway (benchmarks/bench_concurrency.py)."""
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
-        self._lock = threading.Lock()
+        self.slots = (os.cpu_count() or 1) if getattr(embedder, "reentrant", False) else 1
+        self._slots = threading.BoundedSemaphore(self.slots)
 
     def embed_queries(self, texts):
-        with self._lock:
+        with self._slots:
             return self.embedder.embed_queries(texts)
 
 
@@ -130,8 +133,8 @@ class Retriever:
         self.embedder = embedder
         self.english_embedder = english_embedder
         self.rrf_k = rrf_k
-        self._query_embedder = _OneAtATime(embedder)
-        self._helper_embedder = _OneAtATime(english_embedder) if english_embedder is not None else None
+        self._query_embedder = _Bounded(embedder)
+        self._helper_embedder = _Bounded(english_embedder) if english_embedder is not None else None
         self.store = store if store is not None else LocalStore(index)
         self.candidate_factor = candidate_factor
 
