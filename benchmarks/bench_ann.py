@@ -1,7 +1,7 @@
 """FAISS index kinds on synthetic vectors of our dimension: build time, memory, recall@10 against
 Flat, and single-query latency (p50/p95).
 
-    python benchmarks/bench_ann.py [--sizes 10000,100000,300000] [--queries 200] [--dim 384]
+    python benchmarks/bench_ann.py [--sizes 10000,100000,1000000] [--kinds flat,hnsw,ivfsq8,ivfpq]
 
 Vectors are clustered (Gaussian blobs around sqrt(n) random centres, then L2-normalised), which
 is closer to sentence embeddings than uniform noise; queries come from the same blobs. Every
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,300000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--dim", type=int, default=384)
-    parser.add_argument("--kinds", default="flat,hnsw,ivfpq")
+    parser.add_argument("--kinds", default="flat,hnsw,ivfsq8,ivfpq")
     parser.add_argument("--threads", type=int, default=0, help="OpenMP threads for builds (0: faiss default)")
     args = parser.parse_args()
     import faiss
