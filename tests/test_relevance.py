@@ -79,6 +79,7 @@ def test_answer_types():
     assert not answer_type_mismatch("东城区有多少家食堂？", "东城区 | 42 | 3100 | 12元")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区的食堂多在老旧小区附近。")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区 | 四十余 | 较多")
+    assert answer_type_mismatch("东城区有多少家食堂？", "东城区\n42")   # a number alone on a line is no cell
     assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
 
 

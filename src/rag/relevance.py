@@ -202,7 +202,7 @@ def holds_type(question: str, kind: str, text: str) -> bool:
     measure = asks_measure(question) if kind == "count" else None
     if measure:
         return re.search(rf"{_NUMBER}\s*(?:多)?\s*[万亿千百]?\s*{measure}", text) is not None \
-            or _NUMBER_CELL.search(text) is not None
+            or ("|" in text and _NUMBER_CELL.search(text) is not None)
     return ANSWER_TYPES[kind][1].search(text) is not None
 
 
