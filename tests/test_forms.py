@@ -68,3 +68,36 @@ def test_meaning_questions_expand_an_abbreviation_but_not_a_chinese_term():
         "归一化植被指数（Normalized Difference Vegetation Index，NDVI）")
     assert gloss_span("跨境电商这个概念具体指的是什么？", document) is None  # its definition answers
     assert gloss_span("What does CBEC mean?", document) is not None
+
+
+CANTEENS = Document("canteens.md", "社区老年食堂运营情况调查", None,
+                    "# 社区老年食堂运营情况调查\n\n## 一、基本情况\n\n全市已建成社区老年食堂186家。\n\n"
+                    "## 三、存在的问题\n\n1. 部分食堂选址偏远。\n2. 菜品口味单一。\n3. 约三成食堂处于亏损状态。\n\n"
+                    "## 四、下一步措施\n\n民政部门计划新增食堂50家。对行动不便的老人提供送餐服务。\n\n"
+                    "## 五、其他问题\n\n- 人手不足。\n")
+
+
+def test_a_list_question_is_answered_with_the_list_under_the_heading_that_names_it():
+    docs = {CANTEENS.path: CANTEENS}
+    problems = form_answer("社区老年食堂存在哪些问题？", docs, [CANTEENS.path])
+    # Two headings hold 问题: only the one whose words the question repeats (存在) is taken.
+    assert problems.form == "list" and problems.section == "三、存在的问题"
+    assert CANTEENS.text[problems.start:problems.end] == "部分食堂选址偏远。\n2. 菜品口味单一。\n3. 约三成食堂处于亏损状态。"
+    two = form_answer("社区老年食堂存在哪些问题？", docs, [CANTEENS.path], max_items=2)
+    assert CANTEENS.text[two.start:two.end] == "部分食堂选址偏远。\n2. 菜品口味单一。"
+    measures = form_answer("老年食堂下一步有哪些措施？", docs, [CANTEENS.path])
+    assert CANTEENS.text[measures.start:measures.end] == "民政部门计划新增食堂50家。对行动不便的老人提供送餐服务。"
+
+
+@pytest.mark.parametrize("question", [
+    "刷掌支付存在哪些问题？",        # the topic is not this document's
+    "有哪些问题？",                  # no topic at all
+    "社区老年食堂有哪些风险？",      # no heading names 风险
+    "老年食堂的问题有哪些？",        # not the "…哪些X" form
+])
+def test_no_list_answer_without_a_heading_and_topic_that_match(question):
+    assert form_answer(question, {CANTEENS.path: CANTEENS}, [CANTEENS.path]) is None
+
+
+def test_a_list_answer_comes_only_from_documents_retrieval_found():
+    assert form_answer("社区老年食堂存在哪些问题？", {CANTEENS.path: CANTEENS}, []) is None

@@ -231,7 +231,7 @@ def answer(retrieval: Retrieval, documents: dict[str, Document], settings: Answe
     score = relevance(retrieval, model)
     passages = [_passage(h, documents) for h in retrieval.hits]
     quotes = []
-    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits])
+    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
     if form:
         score = 1.0
         quotes = [_cut(Quote(doc=form.doc, start=form.start, end=form.end, n=1, text="", title="",

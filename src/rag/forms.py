@@ -7,6 +7,10 @@
   inline definition "GaaS(Generative AI as a Service)" (Schwartz & Hearst's abbreviation pattern).
 - *Source*: "这篇文章的来源是哪里？" is answered with the line of the document naming the source
   its metadata gives; *author*: "这篇文章是谁写的？" with its byline (作者：…) near the top.
+- *Listed under a heading*: "社区老年食堂存在哪些问题？" is answered with the list under the one
+  heading that names what is asked for (三、存在的问题), when the rest of the question's words
+  are the document's title and that heading: the report's own list is the answer, though its
+  items rarely repeat the question's words.
 
 Each picks its document from the question's evidence (a heading word the question repeats, a
 term the document defines, a document title it names) before retrieval's ranking, and the
@@ -27,7 +31,7 @@ class FormAnswer(Located):
     """The span a question about the documents themselves is answered with."""
 
     section: str
-    form: str  # "section", "gloss" or "source"
+    form: str  # "section", "gloss", "source", "byline" or "list"
 
 
 _CN_NUM = "一二三四五六七八九十百两"
@@ -209,19 +213,69 @@ def byline_span(document: Document) -> tuple[int, int] | None:
     return start, (len(document.text) if end < 0 else end)
 
 
+#: "…存在哪些问题？", "下一步有哪些措施？": what is listed (问题, 措施) ends the question after 哪些.
+_ASKS_LIST = re.compile(r"^(?P<topic>.*?)哪些(?P<noun>[\u4e00-\u9fff]{2,4})\s*(?:呢|吗)?\s*[？?。]?\s*$")
+#: Characters that carry no topic: a bigram holding one does not have to be found.
+_LIST_FILLER = frozenset("的了是有和与及其中吗呢请问目前主要还都也又")
+#: The share of the topic's bigrams the document title and the heading path must hold.
+_LIST_TOPIC_SHARE = 0.6
+
+
+def _bigrams(text: str) -> set[str]:
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    return {run[i:i + 2] for run in runs for i in range(len(run) - 1)
+            if run[i] not in _LIST_FILLER and run[i + 1] not in _LIST_FILLER}
+
+
+def list_span(question: str, document: Document, max_items: int) -> tuple[Section, int, int] | None:
+    """The list under the one heading of `document` that names what `question` asks to list
+    (…哪些问题 → a heading with 问题) and whose words, with the title's, hold the question's
+    other words (at least `_LIST_TOPIC_SHARE` of their bigrams): (section, start, end) of its
+    first `max_items` items (of its first paragraph when it has no list), else None."""
+    asked = _ASKS_LIST.match(question.strip())
+    if not asked:
+        return None
+    topic = _bigrams(asked.group("topic"))
+    if not topic:
+        return None   # "有哪些问题？" alone: which document's, which section's?
+    sections = [s for s in outline(document).sections if s.heading and asked.group("noun") in s.title
+                and len(topic & _bigrams(" ".join((document.title, *s.path)))) >= _LIST_TOPIC_SHARE * len(topic)]
+    # Of several (二、存在的问题 and 五、其他问题), the one whose own heading repeats most of the
+    # question's words; none when that does not single one out.
+    own = {id(s): len(topic & _bigrams(" ".join(s.path))) for s in sections}
+    best = max(own.values(), default=0)
+    sections = [s for s in sections if own[id(s)] == best]
+    if len(sections) != 1:
+        return None
+    section = sections[0]
+    items = [b for b in section.blocks if b.kind == "item"][:max_items]
+    if not items:   # a section written as prose: its first paragraph
+        items = [b for b in section.blocks if b.kind == "paragraph"][:1]
+    if not items:
+        return None
+    return section, items[0].start, items[-1].end
+
+
 def _section_of(document: Document, position: int) -> str:
     sections = outline(document).sections
     return next((s.title for s in sections if s.start <= position < s.end), sections[0].title if sections else "")
 
 
-def form_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
+def form_answer(question: str, documents: dict[str, Document], hit_docs: list[str],
+                max_items: int = 6) -> FormAnswer | None:
     """The answer to a question about the documents themselves, or None for other questions.
 
     `hit_docs` are the documents of the retrieved passages, best first: they break ties when the
-    question's own words do not single out a document."""
+    question's own words do not single out a document. A list answer quotes at most `max_items`
+    items."""
     answer = section_answer(question, documents, hit_docs)
     if answer:
         return answer
+    for path in dict.fromkeys(hit_docs):   # only documents retrieval found: the question is about them
+        found = list_span(question, documents[path], max_items) if path in documents else None
+        if found:
+            section, start, end = found
+            return FormAnswer(doc=path, start=start, end=end, section=section.title, form="list")
     if _ASKS_GLOSS.search(question) or _ASKS_MEANING.search(question):
         for document in _docs_by_hits(documents, hit_docs):
             span = gloss_span(question, document)
