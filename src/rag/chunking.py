@@ -183,13 +183,15 @@ def sentences_of(document: Document, first_id: int = 0, layout: Outline | None =
         context = section_context(document, section, with_title=False)
         header = ""   # a table's header row names what each cell of the rows below it is
         for block in section.blocks:
-            header = display(document, block.start, block.end) if block.kind == "header" \
-                else header if block.kind == "row" else ""
-            for start, end in _block_sentences(document.text, block):
+            if block.kind == "header":
+                header = display(document, block.start, block.end)
+            elif block.kind != "row":
+                header = ""   # the table ended
+            for start, end in _block_sentences(document.text, block):   # none for a header
                 if display(document, start, end):  # a lone markup character is no sentence
                     out.append(Sentence(doc=document.path, start=start, end=end, id=first_id + len(out),
                                         section=section.title, text=document.text[start:end], context=context,
-                                        header=header if block.kind == "row" else ""))
+                                        header=header))
     return out
 
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Document, Located
-from .lexical import english_stems
+from .lexical import cjk_bigrams, english_stems
 from .structure import Section, numeral, outline
 
 
@@ -221,12 +221,6 @@ _LIST_FILLER = frozenset("的了是有和与及其中吗呢请问目前主要还
 _LIST_TOPIC_SHARE = 0.6
 
 
-def _bigrams(text: str) -> set[str]:
-    runs = re.findall(r"[\u4e00-\u9fff]+", text)
-    return {run[i:i + 2] for run in runs for i in range(len(run) - 1)
-            if run[i] not in _LIST_FILLER and run[i + 1] not in _LIST_FILLER}
-
-
 def list_span(question: str, document: Document, max_items: int) -> tuple[Section, int, int] | None:
     """The list under the one heading of `document` that names what `question` asks to list
     (…哪些问题 → a heading with 问题) and whose words, with the title's, hold the question's
@@ -235,19 +229,23 @@ def list_span(question: str, document: Document, max_items: int) -> tuple[Sectio
     asked = _ASKS_LIST.match(question.strip())
     if not asked:
         return None
-    topic = _bigrams(asked.group("topic"))
+    topic = cjk_bigrams(asked.group("topic"), _LIST_FILLER)
     if not topic:
         return None   # "有哪些问题？" alone: which document's, which section's?
-    sections = [s for s in outline(document).sections if s.heading and asked.group("noun") in s.title
-                and len(topic & _bigrams(" ".join((document.title, *s.path)))) >= _LIST_TOPIC_SHARE * len(topic)]
+    in_title = topic & cjk_bigrams(document.title, _LIST_FILLER)
+    fitting = []   # (how many of the topic's bigrams its own heading path holds, section)
+    for section in outline(document).sections:
+        if section.heading and asked.group("noun") in section.title:
+            own = topic & cjk_bigrams(" ".join(section.path), _LIST_FILLER)
+            if len(own | in_title) >= _LIST_TOPIC_SHARE * len(topic):
+                fitting.append((len(own), section))
     # Of several (二、存在的问题 and 五、其他问题), the one whose own heading repeats most of the
     # question's words; none when that does not single one out.
-    own = {id(s): len(topic & _bigrams(" ".join(s.path))) for s in sections}
-    best = max(own.values(), default=0)
-    sections = [s for s in sections if own[id(s)] == best]
-    if len(sections) != 1:
+    best = max((n for n, _ in fitting), default=0)
+    chosen = [section for n, section in fitting if n == best]
+    if len(chosen) != 1:
         return None
-    section = sections[0]
+    section = chosen[0]
     items = [b for b in section.blocks if b.kind == "item"][:max_items]
     if not items:   # a section written as prose: its first paragraph
         items = [b for b in section.blocks if b.kind == "paragraph"][:1]

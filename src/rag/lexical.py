@@ -48,6 +48,16 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def cjk_bigrams(text: str, skip: frozenset[str] = frozenset()) -> set[str]:
+    """The Chinese character bigrams of `text` (inside runs of Chinese characters), leaving out
+    any that holds a character of `skip` (function characters, say)."""
+    return {run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)
+            if run[i] not in skip and run[i + 1] not in skip}
+
+
 def _segment(text: str, cut) -> list[str]:
     tokens = []
     for match in _TOKEN.finditer(text):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .lexical import english_stems, has_cjk
+from .lexical import cjk_bigrams, english_stems, has_cjk
 from .retrieval import Hit, Retrieval
 
 BUNDLED_MODEL = Path(__file__).with_name("data") / "relevance.json"
@@ -46,7 +46,6 @@ BUNDLED_MODEL = Path(__file__).with_name("data") / "relevance.json"
 #: weigh their IDF, 0.5 to ~3.5): it counts against coverage.
 UNTRANSLATED_WEIGHT = 1.0
 _FUNCTION_CHARS = frozenset("的了是吗呢什么哪些谁怎样为何几多少请问这那个一有在和与及其它们该说被把对从到")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _YEAR_OR_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 _LATIN_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z0-9]+(?:\s+[A-Z][A-Za-z0-9]+)*")
 _NUMBER = r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千万亿]+)"
@@ -132,13 +131,7 @@ def question_language(question: str) -> str:
 
 def content_bigrams(question: str) -> set[str]:
     """Chinese character bigrams of the question, leaving out function and question words."""
-    out = set()
-    for run in _CJK_RUN.findall(question):
-        for i in range(len(run) - 1):
-            pair = run[i:i + 2]
-            if pair[0] not in _FUNCTION_CHARS and pair[1] not in _FUNCTION_CHARS:
-                out.add(pair)
-    return out
+    return cjk_bigrams(question, _FUNCTION_CHARS)
 
 
 def question_terms(retrieval: Retrieval) -> list[dict[str, float]]:

@@ -253,15 +253,15 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     stored = vector_dtype(settings.stores)
     index = Index(manifest, pieces["chunks"], pieces["sentences"],
                   make_index(pieces["chunk_vectors"], settings.stores),  # kind by size: vectors.py
-                  pieces["sentence_vectors"].astype(stored), _bm25(chunk_tokens), tokenizer=None,
+                  pieces["sentence_vectors"].astype(stored, copy=False), _bm25(chunk_tokens), tokenizer=None,
                   documents={d.path: d for d in documents}, vocabulary=vocabulary(chunk_tokens),
-                  spans=pieces["spans"], span_vectors=pieces["span_vectors"].astype(stored))
+                  spans=pieces["spans"], span_vectors=pieces["span_vectors"].astype(stored, copy=False))
     index.chunk_names = pieces["chunk_names"]
     index.lexicon = pieces["lexicon"]
     index.background = store.table(Background, lexicon_versions()["background"], Background.from_jieba)
     english_chunks, english_sentences, english_spans = pieces["english"]
     index.english_chunk_vectors = english_chunks
     if english_chunks is not None:
-        index.english_sentence_vectors = english_sentences.astype(stored)
-        index.english_span_vectors = english_spans.astype(stored)
+        index.english_sentence_vectors = english_sentences.astype(stored, copy=False)
+        index.english_span_vectors = english_spans.astype(stored, copy=False)
     return index

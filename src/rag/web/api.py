@@ -133,15 +133,17 @@ def routes(live: LivePipeline, server: ServerSettings) -> list:
         headers = {"Retry-After": "1"} if status == 503 else None
         return JSONResponse({"error": message}, status_code=status, headers=headers)
 
+    too_large = f"A call over {server.max_call_bytes} bytes is refused."
+
     async def ask(request):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > server.max_call_bytes):
-            return refuse(413, f"A call over {server.max_call_bytes} bytes is refused.")
+            return refuse(413, too_large)
         body = b""
-        async for piece in request.stream():
+        async for piece in request.stream():   # a missing or false Content-Length: count as it comes
             body += piece
             if len(body) > server.max_call_bytes:
-                return refuse(413, f"A call over {server.max_call_bytes} bytes is refused.")
+                return refuse(413, too_large)
         try:
             data = read_call(body)
             return JSONResponse(await admission.run(lambda: answer_call(live, data)))
