@@ -33,6 +33,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="where passages are ranked: 'local' (FAISS + BM25 in the index folder) or "
                              "'milvus:PATH.db' / 'milvus:http://host:19530' (filled from the index on first "
                              f"use; needs the 'milvus' extra; default: {defaults.stores.store})")
+    parser.add_argument("--reader", choices=("on", "off"),
+                        help="on: the trained reader finds the words that answer (docs/reader.md); off: the "
+                             "sentence-choosing answer stage of earlier releases (default: on)")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -124,6 +127,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
              "relevance_model", "store", "allow_upload")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
+    if getattr(args, "reader", None) is not None:
+        settings = settings.replace(reader=args.reader == "on")
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
     return settings
@@ -362,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     from .corpus import CorpusError
     from .embedding import EmbedderError
     from .index import IndexProblem
+    from .reader import ReaderWeightsError
     from .relevance import ModelError
     from .stores import StoreError
     from .validation import QuestionError, SettingError
@@ -378,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingError as exc:
         print(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    except (CorpusError, EmbedderError, IndexProblem, ModelError, StoreError) as exc:
+    except (CorpusError, EmbedderError, IndexProblem, ModelError, ReaderWeightsError, StoreError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written

@@ -128,6 +128,25 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ReaderSettings:
+    """The extractive reader (src/rag/reader, docs/reader.md): which words of the retrieved
+    passages answer. Off: the sentence-choosing answer stage of earlier releases (kept for one
+    release so both can be compared in one `rag eval` run)."""
+
+    enabled: bool = True
+    #: The trained weights (`reader.npz` beside its `reader.json` card); None: the bundled ones.
+    weights: Path | None = None
+    #: The best retrieved passages read whole (each in one or more windows).
+    passages: int = 3
+    #: Tokens per window (question included); a longer passage is read in overlapping windows.
+    max_tokens: int = 256
+    max_question_tokens: int = 48
+    overlap: int = 64
+    #: The longest answer span, in tokens.
+    max_answer_tokens: int = 30
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     """How much the web server takes on at once (docs/reliability.md). Beyond these limits a
     caller is told "busy, try again" at once instead of waiting behind a flood."""
@@ -197,6 +216,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     stores: StoreSettings = field(default_factory=StoreSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
     evaluation: EvalSettings = field(default_factory=EvalSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
     relevance_model: Path | None = None
@@ -233,6 +253,8 @@ class Settings:
             changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
         if "store" in changes:
             changes["stores"] = dataclasses.replace(self.stores, store=str(changes.pop("store")))
+        if "reader" in changes and isinstance(changes["reader"], bool):
+            changes["reader"] = dataclasses.replace(self.reader, enabled=changes["reader"])
         if "allow_upload" in changes:
             changes["server"] = dataclasses.replace(self.server, allow_upload=bool(changes.pop("allow_upload")))
         for key in ("corpus_dir", "index_dir", "relevance_model"):
