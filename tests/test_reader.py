@@ -197,3 +197,48 @@ def test_a_passage_longer_than_a_window_is_read_whole(article_text):
     passage = article_text[start - 600:start + 200]
     best = small.read("Web3是基于什么架构的新一代互联网？", [("a.txt", start - 600, passage)])[0]
     assert "区块链" in best.text
+
+
+# --- The answer stage with the reader --------------------------------------------------------
+
+def test_the_answer_is_a_span_inside_its_verbatim_quote(article_qa, article_text):
+    answer = article_qa.ask("刷掌支付用到了哪些生物特征？").to_json()
+    assert not answer["abstained"]
+    span, (quote,) = answer["span"], answer["quotes"]
+    assert article_text[span["start"]:span["end"]] == span["text"]
+    assert article_text[quote["start"]:quote["end"]] == quote["text"]
+    assert quote["start"] <= span["start"] < span["end"] <= quote["end"] and span["quote"] == quote["n"] == 1
+    assert answer["answer"].splitlines()[0] == span["display"]
+
+
+def test_an_off_topic_question_is_refused_without_a_span(article_qa):
+    answer = article_qa.ask("比特币今天的价格是多少？").to_json()
+    assert answer["abstained"] and answer["span"] is None and answer["quotes"] == []
+
+
+def test_the_outline_question_lists_the_headings(article_qa):
+    answer = article_qa.ask("文章提到了哪些趋势？")
+    assert not answer.abstained and len(answer.quotes) == 10
+    assert answer.quotes[0].text.startswith("趋势一") and answer.quotes[-1].text.startswith("趋势十")
+
+
+def test_reader_off_keeps_the_sentence_path(article_settings):
+    from rag.pipeline import Pipeline
+
+    qa = Pipeline.open(article_settings.replace(reader=False), log=lambda m: None)
+    assert qa.reader is None
+    answer = qa.ask("刷掌支付用到了哪些生物特征？")
+    assert not answer.abstained and answer.span is None
+
+
+def test_damaged_weights_stop_the_cli_with_one_line(tmp_path, capsys, article_settings):
+    from rag.cli import main
+
+    path = _fake_weights(tmp_path)
+    expected = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    path.write_bytes(b"broken")
+    code = main(["ask", "--reader-weights", str(path), "--corpus", str(article_settings.corpus_dir),
+                 "--index", str(article_settings.index_dir), "刷掌支付用到了哪些生物特征？"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert str(path) in err and expected in err and "Traceback" not in err

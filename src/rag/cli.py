@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 import time
+from pathlib import Path
 
 from .config import Settings
 
@@ -36,6 +37,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reader", choices=("on", "off"),
                         help="on: the trained reader finds the words that answer (docs/reader.md); off: the "
                              "sentence-choosing answer stage of earlier releases (default: on)")
+    parser.add_argument("--reader-weights", metavar="PATH",
+                        help="the reader's weights (reader.npz beside its reader.json card; default: the bundled ones)")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +132,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
     if getattr(args, "reader", None) is not None:
         settings = settings.replace(reader=args.reader == "on")
+    if getattr(args, "reader_weights", None):
+        settings = dataclasses.replace(settings, reader=dataclasses.replace(settings.reader, weights=Path(args.reader_weights)))
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
     return settings

@@ -6,6 +6,7 @@ batch are padded to one length; padding is masked out of attention.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ def run_layer(layer: Layer, x: np.ndarray, mask_bias: np.ndarray, heads: int, ep
     qkv = x.reshape(B * T, H) @ layer.qkv_w + layer.qkv_b
     qkv = qkv.reshape(B, T, 3, heads, hd).transpose(2, 0, 3, 1, 4)  # [3, B, heads, T, hd]
     q, k, v = qkv[0], qkv[1], qkv[2]
-    scores = (q @ k.transpose(0, 1, 3, 2)) * (1.0 / np.sqrt(hd)) + mask_bias
+    scores = (q @ k.transpose(0, 1, 3, 2)) * (1.0 / math.sqrt(hd)) + mask_bias  # a Python float: no float64
     scores -= scores.max(-1, keepdims=True)
     np.exp(scores, out=scores)
     scores /= scores.sum(-1, keepdims=True)
