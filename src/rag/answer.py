@@ -1,4 +1,10 @@
-"""The answer stage: choose verbatim quotes from the retrieved sentences, or abstain.
+"""The answer stage: the words that answer inside a verbatim quote, or abstain.
+
+With the reader on (the default, `reader_answer`): the trained extractive reader (`rag.reader`)
+reads the best retrieved passages and its best span is the answer, quoted inside the sentence(s)
+that hold it; whether to show it is the abstention model's call (`relevance.READER_ABSTENTION`,
+fitted by benchmarks/fit_reader.py). With it off (`answer`, kept for one release so both can be
+compared in one `rag eval` run): whole sentences chosen by similarity and lexical signals, as below.
 
 Nothing here generates text. A quote is always `document.text[start:end]` of a sentence (or of
 adjacent sentences merged, or a clause span) that retrieval returned; what a person sees is each
@@ -317,7 +323,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
             features |= signals(retrieval)
         score = model.score(features, lang)
     timings = dict(retrieval.timings_ms)
-    timings["read"] = (time.perf_counter() - started) * 1000
+    timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
     if best is None or score < strictness:
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
     document = documents[best.doc]
