@@ -30,6 +30,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 READER, EDITOR = "reader", "editor"
 ROLES = (READER, EDITOR)
@@ -41,6 +45,26 @@ MAX_PASSWORD_CHARS = 1024
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
 TOKEN_PATTERN = re.compile(r"^rag_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$")
 FORMAT = "rag-users/1"
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` listens on this machine only."""
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def startup_problem(settings: Settings) -> str | None:
+    """Why this server must not start, in one line saying what to pass (None when it may): it would
+    take documents from other machines (a non-loopback `--host`, or `--share`) with no accounts."""
+    server = settings.server
+    if server.users_file is not None and server.no_auth:
+        return "--users and --no-auth contradict each other: pass one of them."
+    if not server.allow_upload or server.users_file is not None or server.no_auth:
+        return None
+    if settings.share or not loopback(settings.host):
+        where = "a public share link" if settings.share else f"--host {settings.host}"
+        return (f"refusing to start: --allow-upload with {where} lets anyone on the network change the documents; "
+                "pass --users FILE (accounts: rag user add), or --no-auth if a proxy in front checks who may.")
+    return None
 
 
 class UsersError(Exception):

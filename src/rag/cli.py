@@ -344,8 +344,7 @@ def cmd_chat(args) -> int:
 def cmd_serve(args) -> int:
     """`rag serve`: refuses at once (exit 2, one line) a server that would take documents from
     other machines without accounts, and a users file that cannot be read (exit 1)."""
-    from .auth import UsersFile
-    from .web.access import startup_problem
+    from .auth import UsersFile, startup_problem
 
     settings = settings_from(args)
     problem = startup_problem(settings)

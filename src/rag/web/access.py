@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 import anyio
 
-from ..auth import EDITOR, READER, Accounts, Identity
+from ..auth import EDITOR, READER, Accounts, Identity, startup_problem  # noqa: F401  (startup_problem: re-exported)
 from ..config import Settings
 from ..limits import ClientLimits, LoginThrottle, retry_after
 from ..serving import UPLOAD_ROUTES
@@ -36,26 +36,6 @@ SCOPE_KEY = "rag.identity"
 QUESTION_ROUTES = ("/gradio_api/queue/join",)
 CALL_PREFIX = "/gradio_api/call/"
 MAX_LOGIN_BYTES = 8192
-
-
-def loopback(host: str) -> bool:
-    """Whether `host` listens on this machine only."""
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
-def startup_problem(settings: Settings) -> str | None:
-    """Why this server must not start, in one line saying what to pass (None when it may): it would
-    take documents from other machines (a non-loopback `--host`, or `--share`) with no accounts."""
-    server = settings.server
-    if server.users_file is not None and server.no_auth:
-        return "--users and --no-auth contradict each other: pass one of them."
-    if not server.allow_upload or server.users_file is not None or server.no_auth:
-        return None
-    if settings.share or not loopback(settings.host):
-        where = "a public share link" if settings.share else f"--host {settings.host}"
-        return (f"refusing to start: --allow-upload with {where} lets anyone on the network change the documents; "
-                "pass --users FILE (accounts: rag user add), or --no-auth if a proxy in front checks who may.")
-    return None
 
 
 @dataclass
