@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 import anyio
 
-from ..auth import EDITOR, READER, Accounts, Identity, startup_problem  # noqa: F401  (startup_problem: re-exported)
+from ..auth import EDITOR, READER, Accounts, Identity
 from ..config import Settings
 from ..limits import ClientLimits, LoginThrottle, retry_after
 from ..serving import UPLOAD_ROUTES
