@@ -90,7 +90,7 @@ def wire(demo: gr.Blocks, controls: Controls, live: LivePipeline, settings: Sett
     def names() -> list[str]:
         return [d.name for d in changes.listing(settings, None)]
 
-    def on_load(request: gr.Request):
+    def on_load(request: gr.Request = None):
         caller = identity_of(access, request)
         editor = caller is not None and caller.editor
         signed = signed_in_html(caller.name, caller.role) if caller is not None and access.accounts else ""
@@ -98,7 +98,7 @@ def wire(demo: gr.Blocks, controls: Controls, live: LivePipeline, settings: Sett
                 gr.update(choices=names() if editor else [], value=None),
                 *[gr.update(visible=editor) for _ in upload_parts]]
 
-    def remove(name: str | None, choice: str, shown_lang: str, request: gr.Request):
+    def remove(name: str | None, choice: str, shown_lang: str, request: gr.Request = None):
         lang = forced_language(choice) or shown_lang or DEFAULT_LANGUAGE
         caller = identity_of(access, request)
         status = live.status()

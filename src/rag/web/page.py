@@ -183,7 +183,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
                 gr.update(samples=samples, visible=bool(samples)), status.generation]
 
-    def take_upload(files, choice: str, shown: str, request: gr.Request):
+    def take_upload(files, choice: str, shown: str, request: gr.Request = None):
         """The upload control: add the files that pass the checks, then update the index."""
         lang = forced_language(choice) or shown or DEFAULT_LANGUAGE
         caller = editing.identity_of(access, request)
