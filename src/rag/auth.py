@@ -310,8 +310,9 @@ class Accounts:
         ok = check_secret(password if isinstance(password, str) else "", user.password if user else _DUMMY)
         return Identity(user.name, user.role, "login") if ok and user else None
 
-    def by_token(self, token: str) -> Identity | None:
-        """The account a bearer token belongs to, or None (unknown, revoked or malformed)."""
+    def by_token(self, token: str, cached_only: bool = False) -> Identity | None:
+        """The account a bearer token belongs to, or None (unknown, revoked or malformed; with
+        `cached_only`, also when it has not been verified since the file was last read)."""
         match = TOKEN_PATTERN.match(token or "")
         if not match:
             return None
@@ -323,6 +324,8 @@ class Accounts:
             user = users.get(known[0])
             if user and any(t.id == known[1] for t in user.tokens):
                 return Identity(user.name, user.role, "token")
+        if cached_only:
+            return None
         owner = next(((u, t) for u in users.values() for t in u.tokens if t.id == match.group(1)), None)
         if owner is None or not check_secret(token, owner[1].hash):
             return None
@@ -331,9 +334,3 @@ class Accounts:
                 self._verified.clear()
             self._verified[key] = (owner[0].name, owner[1].id)
         return Identity(owner[0].name, owner[0].role, "token")
-
-    def token_is_known(self, token: str) -> bool:
-        """Whether `token` has the form of a token whose id is in the file (a wrong secret for a
-        real id costs one scrypt; anything else is refused without one)."""
-        match = TOKEN_PATTERN.match(token or "")
-        return bool(match) and any(t.id == match.group(1) for u in self.users().values() for t in u.tokens)
