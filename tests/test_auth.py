@@ -189,3 +189,24 @@ def test_the_startup_rule(host, share, upload, users, no_auth, refused):
 
     settings = Settings(host=host, share=share).replace(allow_upload=upload, users_file=users, no_auth=no_auth)
     assert (startup_problem(settings) is not None) == refused
+
+
+def test_a_token_used_by_many_requests_at_once_is_checked_once(tmp_path, monkeypatch):
+    import threading
+
+    users = UsersFile.load(tmp_path / "users.json")
+    users.add("ed", "editor", "editor password")
+    token = users.new_token("ed")
+    users.save()
+    accounts = Accounts(tmp_path / "users.json")
+    checks, real = [], auth.check_secret
+    monkeypatch.setattr(auth, "check_secret", lambda *args: checks.append(1) or real(*args))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(accounts.by_token(token))) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == 1 and all(r and r.name == "ed" for r in results) and len(results) == 12
+    assert accounts._pending == {}
+    assert accounts.by_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None and accounts._pending == {}

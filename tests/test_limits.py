@@ -113,3 +113,52 @@ def test_an_address_guessing_many_names_is_throttled_and_counts_are_forgotten():
     assert throttle.check("user0", "9.9.9.9") == 0
     throttle.failed(None, "7.7.7.7")                  # a wrong token counts for the address only
     assert throttle._names == {} or None not in throttle._names
+
+
+def test_the_fair_limiter_serves_waiting_clients_in_turn():
+    """One client queues six requests, then another queues one: the other's goes second, not seventh."""
+    import anyio
+
+    from rag.limits import FairLimiter
+
+    order = []
+
+    async def main():
+        limiter = FairLimiter(1)
+        gate = anyio.Event()
+
+        async def request(key, n):
+            async with limiter.slot(key):
+                order.append((key, n))
+                await gate.wait()
+
+        async with anyio.create_task_group() as group:
+            for n in range(6):
+                group.start_soon(request, "flood", n)
+                await anyio.sleep(0)
+            group.start_soon(request, "other", 0)
+            await anyio.sleep(0.01)
+            assert limiter.waiting() == 6 and limiter.free == 0
+            gate.set()
+        assert limiter.free == 1 and limiter.waiting() == 0
+
+    anyio.run(main)
+    assert order[:3] == [("flood", 0), ("flood", 1), ("other", 0)]
+    assert len(order) == 7
+
+
+def test_a_cancelled_waiter_gives_its_place_back():
+    import anyio
+
+    from rag.limits import FairLimiter
+
+    async def main():
+        limiter = FairLimiter(1)
+        async with limiter.slot("a"):
+            with anyio.move_on_after(0.01):
+                async with limiter.slot("b"):
+                    raise AssertionError("no slot was free")
+            assert limiter.waiting() == 0
+        assert limiter.free == 1
+
+    anyio.run(main)

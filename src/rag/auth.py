@@ -87,16 +87,22 @@ def hash_secret(secret: str, n: int = SCRYPT_N) -> str:
     return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
+#: scrypt checks running at once in this process: each takes 16 MiB and a core for ~50 ms, so a
+#: burst of logins or new tokens waits its turn instead of taking a gigabyte.
+_KDF_SLOTS = threading.BoundedSemaphore(2)
+
+
 def check_secret(secret: str, stored: str) -> bool:
     """Whether `secret` hashes to `stored` (compared in constant time); False for any stored
     value that is not a hash this module wrote."""
     try:
         kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
+        if kind != "scrypt" or int(n) > 2**20:
             return False
         expected = _unb64(digest)
-        got = hashlib.scrypt(secret.encode("utf-8", "surrogatepass"), salt=_unb64(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(expected), maxmem=256 * 1024 * 1024)
+        with _KDF_SLOTS:
+                got = hashlib.scrypt(secret.encode("utf-8", "surrogatepass"), salt=_unb64(salt), n=int(n), r=int(r),
+                                 p=int(p), dklen=len(expected), maxmem=256 * 1024 * 1024)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
@@ -274,6 +280,7 @@ class Accounts:
         self._file = UsersFile.load(self.path, must_exist=True)
         self._stamp = self._stat()
         self._verified: dict[bytes, tuple[str, str]] = {}   # sha256(token) -> (name, token id)
+        self._pending: dict[bytes, threading.Lock] = {}     # sha256(token) -> held while it is checked
         self._complained = False
 
     def _stat(self):
@@ -327,10 +334,24 @@ class Accounts:
         if cached_only:
             return None
         owner = next(((u, t) for u in users.values() for t in u.tokens if t.id == match.group(1)), None)
-        if owner is None or not check_secret(token, owner[1].hash):
+        if owner is None:
             return None
+        # One check per token at a time: the first requests of a script that starts dozens at once
+        # wait for one scrypt, then find the token verified.
         with self._lock:
-            if len(self._verified) > 10_000:
-                self._verified.clear()
-            self._verified[key] = (owner[0].name, owner[1].id)
+            pending = self._pending.setdefault(key, threading.Lock())
+        try:
+            with pending:
+                with self._lock:
+                    known = self._verified.get(key)
+                if known != (owner[0].name, owner[1].id):
+                    if not check_secret(token, owner[1].hash):
+                        return None
+                    with self._lock:
+                        if len(self._verified) > 10_000:
+                            self._verified.clear()
+                        self._verified[key] = (owner[0].name, owner[1].id)
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
         return Identity(owner[0].name, owner[0].role, "token")

@@ -131,8 +131,9 @@ class AnswerSettings:
 class LimitSettings:
     """The limits per client and on failed logins (`ServerSettings.limits`; rag.limits, docs/security.md)."""
 
-    #: Requests one client may have in progress at once (questions, document changes).
-    in_flight: int = 8
+    #: Requests one client may have in progress at once (questions, document changes): as many as
+    #: the server answers at once (`concurrency_limit`), so a client alone can still use every worker.
+    in_flight: int = 4
     #: Requests one client may start in any 60 seconds.
     per_minute: int = 240
     #: Failed logins for one name before each further attempt waits.

@@ -5,6 +5,8 @@ and guessing passwords is slowed down (docs/security.md).
   `in_flight` requests at once and `per_minute` in any 60 seconds. The server's own bound
   (`web.api.Admission`, Gradio's queue) protects the server; this protects the other visitors:
   a client at its limit is refused at once, before it takes a place in the shared line.
+- `FairLimiter`: the server's workers are handed out round-robin by client, so one client's
+  queue of requests does not stand in front of everyone else's.
 - `LoginThrottle`: failed logins counted per name and per address. After `free` failures the
   next attempt must wait `base * 2^(failures - free)` seconds (at most `max_backoff`); earlier
   attempts are refused (429) without the password being checked, so they cost nothing and do not
@@ -16,12 +18,15 @@ so a flood of made-up names or addresses cannot grow them without bound.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import anyio
 
 from .config import LimitSettings
 
@@ -135,3 +140,55 @@ class LoginThrottle:
         account of one's own must not unlock guessing at the others')."""
         with self._lock:
             self._names.pop(name, None)
+
+
+class FairLimiter:
+    """At most `slots` holders at once; those waiting are let in round-robin by client key, so a
+    client with dozens of requests waiting delays another client's request by one turn, not by
+    all of its own (`web.api.Admission`). For one event loop (no lock needed)."""
+
+    def __init__(self, slots: int):
+        self.free = slots
+        self._waiting: OrderedDict[str, deque] = OrderedDict()
+
+    def waiting(self) -> int:
+        """How many are waiting for a slot."""
+        return sum(len(queue) for queue in self._waiting.values())
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: str = ""):
+        """Hold one slot for the body of an `async with`; waits its client's turn when none is free."""
+        if self.free > 0 and not self._waiting:
+            self.free -= 1
+        else:
+            event = anyio.Event()
+            self._waiting.setdefault(key, deque()).append(event)
+            try:
+                await event.wait()
+            except BaseException:
+                if event.is_set():           # the slot was handed over as the wait was cancelled
+                    self._release()
+                else:
+                    queue = self._waiting.get(key)
+                    if queue is not None and event in queue:
+                        queue.remove(event)
+                        if not queue:
+                            del self._waiting[key]
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Hand the slot to the first waiter of the client whose turn it is, or free it."""
+        if not self._waiting:
+            self.free += 1
+            return
+        key, queue = next(iter(self._waiting.items()))
+        event = queue.popleft()
+        if queue:
+            self._waiting.move_to_end(key)   # its next request waits for the others' turns
+        else:
+            del self._waiting[key]
+        event.set()

@@ -31,6 +31,7 @@ from ..auth import EDITOR, READER, Accounts, Identity
 from ..config import Settings
 from ..limits import ClientLimits, LoginThrottle, retry_after
 from ..serving import UPLOAD_ROUTES
+from .api import CLIENT_KEY
 
 SCOPE_KEY = "rag.identity"
 QUESTION_ROUTES = ("/gradio_api/queue/join",)
@@ -180,7 +181,7 @@ class Guard:
         wait = access.limits.enter(key)
         if wait is not None:
             return await self._too_many(send, wait)
-        scope[SCOPE_KEY] = caller
+        scope[SCOPE_KEY], scope[CLIENT_KEY] = caller, key
         try:
             await self.app(scope, receive, send)
         finally:
