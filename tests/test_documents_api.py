@@ -193,3 +193,43 @@ def test_changes_record_who_and_the_cli_uses_the_same_path(tmp_path, capsys):
     assert cli.main(["audit", "--index", str(settings.index_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["document"] == "a.md"
     assert changes.cli_user().startswith("cli:")
+
+
+def gradio_like(access, tokens: dict | None = None):
+    """A stand-in for Gradio's routes behind the guard: its login sessions are `app.tokens`."""
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route(path, ok, methods=["POST"]) for path in
+                            ("/gradio_api/queue/join", "/gradio_api/upload", "/gradio_api/call/ask")],
+                    middleware=[Middleware(Guard, access=access)])
+    app.tokens, app.cookie_id = dict(tokens or {}), "abc"
+    return app
+
+
+def test_the_pages_questions_are_limited_per_session_else_per_address(site):
+    make, _ = site
+    _, settings, _ = make(users_file=None, per_minute=3)
+    client = TestClient(gradio_like(Access.from_settings(settings)))
+    codes = [client.post("/gradio_api/queue/join").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    _, settings, _ = make(per_minute=3)
+    client = TestClient(gradio_like(Access.from_settings(settings), {"s1": "rd", "s2": "ed"}))
+    one, two = {"cookie": "access-token-abc=s1"}, {"cookie": "access-token-abc=s2"}
+    assert [client.post("/gradio_api/call/ask", headers=one).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert client.post("/gradio_api/queue/join", headers=two).status_code == 200   # another session
+
+
+def test_gradios_upload_route_is_for_editors_and_a_removed_accounts_session_ends(site, tmp_path):
+    make, _ = site
+    _, settings, _ = make()
+    app = gradio_like(Access.from_settings(settings), {"s1": "rd", "s2": "ed", "s3": "ghost"})
+    client = TestClient(app)
+    assert client.post("/gradio_api/upload", headers={"cookie": "access-token-abc=s1"}).status_code == 403
+    assert client.post("/gradio_api/upload").status_code == 403
+    assert client.post("/gradio_api/upload", headers={"cookie": "access-token-abc=s2"}).status_code == 200
+    assert client.post("/gradio_api/queue/join", headers={"cookie": "access-token-abc=s3"}).status_code == 401
+    assert "s3" not in app.tokens and "s1" in app.tokens
