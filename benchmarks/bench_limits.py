@@ -240,6 +240,13 @@ again at once, whatever the reply); meanwhile the other token asks up to 20 ques
 {table(rows, ["server", "flood 200", "flood 429", "flood 503", "flood other", "other token answered",
               "other token refused", "other p50 s", "other max s"])}
 
+Reading it: without per-client limits the flood fills the server's shared line and the other
+token is mostly refused (503), as the issue measured before (17 of 20). With them, the flood gets
+429 at once beyond its {defaults.in_flight} requests in flight, and the other token's questions take the next
+free worker in turn (round-robin, `FairLimiter`) and are all answered; each then shares the CPU
+with the flood's questions in flight, so its round trip is a few times a lone question's (this
+machine's two cores were also running a training job).
+
 ## Guessing
 
 | what | result |
