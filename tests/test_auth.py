@@ -210,3 +210,16 @@ def test_a_token_used_by_many_requests_at_once_is_checked_once(tmp_path, monkeyp
     assert len(checks) == 1 and all(r and r.name == "ed" for r in results) and len(results) == 12
     assert accounts._pending == {}
     assert accounts.by_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None and accounts._pending == {}
+
+
+def test_client_limits_from_the_command_line(tmp_path, monkeypatch, capsys):
+    parser = cli.build_parser()
+    limits = cli.settings_from(parser.parse_args(["serve", "--client-limits", "2/30"])).server.limits
+    assert (limits.in_flight, limits.per_minute) == (2, 30)
+    off = cli.settings_from(parser.parse_args(["serve", "--client-limits", "off"])).server.limits
+    assert off.in_flight >= 10**9 and off.per_minute >= 10**9
+    default = cli.settings_from(parser.parse_args(["serve"])).server.limits
+    assert (default.in_flight, default.per_minute) == (4, 240)
+    for bad in ("0/5", "3", "a/b", "-1/5"):
+        assert cli.main(["serve", f"--client-limits={bad}", "--index", str(tmp_path)]) == 2
+        assert "--client-limits" in capsys.readouterr().err

@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="serve --allow-upload to other machines without accounts, on purpose (a proxy in front "
                         "checks who may); without it, or --users, such a server refuses to start")
 
+    p.add_argument("--client-limits", metavar="IN_FLIGHT/PER_MINUTE",
+                   help="requests one client (token, login session, else address) may have in progress and start "
+                        f"per minute; beyond them 429 (default: {defaults.server.limits.in_flight}/"
+                        f"{defaults.server.limits.per_minute}; 'off': only the server's shared bound)")
+
     p = sub.add_parser("user", help="accounts for `rag serve --users FILE`: add, remove, list, token")
     users = p.add_subparsers(dest="user_command", required=True)
     for name, text in (("add", "add an account (the password from a prompt, or --password-stdin)"),
@@ -137,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: How each checked setting is spelled on the command line, for messages.
-FLAGS = {"top_k": "-k/--top-k", "strictness": "--strictness"}
+FLAGS = {"top_k": "-k/--top-k", "strictness": "--strictness", "client_limits": "--client-limits"}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -152,9 +157,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
              "relevance_model", "store", "allow_upload", "users_file", "no_auth")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
+    if getattr(args, "client_limits", None) is not None:
+        settings = dataclasses.replace(settings, server=dataclasses.replace(
+            settings.server, limits=client_limits(args.client_limits, settings.server.limits)))
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
     return settings
+
+
+def client_limits(text: str, limits):
+    """`--client-limits IN_FLIGHT/PER_MINUTE` (or `off`) as `LimitSettings`; `SettingError` otherwise."""
+    from .validation import SettingError
+
+    if text.strip().lower() == "off":
+        return dataclasses.replace(limits, in_flight=10**9, per_minute=10**9)
+    in_flight, _, per_minute = text.partition("/")
+    if not (in_flight.strip().isdigit() and per_minute.strip().isdigit() and int(in_flight) > 0 and int(per_minute) > 0):
+        raise SettingError("client_limits", f"give two whole numbers above 0 as IN_FLIGHT/PER_MINUTE (e.g. 4/240), or off; "
+                                            f"not {text[:40]!r}")
+    return dataclasses.replace(limits, in_flight=int(in_flight), per_minute=int(per_minute))
 
 
 def _log(message: str) -> None:

@@ -102,7 +102,8 @@ def title_html(title: str) -> str:
 
 def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
     """The chat page and the `/ask` endpoint, answering with `live.current` (shared by all users)
-    and saying what state the index is in; with `settings.server.allow_upload`, an upload control."""
+    and saying what state the index is in; upload and remove controls for those who may change the
+    documents (`access.Access`: editors with `--users`, everyone with `--allow-upload` alone)."""
     i18n = gradio_i18n()
     access = Access.from_settings(settings, log=_log)
     # Document changes from the page: for editors (accounts), or for everyone (--allow-upload, no accounts).
@@ -188,7 +189,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         lang = forced_language(choice) or shown or DEFAULT_LANGUAGE
         caller = editing.identity_of(access, request)
         if caller is None or not caller.editor:   # the control is hidden from readers; this is the check
-            upload.receive([], settings, lang, None)
+            upload.discard(upload.named_files(files), Path(gr.utils.get_upload_folder()).resolve())
             status = live.status()
             return [editing.message_html(editing.words(lang, "editors_only"), True, lang), None,
                     notices.index_status_html(status, lang), gr.update(active=status.busy)]
@@ -345,7 +346,7 @@ def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = Fals
             return await anyio.to_thread.run_sync(accounts.login, name, password) is not None
 
         options["auth"] = login
-        options["auth_message"] = "金融科技问答 · 请登录 / Please sign in"
+        options["auth_message"] = "请登录 · Please sign in"
     return demo.launch(
         **options,
         server_name=settings.host, server_port=settings.port, share=settings.share,

@@ -46,6 +46,12 @@ def _forget(path: str, cache: Path | None) -> None:
         shutil.rmtree(file.parent, ignore_errors=True)
 
 
+def discard(files: list[tuple[str, str]], cache: Path | None) -> None:
+    """Delete Gradio's copies of uploaded `(name, path)` files without taking them (a refused visitor)."""
+    for _, path in files:
+        _forget(path, cache)
+
+
 def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
             cache: Path | None = None, user: str = "page") -> tuple[list[str], list[str]]:
     """Put uploaded `(name, path)` files into the corpus; returns the names added and one message
