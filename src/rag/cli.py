@@ -373,7 +373,10 @@ def cmd_serve(args) -> int:
         _log(f"rag serve: {problem}")
         return EXIT_USAGE
     if settings.server.users_file is not None:
-        UsersFile.load(settings.server.users_file, must_exist=True)   # before loading any model
+        users = UsersFile.load(settings.server.users_file, must_exist=True)   # before loading any model
+        if not users.users:
+            _log(f"Note: {users.path} holds no account yet, so nobody can log in: add one with "
+                 f"`rag user add NAME --role editor --users {users.path}` (the server sees it at once).")
     from .web import serve
 
     serve(settings)
