@@ -302,12 +302,17 @@ def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> t
 
 
 def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
-                model: RelevanceModel | None) -> Answer:
-    """Answer with the reader: the best span of the top `passages` hits (`choose_span`), quoted
-    inside its sentence(s) and cited [1]; or abstain when the abstention model's probability
-    that the documents answer is below `strictness`. Without a fitted model (`model` None):
-    answer when the span's margin over "no answer" is positive (probability sigmoid(margin))."""
+                model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
+    """Answer with the reader, or abstain when the abstention model's probability that the
+    documents answer is below `strictness` (without a fitted model, `model` None: when the best
+    span's margin over "no answer" is not positive).
+
+    The quotes are the sentences `select_quotes` chooses (their recall on the suite is higher
+    than that of the sentence around the reader's own best span: docs/reader.md), and the answer
+    span is the reader's best span inside them (`choose_span`); when none of the spans it found
+    in the passages lies inside them, it reads the quotes alone and takes its best span there."""
     started = time.perf_counter()
+    settings = settings or AnswerSettings()
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
     hits = retrieval.hits[:passages]
@@ -323,28 +328,40 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
             features |= signals(retrieval)
         score = model.score(features, lang)
     timings = dict(retrieval.timings_ms)
-    timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
     if best is None or score < strictness:
+        timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
+    quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, settings)]
+    inside = [s for s in spans if any(q.doc == s.doc and q.start <= s.start and s.end <= q.end for q in quotes)]
+    if not inside and quotes:
+        # The reader preferred words outside the chosen sentences: read those sentences alone.
+        inside = reader.read(retrieval.question, [(q.doc, q.start, q.text) for q in quotes])
+    if inside:
+        best = choose_span(inside, model, lang)
+    else:
+        document = documents[best.doc]
+        q_start, q_end, section = quote_around(best.doc, best.start, best.end, [s.sentence for s in retrieval.sentences])
+        quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
+                        title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
+                        score=round(score, 4), display=display(document, q_start, q_end))]
+    holder = next(q for q in quotes if q.doc == best.doc and q.start <= best.start and best.end <= q.end)
     document = documents[best.doc]
-    q_start, q_end, section = quote_around(best.doc, best.start, best.end, [s.sentence for s in retrieval.sentences])
-    quote = Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end], title=document.title,
-                  section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
-                  score=round(score, 4), display=display(document, q_start, q_end))
-    span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=1,
+    span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=holder.n,
                       display=display(document, best.start, best.end))
-    text = f"{span.display}\n「{quote.display}」[1]"
-    return Answer(retrieval.question, False, text, [quote], shown, score, lang, timings, span=span)
+    timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
+    text = f"{span.display}\n" + format_answer(quotes)
+    return Answer(retrieval.question, False, text, quotes, shown, score, lang, timings, span=span)
 
 
 def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
-                  model: RelevanceModel | None, max_list_lines: int = 6) -> Answer:
+                  model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
     """The answer stage with the reader on: a question about the documents themselves
     (`forms.form_answer`) is answered from them; any other by `read_answer`."""
-    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], max_list_lines)
+    settings = settings or AnswerSettings()
+    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
     if form:
         lang = question_language(retrieval.question)
         quotes = form_quotes(form, documents)
         return Answer(retrieval.question, False, format_answer(quotes), quotes,
                       [_passage(h, documents) for h in retrieval.hits], 1.0, lang, dict(retrieval.timings_ms))
-    return read_answer(retrieval, documents, reader, passages, strictness, model)
+    return read_answer(retrieval, documents, reader, passages, strictness, model, settings)

@@ -83,7 +83,7 @@ class Pipeline:
             retrieval = self.retriever.search(resolution.question, top_k)
             if self.reader is not None:
                 result = reader_answer(retrieval, self.index.documents, self.reader, self.settings.reader.passages,
-                                       strictness, self.abstention_model, self.settings.answer.max_list_lines)
+                                       strictness, self.abstention_model, self.settings.answer)
             else:
                 result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         if resolution.understood_as:
