@@ -183,11 +183,15 @@ def test_spans_are_exact_offsets_of_their_passage(reader, article_text):
         assert s.text.strip() == s.text and s.text
 
 
-def test_the_reader_finds_the_words_that_answer(reader, article_text):
-    start = article_text.index("当前生物识别")
-    passage = article_text[start:start + 140]
-    best = reader.read("刷掌支付用到了哪些生物特征？", [("a.txt", start, passage)])[0]
-    assert "掌纹" in best.text or "掌静脉" in best.text
+@pytest.mark.parametrize("question, anchor, words", [
+    ("Web3是指由什么支持的新一代互联网？", "Web3是指", "分布式账本"),
+    ("全域经营的明确定义是谁给出的？", "全域经营,", "腾讯"),
+])
+def test_the_reader_finds_the_words_that_answer(reader, article_text, question, anchor, words):
+    """A smoke test of the shipped weights (not a quality measure: docs/reader.md has those)."""
+    start = article_text.index(anchor)
+    best = reader.read(question, [("a.txt", start, article_text[start:start + 160])])[0]
+    assert words in best.text and len(best.text) <= 3 * len(words)
     assert best.margin > 0
 
 

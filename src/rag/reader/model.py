@@ -61,7 +61,7 @@ def _atomic_write(path: Path, write) -> None:
 def save_weights(out_dir: Path, layers: list[dict[str, np.ndarray]], head: dict[str, np.ndarray], frozen: int,
                  recipe: dict) -> Path:
     """Write `reader.npz` (float16) and `reader.json` (format, layout, checksum, recipe) atomically."""
-    arrays = {f"l{frozen + i}.{name}": np.asarray(t[name], np.float16) for i, t in enumerate(layers) for name in LAYER_TENSORS}
+    arrays = {f"l{frozen + i}.{name}": np.asarray(value, np.float16) for i, t in enumerate(layers) for name, value in t.items()}
     arrays["head.w"] = np.asarray(head["w"], np.float16)
     arrays["head.b"] = np.asarray(head["b"], np.float16)
     npz = Path(out_dir) / "reader.npz"
@@ -82,7 +82,8 @@ def verify_weights(weights: Path) -> dict:
         expected = str(card["sha256"])
         int(card["frozen_layers"])
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ReaderWeightsError(f"{card_path}: missing or unreadable reader card ({e.__class__.__name__}: {e})") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else f"{e.__class__.__name__}: {e}"
+        raise ReaderWeightsError(f"{weights}: its card {card_path.name} is missing or unreadable ({reason})") from None
     if card.get("format") != WEIGHTS_FORMAT:
         raise ReaderWeightsError(f"{card_path}: format {card.get('format')!r}, expected {WEIGHTS_FORMAT!r}")
     if not weights.is_file():
