@@ -331,7 +331,12 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     if best is None or score < strictness:
         timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
-    quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, settings)]
+    # Whole sentences: the span gives the precision, the quote the context it is read in.
+    sentences = [s.sentence for s in retrieval.sentences]
+    quotes = [_cut(replace(q, start=a, end=b), documents[q.doc])
+              for q in select_quotes(retrieval, documents, settings)
+              for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
+    quotes = merge_adjacent(quotes)
     inside = [s for s in spans if any(q.doc == s.doc and q.start <= s.start and s.end <= q.end for q in quotes)]
     if not inside and quotes:
         # The reader preferred words outside the chosen sentences: read those sentences alone.
@@ -340,7 +345,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
         best = choose_span(inside, model, lang)
     else:
         document = documents[best.doc]
-        q_start, q_end, section = quote_around(best.doc, best.start, best.end, [s.sentence for s in retrieval.sentences])
+        q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
         quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
                         title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
                         score=round(score, 4), display=display(document, q_start, q_end))]
