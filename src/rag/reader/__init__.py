@@ -43,6 +43,10 @@ class Reader:
         self.overlap, self.max_answer_tokens = overlap, max_answer_tokens
         self._model: ReaderModel | None = None
         self._lock = threading.Lock()
+        # One forward at a time: each already uses every core through BLAS, and several at once
+        # (the web server answers 4 questions at a time) oversubscribe its threads, which then spin
+        # (measured: half the CPU time in the kernel, several times slower per question).
+        self._forward = threading.Lock()
 
     def check(self) -> dict:
         """Fail now, with a one-line `ReaderWeightsError`, if the weights are missing or damaged
@@ -69,7 +73,9 @@ class Reader:
                 batch.append(w)
                 owners.append(rank)
         found: dict[tuple, ReadSpan] = {}
-        for w, logits, rank in zip(batch, model.logits(batch), owners):
+        with self._forward:
+            all_logits = model.logits(batch)
+        for w, logits, rank in zip(batch, all_logits, owners):
             doc, offset, text = passages[rank - 1]
             for c in decode(w, logits, text, self.max_answer_tokens, per_passage):
                 key = (doc, offset + c.start, offset + c.end)
