@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..terminal import shown
 from .metrics import RowResult, score_row
 from .rows import BadRow, EvalRow, EvalUsageError, load_rows
 from .summary import summarize
@@ -173,7 +174,7 @@ def _print(text: str) -> None:
     stream = sys.stdout
     if hasattr(stream, "reconfigure"):  # a terminal that cannot show a character gets an escape, not a crash
         stream.reconfigure(errors="backslashreplace")
-    print(text, file=stream)
+    print(shown(text, lines=True), file=stream)   # group labels come from the file: nothing runs
 
 
 def run(settings: Settings, file: Path, by: str | None = None, out: Path | None = None,
