@@ -281,7 +281,7 @@ def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None
         # utf-8-sig drops a leading BOM, so offsets count characters of the visible text.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start}); skipped") from None
+        raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start + 1}); skipped") from None
     if not text.strip():
         raise ValueError(f"{rel}: empty file; skipped")
     share = garbage_share(text)
