@@ -288,7 +288,7 @@ def _questions(interactive: bool):
 
 def cmd_chat(args) -> int:
     from .answer import QuestionError, check_question
-    from .conversation import understood_label
+    from .conversation import context_entry, understood_label
     from .pipeline import Pipeline
 
     settings = settings_from(args)
@@ -312,8 +312,9 @@ def cmd_chat(args) -> int:
                 print(shown(understood_label(result.question) + result.understood_as))
             print_answer(result)
             print(flush=True)
-        if result.quotes or result.passages:  # a refused, unresolvable question is not a turn to refer to
-            history.append(result.understood_as or result.question)
+        entry = context_entry(result.question, result.understood_as, result.abstained)
+        if entry:  # a refused turn (not found, small talk, unresolvable) is not a turn to refer to
+            history.append(entry)
     return status
 
 

@@ -19,6 +19,7 @@ import gradio as gr
 from .. import serving
 from ..answer import QuestionError
 from ..config import Settings
+from ..conversation import context_entry
 from ..corpus import Document, load_corpus
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
@@ -131,10 +132,10 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         try:
             if qa is None:
                 raise IndexNotReady
-            # The conversation so far, as understood, oldest first; a question refused as
-            # unresolved (no quotes, no passages) is not part of it, as in `rag chat`.
-            history = [turn.answer.understood_as or turn.answer.question for turn in turns
-                       if turn.answer.quotes or turn.answer.passages]
+            # The conversation so far, as understood, oldest first; a refused turn is not part
+            # of it (`conversation.context_entry`), as in `rag chat` and `rag eval`.
+            history = [entry for turn in turns if (entry := context_entry(
+                turn.answer.question, turn.answer.understood_as, turn.answer.abstained))]
             result = ask_in_conversation(qa, question, top_k, strictness, history)
         except (QuestionError, SettingError, IndexNotReady) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
