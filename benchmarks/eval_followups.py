@@ -124,6 +124,24 @@ def main() -> int:
     for r in complete:
         if r not in alone:
             print(f"rewritten: {r['id']} as {r['conversation']['understood_as']!r}")
+    # Wider: every question of the suite's question files, each after a first turn about another
+    # document in the same language (as a person changing the subject): how many are left alone.
+    from rag.conversation import resolve
+
+    firsts = [r for r in rows if r["form"] == "first"]
+    suite = [json.loads(line) for path in sorted((SUITE / "questions").glob("*.jsonl"))
+             for line in path.read_text("utf-8").splitlines() if line.strip()]
+    changed = []
+    for i, row in enumerate(suite):
+        others = [f for f in firsts if f["doc"] != row.get("doc") and f["lang"] == row.get("lang")] or firsts
+        before = others[i % len(others)]["question"]
+        resolution = resolve(row["question"], [before], qa.segmenter)
+        if resolution.understood_as:
+            changed.append(f"{row['id']}: {row['question']!r} after {before!r} -> {resolution.understood_as!r}")
+    print(f"suite questions left alone after an unrelated turn: {len(suite) - len(changed)}/{len(suite)} = "
+          f"{(len(suite) - len(changed)) / len(suite):.3f}")
+    for line in changed:
+        print(f"  rewritten: {line}")
     print(f"\nask median: alone {statistics.median(times['alone']):.1f} ms, "
           f"in conversation {statistics.median(times['conversation']):.1f} ms ({len(rows)} rows)")
     for r in results:

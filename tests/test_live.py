@@ -190,7 +190,8 @@ def test_after_the_build_the_page_shows_the_new_index(unbuilt, article_qa):
     status, timer, heading, outline, examples, seen = refresh("auto", "zh", 0)
     assert "索引已就绪：1 篇资料，11 个段落。" in status and timer["active"] is False
     assert "金融科技十大趋势" in heading and "趋势二" in outline and seen == 1
-    assert examples["samples"] == [[q] for q in web.example_questions(list(article_qa.index.documents.values()))]
+    assert examples["samples"] == [[q] for q in web.answered_examples(live.current)]
+    assert examples["samples"] and all(not article_qa.ask(q).abstained for [q] in examples["samples"])
     assert examples["visible"] is True
     assert refresh("auto", "zh", 1)[2:5] == [gr.update()] * 3   # nothing new: the panels stay
     assert handler(demo, "ask")(ASKED)["quotes"]

@@ -507,3 +507,19 @@ def test_the_upload_route_is_closed(chat_url):
 def test_the_page_has_no_file_input(client):
     config = client.config
     assert not [c for c in config["components"] if c.get("type") in ("file", "uploadbutton")]
+
+
+# --- issue 20: examples are questions the documents answer, never bare headings -----------------
+
+def test_examples_without_meta_are_questions_about_the_document_not_bare_headings(make_corpus):
+    from rag.pipeline import Pipeline
+
+    settings = make_corpus({"rmb.md": "# 数字人民币\n\n## 定义\n\n数字人民币是中国人民银行发行的数字形式的法定货币。\n\n"
+                                      "## 发行情况\n\n数字人民币自2019年起在深圳、苏州等地试点，交易金额逐年增长。\n"},
+                           english_model=None)
+    qa = Pipeline.open(settings, log=lambda message: None)
+    candidates = web.example_questions(list(qa.index.documents.values()))
+    assert candidates and all(q.endswith("？") and q not in ("定义", "发行情况") for q in candidates)
+    assert "数字人民币的定义是什么？" in candidates
+    shown = web.answered_examples(qa)
+    assert shown and all(not qa.ask(q).abstained for q in shown)

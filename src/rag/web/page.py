@@ -27,7 +27,7 @@ from ..structure import outline
 from ..validation import SettingError
 from . import api, notices, render, upload
 from .api import ask_in_conversation, not_ready
-from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
+from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, SEND_JS, TITLE_JS
 from .live import LivePipeline
 from .render import Turn
 
@@ -51,17 +51,37 @@ def page_title(documents: list[Document]) -> str:
 
 def example_questions(documents: list[Document], limit: int = MAX_EXAMPLES) -> list[str]:
     """Example questions from the corpus: each document's own `examples` (its meta.json) in
-    turn, else its section headings without their numbering (a topic to ask about)."""
+    turn, else questions about its sections (`render.topic_question`: never a bare heading)."""
     pools = []
     for document in documents:
-        headings = [render.topic(s.title) for s in outline(document).sections if s.heading]
-        pools.append(list(document.examples) or [h for h in headings if h])
+        headings = [render.topic_question(s.title, document.title) for s in outline(document).sections
+                    if s.heading and render.topic(s.title)]
+        pools.append(list(document.examples) or headings)
     out: list[str] = []
     while len(out) < limit and any(pools):
         for pool in pools:
             if pool and len(out) < limit:
                 out.append(pool.pop(0))
     return list(dict.fromkeys(out))
+
+
+def answered_examples(qa: Pipeline | None, limit: int = MAX_EXAMPLES) -> list[str]:
+    """The example questions the page offers: candidates from the corpus (`example_questions`,
+    three times as many as shown) that the pipeline answers, so a click never meets a refusal.
+    Asked once per index (`build_app` keeps them per generation); ~50 ms a question."""
+    if qa is None:
+        return []
+    candidates = example_questions(list(qa.index.documents.values()), limit * 3)
+    kept = []
+    for question in candidates:
+        try:
+            if not qa.ask(question).abstained:
+                kept.append(question)
+        except (QuestionError, SettingError):
+            continue
+        if len(kept) == limit:
+            break
+    return kept
 
 
 def question_problem(exc: QuestionError, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -109,6 +129,15 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         qa = live.current
         return qa.index.documents if qa else {}
 
+    shown_examples: dict[int, list[str]] = {}
+
+    def examples_now(generation: int) -> list[str]:
+        """The examples for the index served (asked once per index generation)."""
+        if generation not in shown_examples:
+            shown_examples.clear()
+            shown_examples[generation] = answered_examples(live.current)
+        return shown_examples[generation]
+
     def forced_language(choice: str | None) -> str | None:
         return choice if choice in LANGUAGES else None
 
@@ -125,7 +154,11 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                 *([gr.update(label=t(lang, "upload_label"))] if uploads else [])]
 
     def respond(question: str, turns: list, top_k: float, strictness: float, choice: str, shown: str):
-        """Chat handler: ask with the conversation so far; show every answer and its sources."""
+        """Chat handler: ask with the conversation so far; show every answer and its sources.
+
+        `question` is what was sent: the box was emptied when it was sent (`SEND_JS`), so text
+        typed while the answer is pending stays; a question that cannot be asked goes back
+        into the box to be fixed."""
         turns = list(turns or [])
         typed = (question or "").strip() if isinstance(question, str) else ""
         qa = live.current   # taken once: a question in flight finishes on the pipeline it began with
@@ -142,13 +175,13 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
             lang = forced_language(choice) or (language_of(typed) if typed else shown or DEFAULT_LANGUAGE)
             gr.Warning(question_problem(exc, lang) if isinstance(exc, QuestionError)
                        else not_ready(live.status(), lang) if isinstance(exc, IndexNotReady) else str(exc))
-            return [gr.update()] * (5 + len(labelled))
+            return [gr.update(value=question if isinstance(question, str) else "")] + [gr.update()] * (4 + len(labelled))
         by_path = qa.index.documents
         turns.append(Turn(len(turns) + 1, result, float(strictness)))
         forced = forced_language(choice)
         lang = forced or result.lang
         labels = chrome(lang) if lang != shown else [gr.update()] * len(labelled)
-        return ["", render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
+        return [gr.update(), render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
                 render.sources_html(turns, forced), turns, lang, *labels]
 
     def relabel(choice: str, turns: list, shown: str):
@@ -176,7 +209,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         if status.generation == seen:
             return [*out, gr.update(), gr.update(), gr.update(), seen]
         documents = list(documents_now().values())
-        samples = [[q] for q in example_questions(documents)]
+        samples = [[q] for q in examples_now(status.generation)]
         return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
                 gr.update(samples=samples, visible=bool(samples)), status.generation]
 
@@ -246,8 +279,10 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         with gr.Row(equal_height=False):
             # min_width makes the row wrap on narrow screens: the panels then sit below the chat.
             with gr.Column(scale=3, min_width=340):
+                # The page's script brings each new turn into view (`assets.PAGE_JS`), not Gradio's
+                # autoscroll, which scrolled to the bottom of a long answer and moved the window.
                 chat = gr.HTML(render.conversation_html([], documents_now(), None, title), elem_id="rag-chat",
-                               js_on_load=PAGE_JS, max_height=560, autoscroll=True, padding=True)
+                               js_on_load=PAGE_JS, max_height=560, autoscroll=False, padding=True)
                 with gr.Row():
                     question = gr.Textbox(
                         label=i18n("question_label"), show_label=False, placeholder=i18n("question_placeholder"),
@@ -255,7 +290,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                     send = gr.Button(i18n("send"), variant="primary", scale=1, min_width=72, elem_id="rag-send")
                 # A Dataset rather than gr.Examples: it takes new samples when a new index brings
                 # new documents, also when it started empty (gr.Examples then has no columns).
-                samples = [[q] for q in example_questions(documents)]
+                samples = [[q] for q in examples_now(status.generation)]
                 examples = gr.Dataset(components=[question], samples=samples, label=i18n("examples"), type="values",
                                       visible=bool(samples), elem_id="rag-examples")
                 restart = gr.Button(i18n("restart"), variant="secondary", size="sm", elem_id="rag-restart")
@@ -275,14 +310,20 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                     hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes)
                     upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True)
 
+            # The question being asked: the box is emptied the moment it is sent (in the browser),
+            # so whatever is typed while the answer is pending is kept.
+            sent = gr.Textbox(visible=False, elem_id="rag-sent")
+
         labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples,
                     *([files] if uploads else [])]
-        chat_io = dict(fn=respond, inputs=[question, turns, top_k, strictness, language, shown],
+        chat_io = dict(fn=respond, inputs=[sent, turns, top_k, strictness, language, shown],
                        outputs=[question, chat, sources, turns, shown, *labelled], api_visibility="private")
-        question.submit(**chat_io)
-        send.click(**chat_io)
-        # An example fills the box, then is asked straight away.
-        examples.click(lambda sample: sample[0] if sample else "", inputs=[examples], outputs=[question], queue=False,
+        take = dict(fn=None, inputs=[question], outputs=[question, sent], js=SEND_JS, queue=False,
+                    show_progress="hidden", api_visibility="private")
+        question.submit(**take).then(**chat_io)
+        send.click(**take).then(**chat_io)
+        # An example is asked straight away, without touching what is in the box.
+        examples.click(lambda sample: sample[0] if sample else "", inputs=[examples], outputs=[sent], queue=False,
                        show_progress="hidden", api_visibility="private").then(**chat_io)
         language.change(relabel, inputs=[language, turns, shown], outputs=[chat, sources, shown, *labelled],
                         api_visibility="private")

@@ -59,6 +59,16 @@ def topic(heading: str) -> str:
     return _NUMBERING.sub("", heading).strip() or heading
 
 
+def topic_question(heading: str, title: str) -> str:
+    """A question about a section, never its bare heading: a heading such as "定义" or
+    "发行情况" says nothing alone (asked, it is refused, and the refusal would suggest it again),
+    so it is asked about the document it belongs to ("数字人民币的定义是什么？")."""
+    words = topic(heading)
+    if language_of(words) == "zh":
+        return f"{title}的{words}是什么？" if len(words) <= 8 and title and title not in words else f"{words}是什么？"
+    return f"What does {title} say about {words}?" if title and title not in words else f"What is {words}?"
+
+
 # --- Numbers people understand -------------------------------------------------------------
 
 def relevance_words(relevance: float, lang: str) -> str:
@@ -285,9 +295,9 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
     if answer.abstained:
         parts.append(f'<p class="rag-notfound">{escape(answer.answer)}</p>')
         items = "".join(
-            f'<li><button type="button" class="rag-suggest" data-ask="{escape(topic(title))}"{lang_attr(title)}>'
-            f'{escape(topic(title))}</button> <button type="button" class="rag-open rag-linkish" data-doc="{escape(doc)}" '
-            f'data-sec="{index}" data-lang="{lang}">{escape(t(lang, "suggest_open"))}</button></li>'
+            f'<li><button type="button" class="rag-suggest" data-ask="{escape(topic_question(title, documents[doc].title))}"'
+            f'{lang_attr(title)}>{escape(topic(title))}</button> <button type="button" class="rag-open rag-linkish" '
+            f'data-doc="{escape(doc)}" data-sec="{index}" data-lang="{lang}">{escape(t(lang, "suggest_open"))}</button></li>'
             for doc, index, title in suggestions(answer, documents))
         if items:
             parts.append(f'<p class="rag-suggest-title">{escape(t(lang, "suggest_title"))}</p>'
@@ -357,7 +367,9 @@ def section_html(document: Document, index: int, quote: tuple[int, int] | None, 
         else section.start
     passage = Passage(doc=document.path, start=start, end=section.end, title=document.title,
                       section=section.title, text=document.text[start:section.end], score=0.0)
-    inside = quote and start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
+    # n 0: a refusal's nearest passage, opened where it lies; it is not a quote, so nothing is
+    # marked and no "[0]" is shown.
+    inside = n > 0 and quote and start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
     marked = ([Quote(doc=document.path, start=quote[0], end=quote[1], n=n, text="", title="", section="", score=0.0)]
               if inside else [])
     body = highlight(passage, marked)

@@ -1,0 +1,130 @@
+"""The chat as a stranger meets it (issue 20), in a real headless browser: the newest answer in
+view, no contrast failures in dark mode, typing kept while an answer is pending, the answer
+read out by a live region, and no "[0]" on a refusal's passage."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import test_browser
+from playwright.sync_api import Page, expect
+from test_browser import ANSWER_TIMEOUT_MS, ASKED, DESKTOP, OFF_TOPIC, PHONE, ask, screenshot, serious_violations, start_chat
+
+from rag import web
+
+# The page and browser fixtures of the main browser tests.
+chat_url = test_browser.chat_url
+open_page = test_browser.open_page
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword is deprecated)")]
+
+SIX = ["用手掌付款有什么优势？", "什么是隐私计算？", "动态风险治理的英文缩写是什么？", "Web3是指什么？",
+       "生成式AI可以产出哪几类数据？", "可持续金融通过什么手段来达成既定目标？"]
+
+
+def in_view(page: Page, selector: str) -> dict:
+    """Where the element's top is: inside its scrolling box's visible part and the window's."""
+    return page.evaluate("""(selector) => {
+      const el = document.querySelector(selector);
+      let box = el.parentElement;
+      while (box && box !== document.body) {
+        const o = getComputedStyle(box).overflowY;
+        if ((o === 'auto' || o === 'scroll') && box.scrollHeight > box.clientHeight + 1) break;
+        box = box.parentElement;
+      }
+      const r = el.getBoundingClientRect();
+      const b = box && box !== document.body ? box.getBoundingClientRect() : {top: 0, bottom: window.innerHeight};
+      return {top: r.top, boxTop: b.top, boxBottom: b.bottom, height: window.innerHeight,
+              inBox: r.top >= b.top - 1 && r.top < b.bottom - 20, inWindow: r.top >= 0 && r.top < window.innerHeight - 20};
+    }""", selector)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_newest_answer_is_in_view_after_six_turns(open_page, chat_url, viewport):
+    page = open_page(chat_url, viewport)
+    for n, question in enumerate(SIX, 1):
+        ask(page, question, n)
+        # The question of the newest turn and the start of its answer are where a person looks.
+        page.wait_for_timeout(400)   # the page's scroll runs on the next animation frame
+        for part in (f"#rag-turn-{n} .rag-q", f"#rag-turn-{n} .rag-bot"):
+            where = in_view(page, part)
+            assert where["inBox"] and where["inWindow"], (n, part, where)
+    screenshot(page, f"web-six-turns-{'phone' if viewport is PHONE else 'desktop'}.png", full_page=False)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violations_in_light_and_dark(open_page, chat_url, scheme):
+    page = open_page(chat_url + f"?__theme={scheme}")
+    page.emulate_media(color_scheme=scheme)
+    expect(page.locator("#rag-question textarea")).to_be_visible()
+    if scheme == "dark":
+        assert page.evaluate("document.body.classList.contains('dark') || !!document.querySelector('.dark')")
+    assert serious_violations(page) == []
+    ask(page, ASKED, 1)
+    assert serious_violations(page) == []
+    ask(page, OFF_TOPIC, 2)
+    page.locator("#rag-settings").get_by_text("设置").click()
+    page.locator('#rag-docs button.rag-open[data-sec="1"]').click()
+    expect(page.locator("#rag-docs .rag-view")).to_be_visible()
+    assert serious_violations(page) == []
+    screenshot(page, f"web-{scheme}.png")
+
+
+class SlowPipeline:
+    """The article's pipeline, answering after `delay` seconds (an answer visibly pending)."""
+
+    def __init__(self, qa, delay: float):
+        self._qa, self._delay = qa, delay
+
+    def __getattr__(self, name):
+        return getattr(self._qa, name)
+
+    def ask(self, *args, **kwargs):
+        time.sleep(self._delay)
+        return self._qa.ask(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def slow_chat_url(article_qa, article_settings):
+    demo, url = start_chat(web.LivePipeline.ready(SlowPipeline(article_qa, 2.0)), article_settings)
+    yield url
+    demo.close()
+
+
+def test_text_typed_while_an_answer_is_pending_is_kept(open_page, slow_chat_url):
+    page = open_page(slow_chat_url)
+    box = page.locator("#rag-question textarea")
+    box.fill(ASKED)
+    box.press("Enter")
+    expect(box).to_have_value("")   # emptied when sent
+    box.press_sequentially("它有什么")
+    expect(page.locator("#rag-turn-1 .rag-q")).to_have_text(ASKED, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#rag-turn-1 .rag-quote").first).to_be_visible()
+    expect(box).to_have_value("它有什么")   # the answer came; what was typed meanwhile is still there
+    box.press_sequentially("优势？")
+    box.press("Enter")
+    expect(page.locator("#rag-turn-2 .rag-q")).to_have_text("它有什么优势？", timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_the_live_region_reads_out_the_answer_and_the_refusal(open_page, chat_url, article_qa):
+    page = open_page(chat_url)
+    region = page.locator("#rag-announce")
+    ask(page, ASKED, 1)
+    expected = article_qa.ask(ASKED)
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(region).to_contain_text(expected.quotes[0].display)
+    ask(page, OFF_TOPIC, 2)
+    expect(region).to_contain_text(article_qa.ask(OFF_TOPIC).answer)
+    assert expected.quotes[0].display not in region.inner_text()
+
+
+def test_a_refusals_passage_opens_without_a_quote_marker(open_page, chat_url):
+    page = open_page(chat_url)
+    ask(page, OFF_TOPIC, 1)
+    page.locator("#rag-srcs-1 .rag-card button.rag-open").first.click()
+    view = page.locator("#rag-docs .rag-view")
+    expect(view).to_be_visible()
+    expect(view.locator(".rag-view-title")).to_be_visible()
+    assert "[0]" not in view.inner_text()
+    expect(view.locator("mark")).to_have_count(0)
