@@ -14,6 +14,17 @@ TABLE_ROWS = [("rows", "counts"), ("answerable", "counts"), ("unanswerable", "co
                                     "latency_p50_ms", "latency_p95_ms")]
 
 
+#: How a metric is named where people read it (the terminal table, the report): `abstain_rate`
+#: beside `false_abstain_rate` read as "always abstains" when it was 1.000; it is the share of
+#: unanswerable rows refused. summary.json and --fail-under keep the key (and take this name too).
+SHOWN_AS = {"abstain_rate": "unanswerable_refused"}
+
+
+def shown_name(name: str) -> str:
+    """The name a metric is shown under (`SHOWN_AS`), else its key."""
+    return SHOWN_AS.get(name, name)
+
+
 def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -35,7 +46,7 @@ def format_summary(summary: dict) -> str:
     """The summary as a plain-text table (metrics by row; `all`, then one column per group)."""
     columns = [("all", summary)] + list(summary["groups"].items())
     header = ["metric"] + [name for name, _ in columns]
-    lines = [[name] + [format_value(name, part[kind].get(name)) for _, part in columns]
+    lines = [[shown_name(name)] + [format_value(name, part[kind].get(name)) for _, part in columns]
              for name, kind in TABLE_ROWS]
     widths = [max(_display_width(line[i]) for line in [header] + lines) for i in range(len(header))]
     out = []
