@@ -126,7 +126,8 @@ def api_body(rng: random.Random) -> bytes:
     if kind == 1:
         return nested(rng).encode()
     if kind == 2:
-        return json.dumps({"question": hostile_text(rng)}, ensure_ascii=False).encode("utf-8", "surrogatepass")[:rng.randint(0, 60)]
+        whole = json.dumps({"question": hostile_text(rng)}, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        return whole[:rng.randint(0, 60)]
     fields = [f'"question": {json.dumps(hostile_text(rng), ensure_ascii=rng.random() < 0.5)}']
     if rng.random() < 0.6:
         fields.append(f'"top_k": {setting(rng)}')

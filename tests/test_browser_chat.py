@@ -128,3 +128,48 @@ def test_a_refusals_passage_opens_without_a_quote_marker(open_page, chat_url):
     expect(view.locator(".rag-view-title")).to_be_visible()
     assert "[0]" not in view.inner_text()
     expect(view.locator("mark")).to_have_count(0)
+
+
+# Parts of the page that show the documents' own words (title, examples, outline), not interface strings.
+INTERFACE_TEXT_JS = """() => {
+  const page = document.querySelector('gradio-app') || document.body;
+  const copy = page.cloneNode(true);
+  // The switch's choices name each language in its own script ("中文", "English"), as language pickers do.
+  copy.querySelectorAll('#rag-title, #rag-examples button, .rag-outline, .rag-doc > summary > span:first-child, '
+                        + '#rag-language input, script, style, [hidden]').forEach((node) => node.remove());
+  const attributes = Array.from(page.querySelectorAll('[placeholder], [aria-label]'))
+    .filter((node) => !node.closest('#rag-title, #rag-examples, .rag-outline'))
+    .map((node) => (node.getAttribute('placeholder') || '') + ' ' + (node.getAttribute('aria-label') || ''));
+  return copy.innerText + ' ' + attributes.join(' ');
+}"""
+
+
+def test_an_english_browser_meets_no_chinese_interface_string(open_page, chat_url):
+    import re
+
+    page = open_page(chat_url, locale="en-US")
+    expect(page.locator("#rag-send")).to_have_text("Send")
+    expect(page.locator("#rag-sources h2")).to_have_text("Sources")
+    text = page.evaluate(INTERFACE_TEXT_JS)
+    assert not re.search(r"[\u3400-\u9fff]", text), re.findall(r".{0,20}[\u3400-\u9fff]+.{0,20}", text)[:5]
+    assert page.evaluate("document.documentElement.lang") == "en"
+    screenshot(page, "web-english-browser.png")
+
+
+def test_a_chinese_browser_meets_no_english_interface_string(open_page, chat_url):
+    from rag.i18n import STRINGS
+
+    page = open_page(chat_url, locale="zh-CN")
+    expect(page.locator("#rag-sources h2")).to_have_text("来源")
+    text = page.evaluate(INTERFACE_TEXT_JS)
+    english = [value for value in STRINGS["en"].values() if "{" not in value and " " in value.strip()]
+    assert [value for value in english if value in text] == []
+
+
+def test_a_refusal_follows_the_language_switch(open_page, chat_url):
+    page = open_page(chat_url, locale="zh-CN")
+    ask(page, OFF_TOPIC, 1)
+    expect(page.locator("#rag-turn-1 .rag-notfound")).to_have_text("资料中没有找到这个问题的答案。")
+    page.locator("#rag-language input").click()
+    page.get_by_role("option", name="English").click()
+    expect(page.locator("#rag-turn-1 .rag-notfound")).to_have_text("The documents do not answer this question.")

@@ -29,7 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_k_info": "回答前参考多少个段落",
         "strictness_label": "严格程度",
         "strictness_info": "越高越严格：相关度低于此值时不作答",
-        "language_label": "界面语言 / Language",
+        "language_label": "界面语言",
         "language_auto": "跟随问题",
         "conversation": "对话",
         "conversation_empty": "还没有问题。试试下面的示例，或直接输入。",
@@ -116,7 +116,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_k_info": "How many passages are read before answering",
         "strictness_label": "Strictness",
         "strictness_info": "Higher is stricter: no answer when relevance is below this",
-        "language_label": "Language / 界面语言",
+        "language_label": "Language",
         "language_auto": "Follow the question",
         "conversation": "Conversation",
         "conversation_empty": "No questions yet. Try an example below, or type your own.",
@@ -134,7 +134,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources_for": "{question}",
         "nearest_for": "{question}",
         "nearest": "Nearest passages (not an answer)",
-        "status_answered": "Sources updated: {count} citations.",
+        "status_answered": "Sources updated: {count} citation{count_s}.",
         "status_abstained": "The documents do not answer this; the nearest passages are listed.",
         "back_to_answer": "↑ Back to the answer",
         "open_in_document": "Open in the document",
@@ -158,7 +158,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "see_outline": "See the outline of all documents ↓",
         "documents": "Documents",
         "documents_help": "Select a section to read it in full.",
-        "sections_count": "{count} sections",
+        "sections_count": "{count} section{count_s}",
         "intro_section": "Introduction",
         "section_view": "Document text",
         "section_close": "Close",
@@ -178,14 +178,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_minutes_left": ", about {n} min left",
         "index_preparing": "reading the documents",
         "index_saving": "saving",
-        "index_ready": "Index ready: {documents} documents, {passages} passages.",
+        "index_ready": "Index ready: {documents} document{documents_s}, {passages} passage{passages_s}.",
         "index_failed": "Building the index failed: {error}",
         "index_update_failed": "Updating the index failed: {error}. Answers still come from the previous documents.",
         "index_not_ready": "The index is still being built; please ask again shortly.",
         "server_busy": "The server is busy; please ask again in a moment.",
         "index_missing": "There is no index to answer from: {error}",
         "upload_label": "Add documents (.txt or .md)",
-        "upload_hint": "Up to {files} files at a time, {size} bytes each at most. A file joins the documents once it "
+        "upload_hint": "Up to {files} file{files_s} at a time, {size} bytes each at most. A file joins the documents once it "
                        "passes the checks; the index is then updated in the background.",
         "upload_added": "Added: {names}. The index is updated in the background; see the status at the top.",
         "upload_refused": "Not added:",
@@ -195,9 +195,31 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def t(lang: str, key: str, **fields) -> str:
-    """The string `key` in `lang` (Chinese for an unknown language), with `fields` filled in."""
+    """The string `key` in `lang` (Chinese for an unknown language), with `fields` filled in.
+
+    Every whole-number field `F` also gives `F_s`, "" for 1 and "s" otherwise, so an English
+    string says "1 citation", "2 citations" ("{count} citation{count_s}")."""
     table = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
-    return table[key].format(**fields) if fields else table[key]
+    if not fields:
+        return table[key]
+    plurals = {f"{name}_s": "" if value == 1 else "s" for name, value in fields.items()
+               if isinstance(value, int) and not isinstance(value, bool)}
+    return table[key].format(**fields, **plurals)
+
+
+def plural(count: int, word: str) -> str:
+    """"1 document", "2 documents": an English count with its noun (log lines, reports)."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def browser_language(accept_language: str | None) -> str:
+    """The interface language for a browser's Accept-Language header: the first of its
+    languages the page has ("en-US,en;q=0.9" -> "en", "zh-CN" -> "zh"), else the default."""
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
 
 
 def language_of(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..i18n import plural
 from .metrics import SUMMARY_HITS
 from .rows import FOLLOW_UP_GROUP
 
@@ -53,7 +54,7 @@ def format_summary(summary: dict) -> str:
     settings = summary.get("settings", {})
     counts = summary["counts"]
     out.append(f"Evaluated {counts['rows']} rows of {summary.get('file')} ({counts['answerable']} answerable, "
-               f"{counts['unanswerable']} unanswerable; {counts['failures']} failures)"
+               f"{counts['unanswerable']} unanswerable; {plural(counts['failures'], 'failure')})"
                + (f" · top_k {settings['top_k']} · strictness {settings['strictness']}" if settings else ""))
     if summary["by"]:
         out.append(f"Groups by column '{summary['by']}'.")

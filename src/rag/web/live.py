@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..embedding import Embedder, LazyEmbedder, load_embedder
+from ..i18n import plural
 from ..index import Index, current_index, rebuild_index
 from ..index.model import one_line
 from ..pipeline import Pipeline
@@ -216,7 +217,7 @@ class LivePipeline:
             self._pipeline, self._error = pipeline, ""
             self._generation += 1
         counts = index.manifest["counts"]
-        self._log(f"Index ready: {counts['documents']} documents, {counts['chunks']} passages "
+        self._log(f"Index ready: {plural(counts['documents'], 'document')}, {plural(counts['chunks'], 'passage')} "
                   f"({time.perf_counter() - started:.1f} s); the chat answers from it now.")
         if not serving and self._warm_up:
             try:

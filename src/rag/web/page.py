@@ -21,7 +21,7 @@ from ..answer import QuestionError
 from ..config import Settings
 from ..conversation import context_entry
 from ..corpus import Document, load_corpus
-from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, browser_language, language_of, plural, t
 from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
@@ -200,11 +200,11 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         return [], "", render.conversation_html([], by_path, None, page_title(list(by_path.values()))), \
             render.empty_sources(lang)
 
-    def refresh(choice: str, shown: str, seen: int):
+    def refresh(choice: str, shown: str, seen: int, request: gr.Request = None):
         """The page's poll (on load, then every `status_poll_seconds` while a build runs): the status
         line, and the title, outline and examples when the index served has changed since `seen`."""
         status = live.status()
-        lang = forced_language(choice) or shown or None   # None: not known yet, both languages
+        lang = forced_language(choice) or shown or reader_language(request)
         out = [notices.index_status_html(status, lang), gr.update(active=status.busy)]
         if status.generation == seen:
             return [*out, gr.update(), gr.update(), gr.update(), seen]
@@ -212,6 +212,19 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         samples = [[q] for q in examples_now(status.generation)]
         return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
                 gr.update(samples=samples, visible=bool(samples)), status.generation]
+
+    def reader_language(request: gr.Request | None) -> str:
+        """The language of the browser that made `request` (its Accept-Language)."""
+        headers = getattr(request, "headers", None) or {}
+        return browser_language(headers.get("accept-language"))
+
+    def first_paint(choice: str, request: gr.Request = None):
+        """On load: the page in the browser's language (or the switch's), panels and labels alike,
+        so an English browser meets no Chinese interface string and a Chinese one no English."""
+        lang = forced_language(choice) or reader_language(request)
+        by_path = documents_now()
+        return [render.conversation_html([], by_path, lang, page_title(list(by_path.values()))),
+                render.empty_sources(lang), lang, *chrome(lang)]
 
     def take_upload(files, choice: str, shown: str):
         """The upload control: add the files that pass the checks, then update the index."""
@@ -333,6 +346,8 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         poll = dict(fn=refresh, inputs=[language, shown, seen],
                     outputs=[index_status, timer, heading, docs, examples, seen],
                     queue=False, show_progress="hidden", api_visibility="private")
+        demo.load(first_paint, inputs=[language], outputs=[chat, sources, shown, *labelled], queue=False,
+                  show_progress="hidden", api_visibility="private")
         demo.load(**poll)
         timer.tick(**poll)
         if uploads:
@@ -399,7 +414,7 @@ def serve(settings: Settings) -> None:
     demo = build_app(live, settings)
     if live.current is not None:
         counts = live.current.index.manifest["counts"]
-        _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
+        _log(f"Web chat: {plural(counts['documents'], 'document')}, {plural(counts['chunks'], 'passage')}, model "
              f"{live.embedder.id}, ready in {time.perf_counter() - started:.1f} s.")
     else:
         _log(f"Web chat: model {live.embedder.id}, up in {time.perf_counter() - started:.1f} s; "

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from ..answer import Answer, Passage, Quote
+from ..answer import NOT_FOUND, Answer, Passage, Quote
 from ..corpus import Document
 from ..i18n import DEFAULT_LANGUAGE, language_of, t
 from ..structure import INTRO_SECTION, display, outline
@@ -237,10 +237,18 @@ def citation_line(quote: Quote) -> str:
     return f"[{quote.n}] {quote.title} · {quote.section} · {quote.doc} [{quote.start}:{quote.end}]"
 
 
-def plain_text(answer: Answer) -> str:
+def answer_words(answer: Answer, lang: str) -> str:
+    """The answer's text as the page shows it: the not-found message in the page's language
+    (it follows the language switch like the rest of the page); quotes as they are."""
+    if answer.abstained and answer.answer in NOT_FOUND.values():
+        return NOT_FOUND.get(lang, answer.answer)
+    return answer.answer
+
+
+def plain_text(answer: Answer, lang: str | None = None) -> str:
     """What Copy puts on the clipboard: the quotes with their [n], then the citations as lines."""
     if answer.abstained:
-        return answer.answer
+        return answer_words(answer, lang or answer.lang)
     return answer.answer + "\n\n" + "\n".join(citation_line(q) for q in answer.quotes)
 
 
@@ -251,7 +259,7 @@ def turn_markdown(turn: Turn, lang: str) -> str:
     understood = getattr(answer, "understood_as", None)
     if understood:
         lines += [f"*{t(lang, 'understood_as', text=understood)}*", ""]
-    lines += [f"> {line}" for line in answer.answer.split("\n")]
+    lines += [f"> {line}" for line in answer_words(answer, lang).split("\n")]
     if answer.quotes:
         lines += ["", f"{t(lang, 'export_sources')}:", ""] + [f"- {citation_line(q)}" for q in answer.quotes]
     return "\n".join(lines) + "\n\n"
@@ -293,7 +301,7 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
     if understood:
         parts.append(f'<p class="rag-understood">{escape(t(lang, "understood_as", text=understood))}</p>')
     if answer.abstained:
-        parts.append(f'<p class="rag-notfound">{escape(answer.answer)}</p>')
+        parts.append(f'<p class="rag-notfound">{escape(answer_words(answer, lang))}</p>')
         items = "".join(
             f'<li><button type="button" class="rag-suggest" data-ask="{escape(topic_question(title, documents[doc].title))}"'
             f'{lang_attr(title)}>{escape(topic(title))}</button> <button type="button" class="rag-open rag-linkish" '
@@ -305,7 +313,7 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
         parts.append(f'<p><a class="rag-jump" href="#rag-docs-top">{escape(t(lang, "see_outline"))}</a></p>')
     else:
         parts += [quote_html(q, turn.n, lang) for q in sorted(answer.quotes, key=lambda q: q.n)]
-    tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer))}" '
+    tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer, lang))}" '
              f'data-copied="{escape(t(lang, "copied"))}">{escape(t(lang, "copy"))}</button>'
              f' <a class="rag-jump" href="#rag-srcs-{turn.n}">{escape(t(lang, "jump_sources"))}</a></div>')
     return (f'<article class="rag-turn" id="rag-turn-{turn.n}" tabindex="-1" lang="{lang}" '
