@@ -416,8 +416,8 @@ def test_the_page_serves_at_once_shows_the_build_then_answers(open_page, make_co
     try:
         page = open_page(url)
         status = page.locator("#rag-index-status")
-        expect(status).to_contain_text(re.compile(r"正在建立索引：1/\d+ 批"))
-        expect(status).to_contain_text(re.compile(r"Building the index: 1 of \d+ batches"))
+        expect(status).to_contain_text(re.compile(r"正在建立索引：(第 1/\d 遍，)?1/\d+ 批"))
+        expect(status).to_contain_text(re.compile(r"Building the index: (pass 1 of \d: )?1 of \d+ batches"))
         expect(page.locator("#rag-docs .rag-doc")).to_have_count(0)
         expect(page.locator("#rag-examples")).to_be_hidden()      # no documents, no examples yet
         assert serious_violations(page) == []

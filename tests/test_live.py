@@ -363,3 +363,26 @@ def test_rag_serve_without_index_or_corpus_exits_1_at_once(tmp_path):
     done = subprocess.run([sys.executable, "-m", "rag", "serve", "--corpus", str(tmp_path / "missing"), "--index",
                            str(tmp_path / "index"), "--port", "0"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "corpus folder not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_progress_over_two_passes_only_grows():
+    """Issue 20: "0/2 → 2/8 批" when the English pass started read as going back; each pass is
+    now counted on its own, after its number."""
+    progress = BuildProgress(clock=lambda: 0.0, passes=2)
+    shown = []
+
+    def line():
+        status = web.Status("building", progress.done, progress.total, None, step=progress.step,
+                            steps=max(progress.passes, progress.step), step_done=progress.step_done,
+                            step_total=progress.step_total)
+        shown.append(notices.index_status_text(status, "zh"))
+
+    for batches in (["a", "b"], ["c", "d", "e", "f", "g", "h", "i", "j"]):
+        for _ in progress(batches):
+            line()
+    line()
+    assert shown[0] == "正在建立索引：第 1/2 遍，0/2 批。建好后即可提问。"
+    assert "第 2/2 遍，0/8 批" in shown[2] and "第 2/2 遍，7/8 批" in shown[-2]
+    assert shown[-1] == "正在建立索引：正在保存。建好后即可提问。"
+    steps = [(int(s.split("第 ")[1][0]), int(s.split("，")[1].split("/")[0])) for s in shown[:-1]]
+    assert steps == sorted(steps)   # (pass, batch) never goes back

@@ -194,7 +194,7 @@ def cmd_add(args) -> int:
     index is updated. Exit 1 when any file was refused (the others are still added)."""
     from pathlib import Path
 
-    from .corpus import add_files
+    from .corpus import add_files, already_in_corpus
 
     settings = settings_from(args)
     files, status = [], EXIT_OK
@@ -211,6 +211,10 @@ def cmd_add(args) -> int:
             status = EXIT_ERROR
             continue
         files.append((path.name, path.read_bytes()))
+    for name, data in files:
+        if already_in_corpus(name, data, settings.corpus_dir):
+            _log(f"{name}: already in {settings.corpus_dir} with the same content; unchanged.")
+    files = [(name, data) for name, data in files if not already_in_corpus(name, data, settings.corpus_dir)]
     added, problems = add_files(files, settings.corpus_dir, settings.corpus, replace=args.replace)
     for problem in problems:
         _log(f"rag: {problem.message}")

@@ -27,7 +27,12 @@ def index_status_text(status: Status, lang: str) -> str:
     if status.busy:
         if not status.total:
             progress = t(lang, "index_preparing")
-        elif status.done < status.total:
+        elif status.steps > 1 and (status.step < status.steps or status.step_done < status.step_total):
+            # Several passes (the English helper's after e5's): counted per pass, so the figures only grow.
+            progress = t(lang, "index_pass", step=status.step, steps=status.steps) \
+                + t(lang, "index_batches", done=status.step_done, total=status.step_total) \
+                + _time_left(status.seconds_left, lang)
+        elif status.steps <= 1 and status.done < status.total:
             progress = t(lang, "index_batches", done=status.done, total=status.total) \
                 + _time_left(status.seconds_left, lang)
         else:
