@@ -173,3 +173,23 @@ def test_a_refusal_follows_the_language_switch(open_page, chat_url):
     page.locator("#rag-language input").click()
     page.get_by_role("option", name="English").click()
     expect(page.locator("#rag-turn-1 .rag-notfound")).to_have_text("The documents do not answer this question.")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_phone_first_screen_reaches_the_chat_and_the_placeholder_fits(open_page, chat_url, locale):
+    page = open_page(chat_url, PHONE, locale=locale)
+    box = page.locator("#rag-question textarea")
+    expect(box).to_be_visible()
+    page.wait_for_timeout(500)
+    layout = page.evaluate("""() => {
+      const box = document.querySelector('#rag-question textarea');
+      const style = getComputedStyle(box);
+      const canvas = document.createElement('canvas').getContext('2d');
+      canvas.font = style.fontSize + ' ' + style.fontFamily;
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return {chatTop: document.querySelector('#rag-chat').getBoundingClientRect().top,
+              placeholder: box.placeholder, needed: canvas.measureText(box.placeholder).width, room: room};
+    }""")
+    assert layout["needed"] <= layout["room"], layout        # the placeholder is not cut
+    assert layout["chatTop"] < 0.3 * PHONE["height"], layout  # title, switch, intro, status: under 30%
+    screenshot(page, f"web-phone-first-screen-{locale}.png", full_page=False)

@@ -109,7 +109,7 @@ STRINGS: dict[str, dict[str, str]] = {
                  "marks each source with [n]: select [n] to see where it stands in the document. When the "
                  "documents do not answer, it says so and lists topics you can ask about.",
         "question_label": "Question",
-        "question_placeholder": "Type a question and press Enter",
+        "question_placeholder": "Ask a question…",
         "send": "Send",
         "restart": "Start over",
         "settings": "Settings",

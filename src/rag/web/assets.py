@@ -67,6 +67,12 @@ mark.rag-flash { outline: 3px solid #d97706; animation: rag-flash 0.5s ease-in-o
 footer .show-api, footer .settings, footer .record, footer .divider { color: #4a4f57 !important; }
 .dark footer .show-api, .dark footer .settings { color: #c9ced6 !important; }
 .rag-nearest { font-size: 1em; margin: 6px 0 2px; }
+@media (max-width: 640px) {
+  #rag-title h1 { font-size: 1.15em; margin: 0; }
+  #rag-intro { font-size: 0.85em; line-height: 1.35; }
+  #rag-intro p { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; margin: 0; }
+  .rag-index-status { font-size: 0.8em; }
+}
 """
 
 

@@ -282,9 +282,10 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         seen = gr.State(status.generation)   # the index generation the page shows
         with gr.Row(equal_height=False, elem_id="rag-top"):
             # The title comes from the corpus: shown as escaped text, with its own language.
-            heading = gr.HTML(title_html(title), elem_id="rag-title", js_on_load=TITLE_JS, scale=4, min_width=240)
+            # Narrow enough to share one row on a phone (390 px): the chat starts within its first screen.
+            heading = gr.HTML(title_html(title), elem_id="rag-title", js_on_load=TITLE_JS, scale=4, min_width=200)
             language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label=i18n("language_label"), scale=1,
-                                   min_width=160, elem_id="rag-language", interactive=True)
+                                   min_width=120, elem_id="rag-language", interactive=True)
         intro = gr.Markdown(i18n("intro"), elem_id="rag-intro")
         index_status = gr.HTML(notices.index_status_html(status, None), elem_id="rag-index-status", js_on_load=None)
         # Polls the status while a build runs (a page cannot be pushed to without a request of its own).
