@@ -172,13 +172,15 @@ def test_before_the_index_a_question_is_told_to_wait_in_its_language(unbuilt):
     for question, lang in ((ASKED, "zh"), ("What is palm payment?", "en")):
         with pytest.warns(UserWarning, match=t(lang, "index_not_ready")):
             outputs = respond(question, [], 5, 0.5, "auto", "")
-        assert all(output == gr.update() for output in outputs)   # the question stays in its box
+        # the question goes back into its box (emptied when it was sent), nothing else changes
+        assert outputs[0] == gr.update(value=question) and all(output == gr.update() for output in outputs[1:])
     with pytest.raises(gr.Error, match=t("en", "index_not_ready")):
         handler(demo, "ask")("What is palm payment?")
     with pytest.raises(gr.Error, match=t("zh", "index_not_ready")):
         handler(demo, "ask")(ASKED)
     status, timer, *_ = handler(demo, "refresh")("auto", "", 0)
-    assert "正在建立索引：1/2 批" in status and "Building the index: 1 of 2 batches" in status
+    # no page language yet: the browser's (here no request: the default), one language only (issue 20)
+    assert "正在建立索引：1/2 批" in status and "Building the index" not in status
     assert timer["active"] is True
 
 
