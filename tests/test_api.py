@@ -80,6 +80,39 @@ def test_a_body_that_is_not_json_or_too_large_is_refused(rest):
     assert rest.get("/api/ask").status_code == 405
 
 
+#: Bodies that once answered HTTP 500 (issue 20): numbers too large for a float or for Python's
+#: parser, nesting tens of thousands deep in the body, in `history`, or in `history` as a string.
+HOSTILE_BODIES = {
+    "top_k 400 digits": b'{"question": "q", "top_k": 1' + b"0" * 400 + b"}",
+    "strictness 400 digits": b'{"question": "q", "strictness": 1' + b"0" * 400 + b"}",
+    "negative top_k 400 digits": b'{"question": "q", "top_k": -1' + b"0" * 400 + b"}",
+    "integer 5000 digits": b'{"question": "q", "top_k": ' + b"9" * 5000 + b"}",
+    "float 1e999": b'{"question": "q", "strictness": 1e999}',
+    "body nested 30000": b"[" * 30000 + b"]" * 30000,
+    "object nested 10000": b'{"a":' * 10000 + b"1" + b"}" * 10000,
+    "history nested 30000": b'{"question": "q", "history": ' + b"[" * 30000 + b"]" * 30000 + b"}",
+    "history string nested 30000": b'{"question": "q", "history": "' + b"[" * 30000 + b"]" * 30000 + b'"}',
+    "history string 5000 digits": b'{"question": "q", "history": "[' + b"9" * 5000 + b']"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
+def test_hostile_bodies_get_400_and_one_line_not_500(rest, name):
+    reply = rest.post("/api/ask", content=HOSTILE_BODIES[name], headers={"content-type": "application/json"})
+    assert reply.status_code == 400, reply.text[:200]
+    error = reply.json()["error"]
+    assert error and "\n" not in error and len(error) < 300
+
+
+def test_a_huge_setting_that_reaches_the_checks_is_out_of_range(article_qa):
+    # Gradio parses its own bodies: a 400-digit int can reach the checks as a Python int
+    live = web.LivePipeline.ready(article_qa)
+    for field in ("top_k", "strictness"):
+        with pytest.raises(api.CallProblem) as caught:
+            api.answer_call(live, {"question": ASKED, field: 10**400})
+        assert caught.value.status == 400 and str(caught.value).startswith(f"{field}: must be")
+
+
 def test_before_the_first_index_it_says_so_in_the_questions_language():
     live = SimpleNamespace(current=None, status=lambda: SimpleNamespace(state="building", error=""))
     with route_client(live) as client:
@@ -178,3 +211,45 @@ def test_the_server_answers_both_apis_alike(article_qa, article_settings):
         assert httpx.get(url, timeout=60).status_code == 200
     finally:
         demo.close()
+
+
+#: The same hostile values as Gradio call bodies ({"data": [question, top_k, strictness, history]}).
+HOSTILE_GRADIO_BODIES = {
+    "top_k 400 digits": b'{"data": ["q", 1' + b"0" * 400 + b", null, null]}",
+    "strictness 400 digits": b'{"data": ["q", null, 1' + b"0" * 400 + b", null]}",
+    "integer 5000 digits": b'{"data": ["q", ' + b"9" * 5000 + b", null, null]}",
+    "body nested 30000": b'{"data": ' + b"[" * 30000 + b"]" * 30000 + b"}",
+    "history nested 30000": b'{"data": ["q", null, null, ' + b"[" * 30000 + b"]" * 30000 + b"]}",
+    "history string nested 30000": b'{"data": ["q", null, null, "' + b"[" * 30000 + b"]" * 30000 + b'"]}',
+    "history object": b'{"data": ["q", null, null, {"a": 1}]}',
+}
+
+
+@pytest.mark.slow
+def test_hostile_bodies_get_a_one_line_reason_on_both_routes(article_qa, article_settings, capfd):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = article_settings.replace(port=port)
+    demo = web.build_app(web.LivePipeline.ready(article_qa), settings)
+    _, url, _ = web.launch(demo, settings, prevent_thread_lock=True)
+    url = url.rstrip("/")
+    headers = {"content-type": "application/json"}
+    try:
+        for name, body in HOSTILE_BODIES.items():
+            reply = httpx.post(f"{url}/api/ask", content=body, headers=headers, timeout=60)
+            assert reply.status_code == 400 and "\n" not in reply.json()["error"], name
+        for name, body in HOSTILE_GRADIO_BODIES.items():
+            reply = httpx.post(f"{url}/gradio_api/call/ask", content=body, headers=headers, timeout=60)
+            assert reply.status_code < 500, name
+            if reply.status_code == 200:   # taken by the queue: the reason comes in the event stream
+                stream = httpx.get(f"{url}/gradio_api/call/ask/{reply.json()['event_id']}", timeout=60).text
+                assert "event: error" in stream and "null" not in stream.split("event: error", 1)[1], (name, stream)
+            else:
+                assert reply.status_code == 400 and reply.text and "\n" not in reply.text, name
+        # and the server still answers
+        assert httpx.post(f"{url}/api/ask", json={"question": ASKED}, timeout=60).status_code == 200
+    finally:
+        demo.close()
+    log = capfd.readouterr()
+    assert "Traceback" not in log.out + log.err

@@ -259,13 +259,15 @@ def test_refusal_offers_nearest_topics_that_ask_on_click(open_page, chat_url):
     suggestion = reply.locator("button.rag-suggest").first
     expect(suggestion).to_be_visible()
     topic = suggestion.inner_text()
+    asked = suggestion.get_attribute("data-ask")   # a question about the document, not the bare heading
+    assert asked != topic and topic in asked
     expect(reply.locator('a[href="#rag-docs-top"]')).to_be_visible()
     panel = page.locator("#rag-srcs-1")
     expect(panel.locator(".rag-nearest")).to_have_text("最接近的段落（不是答案）")
     expect(panel.locator("mark")).to_have_count(0)
     screenshot(page, "web-refusal.png")
     suggestion.click()
-    expect(page.locator("#rag-turn-2 .rag-q")).to_have_text(topic, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#rag-turn-2 .rag-q")).to_have_text(asked, timeout=ANSWER_TIMEOUT_MS)
 
 
 def test_markup_question_shows_as_text(open_page, chat_url):
@@ -416,8 +418,9 @@ def test_the_page_serves_at_once_shows_the_build_then_answers(open_page, make_co
     try:
         page = open_page(url)
         status = page.locator("#rag-index-status")
-        expect(status).to_contain_text(re.compile(r"正在建立索引：1/\d+ 批"))
-        expect(status).to_contain_text(re.compile(r"Building the index: 1 of \d+ batches"))
+        # in the browser's language only (issue 20: one language per page)
+        expect(status).to_contain_text(re.compile(r"正在建立索引：(第 1/\d 遍，)?1/\d+ 批"), timeout=ANSWER_TIMEOUT_MS)
+        expect(status).not_to_contain_text("Building the index")
         expect(page.locator("#rag-docs .rag-doc")).to_have_count(0)
         expect(page.locator("#rag-examples")).to_be_hidden()      # no documents, no examples yet
         assert serious_violations(page) == []
@@ -472,8 +475,9 @@ def test_an_uploaded_document_is_indexed_and_answers(open_page, make_corpus):
         result = page.locator("#rag-upload-result")
         expect(result).to_contain_text("已加入：量子农场.md, a&lt;b&gt;.md。")
         expect(result.locator(".rag-problems li")).to_have_count(2)
-        expect(result).to_contain_text(f"{markup}: not a .txt or .md file name; refused")
-        expect(result).to_contain_text("binary.md: not valid UTF-8")
+        # the reasons in the page's language (issue 20), the names as text
+        expect(result).to_contain_text(f"{markup}：不是 .txt 或 .md 文件名，未加入")
+        expect(result).to_contain_text("binary.md：不是有效的 UTF-8 文本")
         expect(page.locator("#rag-index-status")).to_contain_text("索引已就绪：3 篇资料", timeout=ANSWER_TIMEOUT_MS * 4)
         # Names are text: the one with markup did not become an element, the one with entities
         # shows them as typed.

@@ -1,7 +1,7 @@
 """Follow-up questions resolved against the conversation (conversation.py, Pipeline.ask history)."""
 import pytest
 
-from rag.conversation import Segmenter, find_reference, resolve, topic_of, unresolved_message
+from rag.conversation import Segmenter, context_entry, find_reference, resolve, topic_of, unresolved_message
 from rag.lexical import Background
 
 
@@ -50,6 +50,19 @@ def test_follow_ups_are_understood_against_the_previous_question(segmenter, hist
     (["What does DRG stand for?"], "How has financial IT architecture evolved?"),  # IT is not "it"
     (["What does DRG stand for?"], "How long does it take to ship goods to Europe?"),  # a dummy "it"
     (["What does DRG stand for?"], "In which year did the United States abolish its exemption?"),
+    # issue 20: a numbered part is a topic of its own; thanks and questions to the assistant have none
+    (["DRG是什么的缩写？"], "趋势五讲了什么？"),
+    (["DRG是什么的缩写？"], "第三章的主要内容是什么？"),
+    (["DRG是什么的缩写？"], "方向一有哪些挑战？"),
+    (["What does DRG stand for?"], "What does trend 5 say?"),
+    (["What does DRG stand for?"], "What are the challenges of phase 2?"),
+    (["刷掌支付用到了哪些生物特征？"], "你是谁？"),
+    (["刷掌支付用到了哪些生物特征？"], "你能做什么？"),
+    (["刷掌支付用到了哪些生物特征？"], "好的"),
+    (["刷掌支付用到了哪些生物特征？"], "谢谢！"),
+    (["What does DRG stand for?"], "What can you do?"),
+    (["What does DRG stand for?"], "Thanks!"),
+    (["What does DRG stand for?"], "OK"),
 ])
 def test_standalone_questions_are_not_rewritten(segmenter, history, question):
     resolution = resolve(question, history, segmenter)
@@ -137,3 +150,33 @@ def test_a_history_with_junk_uses_only_its_newest_valid_turns(article_qa):
     assert article_qa._earlier({"not": "a list"}) == []
     second = article_qa.ask("它有什么优势？", history=[*junk, "刷掌支付用到了哪些生物特征？"])
     assert second.understood_as == "刷掌支付有什么优势？"
+
+
+def test_a_refused_turn_is_not_context():
+    assert context_entry("谢谢", None, abstained=True) is None
+    assert context_entry("它有什么优势？", "刷掌支付有什么优势？", abstained=False) == "刷掌支付有什么优势？"
+    assert context_entry("刷掌支付用到了哪些生物特征？", None, abstained=False) == "刷掌支付用到了哪些生物特征？"
+
+
+def test_thanks_then_who_are_you_is_not_joined(article_qa):
+    thanks = article_qa.ask("谢谢")
+    entry = context_entry(thanks.question, thanks.understood_as, thanks.abstained)
+    history = [entry] if entry else []
+    who = article_qa.ask("你是谁？", history=history)
+    assert who.understood_as is None and who.question == "你是谁？"
+
+
+def test_chat_leaves_out_refused_turns(tmp_path):
+    """`rag chat`: after a refused question, a follow-up refers to the last answered turn."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import copy_article
+
+    folders = ["--corpus", str(copy_article(tmp_path / "corpus")), "--index", str(tmp_path / "index")]
+    done = subprocess.run([sys.executable, "-m", "rag", "chat", "--json", *folders],
+                          input="刷掌支付用到了哪些生物特征？\n明天北京天气怎么样？\n它有什么优势？\n",
+                          capture_output=True, text=True, timeout=300)
+    first, weather, third = [json.loads(line) for line in done.stdout.splitlines()]
+    assert weather["abstained"] and third["understood_as"] == "刷掌支付有什么优势？"

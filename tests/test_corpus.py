@@ -122,3 +122,21 @@ def test_symlinks_leaving_the_corpus_are_not_followed(tmp_path, make_corpus):
     assert "broken symbolic link" in messages["dangling.txt"]
     assert "metadata ignored" in messages["a.txt"]
     assert set(fingerprint(corpus)) == {"a.txt", "alias.md", "sub/b.md"}
+
+
+def test_the_same_file_again_is_unchanged_not_added(tmp_path):
+    """Issue 20: re-uploading an identical file said "Added"."""
+    from rag.config import Settings
+    from rag.corpus import already_in_corpus
+    from rag.web import upload
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    data = "一、节\n正文。\n".encode()
+    (corpus / "a.txt").write_bytes(data)
+    assert already_in_corpus("a.txt", data, corpus) and not already_in_corpus("a.txt", data + b"x", corpus)
+    assert not already_in_corpus("b.txt", data, corpus)
+    sent = tmp_path / "a.txt"
+    sent.write_bytes(data)
+    added, messages = upload.receive([("a.txt", str(sent))], Settings(corpus_dir=corpus), "en")
+    assert added == [] and messages == ["a.txt: already in the documents with the same content; nothing changed."]

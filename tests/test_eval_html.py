@@ -9,7 +9,7 @@ from rag.eval import BadRow, EvalRow, score_row, summarize
 from rag.eval.charts import count_ticks, nice_ticks
 from rag.eval.html import marked, render_html
 from rag.eval.metrics import DEFINITIONS
-from rag.eval.text import TABLE_ROWS
+from rag.eval.text import TABLE_ROWS, shown_name
 
 from eval_cases import DOC, DOCS, answer_json, quote, row
 
@@ -43,7 +43,9 @@ def test_every_metric_shown_is_defined_where_it_is_shown():
     summary_table = page.split('<table class="summary">')[1].split("</table>")[0]
     for name, _ in TABLE_ROWS:
         assert DEFINITIONS[name]
-        assert f"<dfn>{escape(name)}</dfn><small>{escape(DEFINITIONS[name])}</small>" in summary_table
+        assert f"<dfn>{escape(shown_name(name))}</dfn><small>{escape(DEFINITIONS[name])}</small>" in summary_table
+    # issue 20: the unanswerable rows' metric is named for what it is, not "abstain_rate" beside false_abstain_rate
+    assert "<dfn>unanswerable_refused</dfn>" in summary_table and "<dfn>abstain_rate</dfn>" not in summary_table
 
 
 def test_the_expected_span_is_marked_inside_the_quote_and_escaped():

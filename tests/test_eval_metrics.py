@@ -155,3 +155,12 @@ def test_groups_report_every_metric():
     assert summary["groups"]["en"]["metrics"]["abstain_rate"] == 0.0
     assert summary["groups"]["(none)"]["metrics"]["abstain_rate"] == 1.0
     assert set(summary["groups"]["zh"]["metrics"]) == set(summary["metrics"])
+
+
+def test_the_unanswerable_metric_has_a_plain_name_and_gates_under_both():
+    from rag.eval.summary import parse_thresholds
+    from rag.eval.text import shown_name
+
+    assert shown_name("abstain_rate") == "unanswerable_refused"
+    assert parse_thresholds(["unanswerable_refused=0.9"], 5) == {"abstain_rate": 0.9}
+    assert parse_thresholds(["abstain_rate=0.9"], 5) == {"abstain_rate": 0.9}

@@ -8,7 +8,7 @@ import pytest
 from rag.cli import main
 from rag.config import EvalSettings
 from rag.eval import EvalUsageError, load_rows
-from rag.eval.rows import json_depth_exceeds
+from rag.eval.rows import json_depth_exceeds, read_csv, read_jsonl
 
 from eval_cases import ROWS, write_csv, write_jsonl
 
@@ -57,7 +57,7 @@ def test_csv_not_utf8_or_without_columns_is_an_error(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------- one bad row, one bad row only (issue #12)
 
-GOOD = '{"id": "ok", "question": "隐私计算有哪些流派?", "answer": "联邦学习"}'
+GOOD = '{"question": "隐私计算有哪些流派?", "answer": "联邦学习"}'
 
 
 def load_lines(tmp_path, *lines: str | bytes, name: str = "q.jsonl", **limits):
@@ -142,3 +142,49 @@ def test_the_depth_check_reads_strings_and_escapes():
     assert json_depth_exceeds('["\\\\"' + ", [[[]]]]", 2)              # an escaped backslash ends before the quote
     # An unterminated string of escaped quotes: one linear pass (a regex over strings would take quadratic time).
     assert not json_depth_exceeds('{"q": "' + '\\"' * 200_000, 20)
+
+
+# --- issue 20: ids, other encodings, byte positions ---------------------------------------------
+
+def test_a_repeated_id_is_a_bad_row_naming_the_first_line():
+    data = "\n".join(json.dumps(r) for r in [{"id": "a", "question": "q1", "answer": "x"},
+                                             {"id": "a", "question": "q2", "answer": "y"},
+                                             {"id": 7, "question": "q3", "answer": "z"},
+                                             {"id": "7", "question": "q4", "answer": "z"}]).encode()
+    rows, bad = read_jsonl(data)
+    assert [r.question for r in rows] == ["q1", "q3"]
+    assert [(b.line, b.reason) for b in bad] == [(2, "the id 'a' is already used by line 1"),
+                                                 (4, "the id '7' is already used by line 3")]
+
+
+@pytest.mark.parametrize("value,kind", [({"x": 1}, "dict"), ([1], "list")])
+def test_an_object_or_list_as_id_is_a_bad_row(value, kind):
+    rows, bad = read_jsonl(json.dumps({"id": value, "question": "q", "answer": "a"}).encode())
+    assert not rows and bad[0].reason == f"the id must be text or a number, not a JSON {kind}"
+
+
+@pytest.mark.parametrize("encoding,name", [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                           ("utf-32", "UTF-32")])
+def test_a_utf16_or_utf32_file_is_named_as_such(encoding, name):
+    jsonl = '{"question": "刷掌支付是什么？", "answer": "a"}\n'.encode(encoding)
+    csv_data = 'question,answer\n刷掌支付是什么？,a\n'.encode(encoding)
+    with pytest.raises(EvalUsageError, match=f"a {name} file, not UTF-8"):
+        read_jsonl(jsonl, source="q.jsonl")
+    with pytest.raises(EvalUsageError, match=f"a {name} file, not UTF-8"):
+        read_csv(csv_data, "q.csv")
+
+
+def test_byte_positions_count_from_one_everywhere(tmp_path):
+    from rag.config import CorpusSettings
+    from rag.corpus import load_corpus
+    from rag.validation import QuestionError, check_question
+
+    bad = b"ab\xffcd"   # the third byte is the bad one
+    _, problems = read_jsonl(b'{"question": "' + bad + b'", "answer": "a"}')
+    assert "(byte 17 of the line)" in problems[0].reason   # 14 bytes of '{"question": "' + 3
+    (tmp_path / "x.txt").write_bytes(bad)
+    (tmp_path / "y.txt").write_text("一、节\n正文。\n", encoding="utf-8")
+    _, corpus_problems = load_corpus(tmp_path, CorpusSettings())
+    assert "(byte 3)" in corpus_problems[0].message
+    with pytest.raises(QuestionError, match="byte 3 is"):
+        check_question(bad, 500)

@@ -17,6 +17,7 @@ from rag.index import (
     save_index,
     stale_reason,
 )
+from rag.index.lock import LOCK_FILE
 from rag.index.parts import PARTS
 
 SMALL = {
@@ -260,7 +261,7 @@ def test_open_heals_a_malformed_index_and_leaves_nothing_behind(damaged, embedde
     healed = open_index(settings, embedder, log=messages.append)
     assert len(messages) == 1 and messages[0].startswith("Rebuilding the index:") and len(messages[0]) < 300
     assert healed.manifest["counts"]["chunks"] == len(healed.chunks)
-    names = sorted(p.name for p in settings.index_dir.iterdir())
+    names = sorted(p.name for p in settings.index_dir.iterdir() if p.name != LOCK_FILE)
     assert names == sorted([CURRENT, PARTS, healed.path.name])
     again = []
     assert open_index(settings, embedder, log=again.append).path == healed.path and again == []
@@ -282,7 +283,7 @@ def test_a_failed_switch_leaves_no_build_behind(damaged, embedder, monkeypatch):
     with pytest.raises(OSError, match="simulated"):
         save_index(before, settings.index_dir)
     monkeypatch.undo()
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, PARTS, folder.name])
+    assert sorted(p.name for p in settings.index_dir.iterdir() if p.name != LOCK_FILE) == sorted([CURRENT, PARTS, folder.name])
     assert load_index(settings.index_dir).chunks == before.chunks
 
 
@@ -329,7 +330,7 @@ def test_save_clears_stray_entries_named_like_builds(damaged):
     (settings.index_dir / "build-file").write_text("not a folder", "utf-8")
     (settings.index_dir / f".{CURRENT}.build-x").write_text("build-x", "utf-8")
     new = save_index(index, settings.index_dir)
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, PARTS, new.name])
+    assert sorted(p.name for p in settings.index_dir.iterdir() if p.name != LOCK_FILE) == sorted([CURRENT, PARTS, new.name])
 
 
 def test_rebuild_message_stays_one_short_line_whatever_the_manifest_says(damaged, embedder):

@@ -173,13 +173,15 @@ def test_before_the_index_a_question_is_told_to_wait_in_its_language(unbuilt):
     for question, lang in ((ASKED, "zh"), ("What is palm payment?", "en")):
         with pytest.warns(UserWarning, match=t(lang, "index_not_ready")):
             outputs = respond(question, [], 5, 0.5, "auto", "")
-        assert all(output == gr.update() for output in outputs)   # the question stays in its box
+        # the question goes back into its box (emptied when it was sent), nothing else changes
+        assert outputs[0] == gr.update(value=question) and all(output == gr.update() for output in outputs[1:])
     with pytest.raises(gr.Error, match=t("en", "index_not_ready")):
         handler(demo, "ask")("What is palm payment?")
     with pytest.raises(gr.Error, match=t("zh", "index_not_ready")):
         handler(demo, "ask")(ASKED)
     status, timer, *_ = handler(demo, "refresh")("auto", "", 0)
-    assert "正在建立索引：1/2 批" in status and "Building the index: 1 of 2 batches" in status
+    # no page language yet: the browser's (here no request: the default), one language only (issue 20)
+    assert "正在建立索引：1/2 批" in status and "Building the index" not in status
     assert timer["active"] is True
 
 
@@ -191,7 +193,8 @@ def test_after_the_build_the_page_shows_the_new_index(unbuilt, article_qa):
     status, timer, heading, outline, examples, seen = refresh("auto", "zh", 0)
     assert "索引已就绪：1 篇资料，11 个段落。" in status and timer["active"] is False
     assert "金融科技十大趋势" in heading and "趋势二" in outline and seen == 1
-    assert examples["samples"] == [[q] for q in web.example_questions(list(article_qa.index.documents.values()))]
+    assert examples["samples"] == [[q] for q in web.answered_examples(live.current)]
+    assert examples["samples"] and all(not article_qa.ask(q).abstained for [q] in examples["samples"])
     assert examples["visible"] is True
     assert refresh("auto", "zh", 1)[2:5] == [gr.update()] * 3   # nothing new: the panels stay
     assert handler(demo, "ask")(ASKED)["quotes"]
@@ -363,3 +366,38 @@ def test_rag_serve_without_index_or_corpus_exits_1_at_once(tmp_path):
     done = subprocess.run([sys.executable, "-m", "rag", "serve", "--corpus", str(tmp_path / "missing"), "--index",
                            str(tmp_path / "index"), "--port", "0"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "corpus folder not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_progress_over_two_passes_only_grows():
+    """Issue 20: "0/2 → 2/8 批" when the English pass started read as going back; each pass is
+    now counted on its own, after its number."""
+    progress = BuildProgress(clock=lambda: 0.0, passes=2)
+    shown = []
+
+    def line():
+        status = web.Status("building", progress.done, progress.total, None, step=progress.step,
+                            steps=max(progress.passes, progress.step), step_done=progress.step_done,
+                            step_total=progress.step_total)
+        shown.append(notices.index_status_text(status, "zh"))
+
+    for batches in (["a", "b"], ["c", "d", "e", "f", "g", "h", "i", "j"]):
+        for _ in progress(batches):
+            line()
+    line()
+    assert shown[0] == "正在建立索引：第 1/2 遍，0/2 批。建好后即可提问。"
+    assert "第 2/2 遍，0/8 批" in shown[2] and "第 2/2 遍，7/8 批" in shown[-2]
+    assert shown[-1] == "正在建立索引：正在保存。建好后即可提问。"
+    steps = [(int(s.split("第 ")[1][0]), int(s.split("，")[1].split("/")[0])) for s in shown[:-1]]
+    assert steps == sorted(steps)   # (pass, batch) never goes back
+
+
+def test_upload_reasons_are_in_the_pages_language():
+    """Issue 20: a Chinese page listed the corpus' English reasons under its Chinese heading."""
+    problems = ["binary.md: not valid UTF-8 (byte 129); refused", "a: b.md: empty file; refused",
+                "x.exe: not a .txt or .md file name; refused", "big.md: 3,000,000 bytes, over the limit of 2,000,000 "
+                "(Settings.corpus.max_document_bytes); refused", "odd.md: a reason nobody translated"]
+    html = notices.upload_html([], problems, "zh")
+    assert "binary.md：不是有效的 UTF-8 文本（第 129 字节），未加入" in html and "a: b.md：空文件，未加入" in html
+    assert "x.exe：不是 .txt 或 .md 文件名，未加入" in html and "big.md：3,000,000 字节，超过上限 2,000,000 字节，未加入" in html
+    assert "odd.md: a reason nobody translated" in html   # unknown: as written, never dropped
+    assert "not valid UTF-8 (byte 129)" in notices.upload_html([], problems, "en")

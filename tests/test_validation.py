@@ -8,11 +8,13 @@ from rag import answer
 from rag.validation import (
     STRICTNESS_RANGE,
     TOP_K_RANGE,
+    JSONProblem,
     QuestionError,
     SettingError,
     check_question,
     check_strictness,
     check_top_k,
+    parse_json,
 )
 
 
@@ -24,7 +26,7 @@ def refused(question, max_chars=20) -> QuestionError:
 
 def test_a_question_is_stripped_and_loses_its_control_characters():
     assert check_question("  刷掌支付？ ", 20) == "刷掌支付？"
-    assert check_question("刷\x00掌\x1b[31m支\x7f付\x85？", 20) == "刷掌[31m支付？"
+    assert check_question("刷\x00掌\x1b[31m支\x7f付\x85？", 20) == "刷掌支付？"   # the escape sequence whole
     assert check_question("第一行\n\t第二行", 20) == "第一行\n\t第二行"   # tabs and line breaks stay
     assert check_question("问题".encode(), 20) == "问题"
 
@@ -134,3 +136,51 @@ def test_pipeline_ask_answers_the_cleaned_question(article_qa):
     result = article_qa.ask("刷掌\x00支付有什么\x1b优势？", top_k=3.0, strictness=0)
     assert result.question == "刷掌支付有什么优势？"
     assert len(result.passages) == 3
+
+
+# --- issue 20: escape sequences, huge numbers, hostile JSON ------------------------------------
+
+@pytest.mark.parametrize("typed,asked", [
+    ("\x1b[31m刷掌支付用到了哪些生物特征？", "刷掌支付用到了哪些生物特征？"),
+    ("刷掌支付\x1b[0m用到了哪些生物特征？\x1b[2J", "刷掌支付用到了哪些生物特征？"),
+    ("\x1b]0;PWNED\x07What is DRG?", "What is DRG?"),
+    ("\x1b]8;;http://x\x1b\\DRG\x1b]8;;\x1b\\是什么？", "DRG是什么？"),
+    ("\x9b31mWhat is DRG?", "What is DRG?"),
+    ("\x1b(BWhat\x1b7 is DRG?", "What is DRG?"),
+    ("\x1b[?25l问\x00题", "问题"),
+])
+def test_escape_sequences_are_removed_whole(typed, asked):
+    assert check_question(typed, 500) == asked
+
+
+def test_a_question_of_only_escape_sequences_is_empty():
+    with pytest.raises(QuestionError) as caught:
+        check_question("\x1b[31m\x1b[0m", 500)
+    assert caught.value.reason == "empty"
+
+
+@pytest.mark.parametrize("value", [10**400, -10**400, 10**5000], ids=["1e400", "-1e400", "1e5000"])
+def test_numbers_beyond_a_float_are_out_of_range_not_an_overflow(value):
+    for check, field in ((check_top_k, "top_k"), (check_strictness, "strictness")):
+        with pytest.raises(SettingError) as caught:
+            check(value)
+        assert caught.value.field == field and len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("body,says", [
+    (b"[" * 30000 + b"]" * 30000, "nests deeper"),
+    (b'{"a": ' + b"7" * 5000 + b"}", "number 5,000 characters"),
+    (b'{"a": 1e999}', "out of range"),
+    (b'{"a": NaN}', "NaN"),
+    (b"\xff{}", "not valid UTF-8 (byte 1)"),
+    (b"{a", "not valid JSON"),
+])
+def test_parse_json_refuses_in_one_line(body, says):
+    with pytest.raises(JSONProblem) as caught:
+        parse_json(body)
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_parse_json_ignores_brackets_inside_strings():
+    text = '{"q": "' + "[" * 100 + '\\"]"}'
+    assert parse_json(text) == {"q": "[" * 100 + '"]'}

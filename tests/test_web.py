@@ -238,7 +238,9 @@ def test_refusal_suggests_the_nearest_sections_and_the_outline(article_qa):
     suggested = render.suggestions(result, article_qa.index.documents)
     assert suggested
     for doc, index, title in suggested:
-        assert f'data-ask="{escape(render.topic(title))}"' in html
+        # asked as a question about the document, never the bare heading (issue 20: no loop)
+        asked = render.topic_question(title, article_qa.index.documents[doc].title)
+        assert f'data-ask="{escape(asked)}"' in html and asked != render.topic(title)
         assert f'data-doc="{escape(doc)}" data-sec="{index}"' in html
     assert 'href="#rag-docs-top"' in html
     panel = render.sources_html([Turn(1, result, 0.5)])
@@ -515,3 +517,39 @@ def test_the_upload_route_is_closed(chat_url):
 def test_the_page_has_no_file_input(client):
     config = client.config
     assert not [c for c in config["components"] if c.get("type") in ("file", "uploadbutton")]
+
+
+# --- issue 20: examples are questions the documents answer, never bare headings -----------------
+
+def test_examples_without_meta_are_questions_about_the_document_not_bare_headings(make_corpus):
+    from rag.pipeline import Pipeline
+
+    settings = make_corpus({"rmb.md": "# 数字人民币\n\n## 定义\n\n数字人民币是中国人民银行发行的数字形式的法定货币。\n\n"
+                                      "## 发行情况\n\n数字人民币自2019年起在深圳、苏州等地试点，交易金额逐年增长。\n"},
+                           english_model=None)
+    qa = Pipeline.open(settings, log=lambda message: None)
+    candidates = web.example_questions(list(qa.index.documents.values()))
+    assert candidates and all(q.endswith("？") and q not in ("定义", "发行情况") for q in candidates)
+    assert "数字人民币的定义是什么？" in candidates
+    shown = web.answered_examples(qa)
+    assert shown and all(not qa.ask(q).abstained for q in shown)
+
+
+
+def test_a_refusal_follows_the_language_switch(article_qa):
+    result = article_qa.ask("今天天气怎么样？")
+    assert result.abstained
+    english = render.answer_html(Turn(1, result, 0.5), "en", article_qa.index.documents)
+    assert "The documents do not answer this question." in english and "资料中没有找到" not in english
+
+
+def test_english_counts_have_the_right_plural():
+    from rag.i18n import browser_language, plural, t
+
+    assert t("en", "status_answered", count=1) == "Sources updated: 1 citation."
+    assert t("en", "status_answered", count=2) == "Sources updated: 2 citations."
+    assert t("en", "index_ready", documents=1, passages=12) == "Index ready: 1 document, 12 passages."
+    assert t("en", "sections_count", count=1) == "1 section"
+    assert plural(1, "failure") == "1 failure" and plural(0, "failure") == "0 failures"
+    assert [browser_language(h) for h in ("en-US,en;q=0.9", "zh-CN,zh;q=0.9", "fr-FR,en;q=0.5", "fr", None)] == \
+        ["en", "zh", "en", "zh", "zh"]

@@ -4,7 +4,9 @@
 
 `followups.jsonl` holds conversations: a row's `follows` names an earlier row of the same file
 and document (the previous turn); its `form` says what kind of turn it is (first, pronoun,
-ellipsis, no_topic, new_topic, unresolved).
+ellipsis, no_topic, new_topic, self_contained: a complete question after an unrelated turn,
+small_talk and refused_turn: turns the documents do not answer, never context for the next one,
+unresolved).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ MARKUP = ("**", "__", "`", "|", "\n")
 
 
 FOLLOWUPS = HERE / "followups.jsonl"
-FORMS = ("first", "pronoun", "ellipsis", "no_topic", "new_topic", "unresolved")
+FORMS = ("first", "pronoun", "ellipsis", "no_topic", "new_topic", "self_contained", "small_talk", "refused_turn",
+         "unresolved")
 
 
 def check(name: str) -> list[str]:

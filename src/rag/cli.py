@@ -3,7 +3,9 @@
 
 Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
 or a setting out of range (rag.validation). Output survives any locale: what the terminal's
-encoding cannot show is printed backslash-escaped (`--json` then escapes to ASCII).
+encoding cannot show is printed backslash-escaped (`--json` then escapes to ASCII). Nothing
+printed carries a control character from a document, a file name or a question
+(`rag.terminal.shown`): a citation is always one line.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 from .config import Settings
+from .terminal import json_safe, shown
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -189,7 +192,8 @@ def client_limits(text: str, limits):
 
 
 def _log(message: str) -> None:
-    print(message, file=sys.stderr)
+    """One line to stderr; file names and problems quoted in it cannot act on the terminal."""
+    print(shown(message), file=sys.stderr)
 
 
 def _progress(items):
@@ -201,18 +205,20 @@ def _progress(items):
 def print_answer(result, out=None) -> None:
     """The human-readable form of an answer: quotes, then numbered citations."""
     out = out or sys.stdout
-    print(result.answer, file=out)
+    # Quotes are the documents' words and citations name their files: shown escaped, so a
+    # document cannot clear or retitle the terminal and a citation stays on one line.
+    print(shown(result.answer, lines=True), file=out)
     if result.abstained:
         if result.passages:
             print("\n最接近的段落（不是答案）/ Nearest passages (not an answer):", file=out)
             for p in result.passages[:3]:
                 snippet = (p.display or p.text).replace("\n", " ")
                 snippet = snippet if len(snippet) <= 60 else snippet[:60] + "…"
-                print(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet}", file=out)
+                print(shown(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet}"), file=out)
         return
     print(file=out)
     for q in result.quotes:
-        print(f"[{q.n}] {q.title} · {q.section} · {q.doc} [{q.start}:{q.end}]", file=out)
+        print(shown(f"[{q.n}] {q.title} · {q.section} · {q.doc} [{q.start}:{q.end}]"), file=out)
 
 
 def _update_index(settings: Settings, force: bool = False) -> int:
@@ -248,6 +254,7 @@ def cmd_add(args) -> int:
     from pathlib import Path
 
     from .changes import add, cli_user
+    from .corpus import already_in_corpus
 
     settings = settings_from(args)
     files, status = [], EXIT_OK
@@ -264,6 +271,10 @@ def cmd_add(args) -> int:
             status = EXIT_ERROR
             continue
         files.append((path.name, path.read_bytes()))
+    for name, data in files:
+        if already_in_corpus(name, data, settings.corpus_dir):
+            _log(f"{name}: already in {settings.corpus_dir} with the same content; unchanged.")
+    files = [(name, data) for name, data in files if not already_in_corpus(name, data, settings.corpus_dir)]
     change = add(settings, files, cli_user(), replace=args.replace)
     added, problems = change.done, change.problems
     for problem in problems:
@@ -294,7 +305,7 @@ def cmd_remove(args) -> int:
 def json_text(obj, stream) -> str:
     """`obj` as indented JSON: readable UTF-8 when `stream` can encode it, else ASCII escapes
     (still the same JSON)."""
-    text = json.dumps(obj, ensure_ascii=False, indent=1)
+    text = json_safe(json.dumps(obj, ensure_ascii=False, indent=1))
     try:
         text.encode(getattr(stream, "encoding", None) or "utf-8")
     except (UnicodeEncodeError, LookupError):
@@ -343,7 +354,7 @@ def _questions(interactive: bool):
 
 def cmd_chat(args) -> int:
     from .answer import QuestionError, check_question
-    from .conversation import understood_label
+    from .conversation import context_entry, understood_label
     from .pipeline import Pipeline
 
     settings = settings_from(args)
@@ -357,18 +368,19 @@ def cmd_chat(args) -> int:
             question = check_question(line, settings.max_question_chars)
             result = qa.ask(question, history=history)
         except QuestionError as exc:  # one bad line loses nothing: the session goes on
-            print(f"rag: {exc}", file=sys.stderr)
+            _log(f"rag: {exc}")
             status = EXIT_USAGE
             continue
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            print(json_safe(json.dumps(result.to_json(), ensure_ascii=False)), flush=True)
         else:
             if result.understood_as:
-                print(understood_label(result.question) + result.understood_as)
+                print(shown(understood_label(result.question) + result.understood_as))
             print_answer(result)
             print(flush=True)
-        if result.quotes or result.passages:  # a refused, unresolvable question is not a turn to refer to
-            history.append(result.understood_as or result.question)
+        entry = context_entry(result.question, result.understood_as, result.abstained)
+        if entry:  # a refused turn (not found, small talk, unresolvable) is not a turn to refer to
+            history.append(entry)
     return status
 
 
@@ -523,16 +535,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except QuestionError as exc:
-        print(f"rag: {exc}", file=sys.stderr)
+        _log(f"rag: {exc}")
         return EXIT_USAGE
     except SettingError as exc:
-        print(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
+        _log(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}")
         return EXIT_USAGE
     except (CorpusError, EmbedderError, IndexProblem, ModelError, ReaderWeightsError, StoreError, UsersError) as exc:
-        print(f"rag: {exc}", file=sys.stderr)
+        _log(f"rag: {exc}")
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written
-        print(f"rag: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        _log(f"rag: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -281,7 +281,7 @@ def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None
         # utf-8-sig drops a leading BOM, so offsets count characters of the visible text.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start}); skipped") from None
+        raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start + 1}); skipped") from None
     if not text.strip():
         raise ValueError(f"{rel}: empty file; skipped")
     share = garbage_share(text)
@@ -435,3 +435,17 @@ def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[lis
         detail = "; ".join(p.message for p in problems) or "no .txt or .md files"
         raise CorpusError(f"no usable document in {folder}: {detail}")
     return documents, problems
+
+
+def already_in_corpus(name: str, data: bytes, folder: Path) -> bool:
+    """Whether the corpus already holds exactly `data` under `name`: adding it again changes
+    nothing, so the web page and `rag add` say "unchanged" rather than "added" (and rebuild nothing)."""
+    base = _safe_name(name)
+    if base is None:
+        return False
+    target = Path(folder) / base
+    try:
+        return target.is_file() and not target.is_symlink() and target.stat().st_size == len(data) \
+            and target.read_bytes() == data
+    except OSError:
+        return False

@@ -29,7 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_k_info": "回答前参考多少个段落",
         "strictness_label": "严格程度",
         "strictness_info": "越高越严格：相关度低于此值时不作答",
-        "language_label": "界面语言 / Language",
+        "language_label": "界面语言",
         "language_auto": "跟随问题",
         "conversation": "对话",
         "conversation_empty": "还没有问题。试试下面的示例，或直接输入。",
@@ -86,6 +86,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_building": "正在建立索引：{progress}。建好后即可提问。",
         "index_updating": "正在更新索引：{progress}。更新完成前，按之前的资料回答。",
         "index_batches": "{done}/{total} 批",
+        "index_pass": "第 {step}/{steps} 遍，",
         "index_seconds_left": "，约 {n} 秒",
         "index_minutes_left": "，约 {n} 分钟",
         "index_preparing": "正在读取资料",
@@ -99,6 +100,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "upload_label": "添加文档（.txt 或 .md）",
         "upload_hint": "每次最多 {files} 个文件，每个不超过 {size} 字节。文件通过检查后加入资料，索引随后在后台更新。",
         "upload_added": "已加入：{names}。索引随后在后台更新，进度见页面上方。",
+        "upload_unchanged": "{name}：资料中已有这个文件，内容相同，没有变化。",
         "upload_refused": "未加入：",
         "upload_too_many": "一次最多上传 {limit} 个文件（这次 {count} 个），没有加入任何文件。",
     },
@@ -107,7 +109,7 @@ STRINGS: dict[str, dict[str, str]] = {
                  "marks each source with [n]: select [n] to see where it stands in the document. When the "
                  "documents do not answer, it says so and lists topics you can ask about.",
         "question_label": "Question",
-        "question_placeholder": "Type a question and press Enter",
+        "question_placeholder": "Ask a question…",
         "send": "Send",
         "restart": "Start over",
         "settings": "Settings",
@@ -116,7 +118,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_k_info": "How many passages are read before answering",
         "strictness_label": "Strictness",
         "strictness_info": "Higher is stricter: no answer when relevance is below this",
-        "language_label": "Language / 界面语言",
+        "language_label": "Language",
         "language_auto": "Follow the question",
         "conversation": "Conversation",
         "conversation_empty": "No questions yet. Try an example below, or type your own.",
@@ -134,7 +136,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources_for": "{question}",
         "nearest_for": "{question}",
         "nearest": "Nearest passages (not an answer)",
-        "status_answered": "Sources updated: {count} citations.",
+        "status_answered": "Sources updated: {count} citation{count_s}.",
         "status_abstained": "The documents do not answer this; the nearest passages are listed.",
         "back_to_answer": "↑ Back to the answer",
         "open_in_document": "Open in the document",
@@ -158,7 +160,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "see_outline": "See the outline of all documents ↓",
         "documents": "Documents",
         "documents_help": "Select a section to read it in full.",
-        "sections_count": "{count} sections",
+        "sections_count": "{count} section{count_s}",
         "intro_section": "Introduction",
         "section_view": "Document text",
         "section_close": "Close",
@@ -174,20 +176,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_building": "Building the index: {progress}. You can ask once it is ready.",
         "index_updating": "Updating the index: {progress}. Until it is done, answers come from the previous documents.",
         "index_batches": "{done} of {total} batches",
+        "index_pass": "pass {step} of {steps}: ",
         "index_seconds_left": ", about {n} s left",
         "index_minutes_left": ", about {n} min left",
         "index_preparing": "reading the documents",
         "index_saving": "saving",
-        "index_ready": "Index ready: {documents} documents, {passages} passages.",
+        "index_ready": "Index ready: {documents} document{documents_s}, {passages} passage{passages_s}.",
         "index_failed": "Building the index failed: {error}",
         "index_update_failed": "Updating the index failed: {error}. Answers still come from the previous documents.",
         "index_not_ready": "The index is still being built; please ask again shortly.",
         "server_busy": "The server is busy; please ask again in a moment.",
         "index_missing": "There is no index to answer from: {error}",
         "upload_label": "Add documents (.txt or .md)",
-        "upload_hint": "Up to {files} files at a time, {size} bytes each at most. A file joins the documents once it "
+        "upload_hint": "Up to {files} file{files_s} at a time, {size} bytes each at most. A file joins the documents once it "
                        "passes the checks; the index is then updated in the background.",
         "upload_added": "Added: {names}. The index is updated in the background; see the status at the top.",
+        "upload_unchanged": "{name}: already in the documents with the same content; nothing changed.",
         "upload_refused": "Not added:",
         "upload_too_many": "At most {limit} files at a time ({count} given); nothing was added.",
     },
@@ -195,9 +199,31 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def t(lang: str, key: str, **fields) -> str:
-    """The string `key` in `lang` (Chinese for an unknown language), with `fields` filled in."""
+    """The string `key` in `lang` (Chinese for an unknown language), with `fields` filled in.
+
+    Every whole-number field `F` also gives `F_s`, "" for 1 and "s" otherwise, so an English
+    string says "1 citation", "2 citations" ("{count} citation{count_s}")."""
     table = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
-    return table[key].format(**fields) if fields else table[key]
+    if not fields:
+        return table[key]
+    plurals = {f"{name}_s": "" if value == 1 else "s" for name, value in fields.items()
+               if isinstance(value, int) and not isinstance(value, bool)}
+    return table[key].format(**fields, **plurals)
+
+
+def plural(count: int, word: str) -> str:
+    """"1 document", "2 documents": an English count with its noun (log lines, reports)."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def browser_language(accept_language: str | None) -> str:
+    """The interface language for a browser's Accept-Language header: the first of its
+    languages the page has ("en-US,en;q=0.9" -> "en", "zh-CN" -> "zh"), else the default."""
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
 
 
 def language_of(text: str) -> str:

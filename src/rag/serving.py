@@ -168,15 +168,19 @@ def _known_event(blocks, event_id: str) -> bool:
 
 def _checked_call(blocks, name: str, body: bytes, v2: bool) -> tuple[str | None, bytes]:
     """What is wrong with a call's body for endpoint `name` (None when nothing is, also when it
-    is not JSON or not ours: Gradio answers those cleanly itself, with a 404 or 422), and the
-    body to pass on: a short `data` list padded with nulls."""
+    is not ours: Gradio answers those cleanly itself, with a 404 or 422), and the body to pass
+    on: a short `data` list padded with nulls. A body Gradio's parser would answer with HTTP 500
+    (nested thousands deep: RecursionError; a 5,000-digit number: ValueError) or that is not
+    JSON at all is refused here in one line (`validation.parse_json`)."""
     import json
+
+    from .validation import JSONProblem, parse_json
 
     fn = next((f for f in blocks.fns.values() if f.api_name == name), None)
     try:
-        payload = json.loads(body)
-    except ValueError:
-        return None, body
+        payload = parse_json(body)
+    except JSONProblem as exc:
+        return str(exc), body
     if fn is None or not isinstance(payload, dict):
         return None, body
     names = list(fn.input_parameter_names or [])

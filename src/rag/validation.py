@@ -6,14 +6,20 @@ the field (`question`, `top_k`, `strictness`) and never a traceback.
 
 - A question must be text (`str`, or UTF-8 `bytes`). Lone surrogates -- what undecodable bytes
   become in `sys.argv` (surrogateescape) or a JSON "\\ud800" -- are refused, since the text
-  cannot be encoded, shown or searched. Control characters (NUL, escape, C1 controls) are
-  removed; tabs and line breaks stay. Then it is stripped, and must be non-empty and at most
-  `max_chars` characters long.
+  cannot be encoded, shown or searched. Terminal escape sequences (`ESC [31m`, `ESC ]0;title BEL`,
+  their 8-bit C1 forms) are removed whole, so no `[31m` is left to change what is asked; then
+  the remaining control characters (NUL, C1 controls) are removed; tabs and line breaks stay.
+  Then it is stripped, and must be non-empty and at most `max_chars` characters long.
 - `top_k` is a whole number in `TOP_K_RANGE`; `strictness` a finite number in
-  `STRICTNESS_RANGE`. `bool` is not a number here, and neither is a numeric string.
+  `STRICTNESS_RANGE`. `bool` is not a number here, and neither is a numeric string; a number
+  too large for a float (a 400-digit integer) is out of range, not an overflow.
+- A request body (`parse_json`) is JSON nested at most `MAX_JSON_DEPTH` deep with numbers of at
+  most `MAX_NUMBER_CHARS` characters: checked before or while parsing, so a 30,000-deep body or a
+  5,000-digit number is a one-line refusal (`JSONProblem`), never a RecursionError.
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
@@ -27,6 +33,15 @@ STRICTNESS_RANGE = (0.0, 1.0)
 # over characters: a hostile question may be megabytes long.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A whole ECMA-48 escape sequence: a control sequence (CSI: ESC [ or C1 0x9B, parameters,
+# intermediates, a final byte), a control string (OSC ESC ], DCS ESC P, SOS, PM, APC, or their
+# C1 forms) up to its terminator (BEL or ST) or the end of the text, or any other ESC sequence
+# (intermediates and a final byte). Removed whole: deleting only the ESC would leave "[31m" or
+# "]0;title" in the question and change what it asks.
+ESCAPE_SEQUENCE = re.compile(
+    "(?:\x1b\\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\\\|\x9c)?"
+    "|\x1b[\x20-\x2f]*[\x30-\x7e]?")
 #: How much of a refused value a message repeats.
 _SHOWN_CHARS = 40
 
@@ -53,7 +68,10 @@ class SettingError(ValueError):
 
 def shown(value) -> str:
     """`repr(value)`, cut short, for a message about a refused value."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:   # an int over Python's 4,300-digit limit for text
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
 
 
@@ -79,7 +97,7 @@ def check_question(question, max_chars: int) -> str:
             f"The question is not valid text: it holds an undecodable byte or a lone surrogate "
             f"(U+{ord(bad.group()):04X} at character {bad.start() + 1}). Check the terminal's or "
             "the client's encoding (UTF-8).", "encoding")
-    question = _CONTROL.sub("", question).strip()
+    question = _CONTROL.sub("", ESCAPE_SEQUENCE.sub("", question)).strip()
     if not question:
         raise QuestionError("The question is empty: please type a question.", "empty")
     if len(question) > max_chars:
@@ -92,7 +110,10 @@ def _number(value, field: str, what: str) -> float:
     """`value` as a float if it is a real number (not a bool, not a string), else SettingError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SettingError(field, f"must be {what} (got {shown(value)}).")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:   # an int beyond a float's range (10**400): out of range like any other
+        raise SettingError(field, f"must be {what} (got {shown(value)}).") from None
     if not math.isfinite(number):
         raise SettingError(field, f"must be {what} (got {shown(value)}).")
     return number
@@ -119,3 +140,82 @@ def check_strictness(value) -> float:
     if not low <= number <= high:
         raise SettingError("strictness", f"must be {what} (got {shown(value)}).")
     return number
+
+
+#: How deep a request body may nest (the API's fields are a flat object holding a list of strings).
+MAX_JSON_DEPTH = 32
+#: The longest number a request body may hold, in characters (Python's own limit is 4,300 digits).
+MAX_NUMBER_CHARS = 100
+# What the depth check looks at: brackets, and the quotes and backslashes that say whether a
+# bracket is inside a string.
+_DEPTH_TOKEN = re.compile(r'[\[\]{}"\\]')
+
+
+class JSONProblem(ValueError):
+    """A JSON text that is refused: not JSON, nested too deep, or a number too long. The message
+    is one line."""
+
+
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether the JSON text nests objects/lists deeper than `limit` (checked before parsing, since
+    the parser itself recurses and a 100,000-deep text would exhaust the stack). One linear pass;
+    brackets inside strings do not count."""
+    depth, in_string, skip = 0, False, -1
+    for match in _DEPTH_TOKEN.finditer(text):
+        pos, token = match.start(), match.group()
+        if pos == skip:  # the character after a backslash inside a string
+            continue
+        if in_string:
+            if token == "\\":
+                skip = pos + 1
+            elif token == '"':
+                in_string = False
+        elif token == '"':
+            in_string = True
+        elif token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def parse_json(data: bytes | str, what: str = "The body", max_depth: int = MAX_JSON_DEPTH,
+               max_number_chars: int = MAX_NUMBER_CHARS):
+    """`data` parsed as JSON, or `JSONProblem` saying in one line why not (`what` names it).
+
+    Refused: bytes that are not UTF-8, text that is not JSON, nesting deeper than `max_depth`,
+    numbers longer than `max_number_chars` characters, NaN and Infinity (not JSON).
+    """
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONProblem(f"{what} is not valid UTF-8 (byte {exc.start + 1}).") from None
+    if json_depth_exceeds(data, max_depth):
+        raise JSONProblem(f"{what} nests deeper than {max_depth} levels.")
+
+    def number(text: str) -> str:
+        if len(text) > max_number_chars:
+            raise JSONProblem(f"{what} holds a number {len(text):,} characters long; the limit is {max_number_chars}.")
+        return text
+
+    def constant(name: str):
+        raise JSONProblem(f"{what} holds {name}, which is not a JSON value.")
+
+    def finite(text: str) -> float:
+        value = float(number(text))
+        if not math.isfinite(value):   # 1e999
+            raise JSONProblem(f"{what} holds the number {text}, which is out of range.")
+        return value
+
+    try:
+        return json.loads(data, parse_int=lambda text: int(number(text)),
+                          parse_float=finite, parse_constant=constant)
+    except JSONProblem:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JSONProblem(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+    except (ValueError, RecursionError) as exc:   # anything else the parser refuses
+        raise JSONProblem(f"{what} is not usable JSON ({type(exc).__name__}).") from None

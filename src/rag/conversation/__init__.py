@@ -11,7 +11,12 @@ A question *leans on the previous turn* when (checked in this order):
    previous topic is put in front (or after "of").
 
 Anything else is a new topic and starts fresh: the question is answered as typed. Questions about
-the document itself ("这篇文章的来源", "this report") never lean on the previous turn.
+the document itself ("这篇文章的来源", "this report"), questions that address the assistant ("你是谁？",
+"What can you do?"), thanks and greetings ("谢谢", "好的") never lean on the previous turn; a word
+with a numeral names a part of its own ("趋势五讲了什么？", "What does trend 5 say?").
+
+Only answered turns are context (`context_entry`): a refused turn (not found, small talk, a
+question that could not be understood) adds nothing to the history, so "谢谢" is never a topic.
 
 The *topic* of a question is its first noun phrase, the subject in Chinese topic-comment order
 ("刷掌支付" in "刷掌支付用到了哪些生物特征？"), the possessor in "X的Y" / "the Y of X"; a phrase
@@ -30,10 +35,14 @@ from dataclasses import dataclass
 
 from ..lexical import STOPWORDS, english_stems, has_cjk
 from .words import (
+    ADDRESSEE_EN,
+    ADDRESSEE_ZH,
     ARTICLES,
     ASPECT_STEMS_EN,
     ASPECT_WORDS_ZH,
     BOUNDARY_ZH,
+    COURTESY_EN,
+    COURTESY_ZH,
     DOCUMENT_DEMONSTRATIVE,
     DOCUMENT_WORDS,
     DUMMY_IT,
@@ -49,6 +58,8 @@ from .words import (
     LEAD_EN,
     LEAD_WORDS_ZH,
     LEAD_ZH,
+    NUMBERED_EN,
+    NUMERAL_ZH,
     QUESTION_WORD_ZH,
     REFERENCE_EN,
     REFERENCE_ZH,
@@ -87,14 +98,36 @@ def own_terms(question: str, segmenter: Segmenter) -> list[str]:
     if has_cjk(question):
         text = REFERENCE_ZH.sub(" ", question)
         words = [w for w, _ in segmenter.words(text) if re.match(r"[\u3400-\u9fffA-Za-z0-9]", w)]
-        return [w for w in words if not _is_aspect_zh(w) and w not in BOUNDARY_ZH
-                and (len(w) > 1 or not has_cjk(w))]
+        # A word directly followed by a numeral names one part of a document ("趋势五", "第三章").
+        numbered = [word + after for word, after in zip(words, words[1:] + [""])
+                    if NUMERAL_ZH.match(after) and (word not in BOUNDARY_ZH or word == "第")
+                    and f"{word}{after}" in text]
+        return numbered + [w for w in words if not _is_aspect_zh(w) and w not in BOUNDARY_ZH
+                           and (len(w) > 1 or not has_cjk(w))]
     text = REFERENCE_EN.sub(" ", question)
-    return [s for s in english_stems(text) if s not in ASPECT_STEMS_EN and s not in english_stems(EN_AUX)]
+    numbered = [m.group() for m in NUMBERED_EN.finditer(text) if english_stems(m.group())]
+    return numbered + [s for s in english_stems(text) if s not in ASPECT_STEMS_EN and s not in english_stems(EN_AUX)]
 
 
 def _about_document(question: str) -> bool:
     return bool(DOCUMENT_WORDS.search(question))
+
+
+def _not_about_a_topic(question: str) -> bool:
+    """Thanks, greetings, or a question to the assistant itself: no topic to complete it with."""
+    text = _strip_end(question)
+    if has_cjk(question):
+        return bool(COURTESY_ZH.match(text) or ADDRESSEE_ZH.search(text))
+    return bool(COURTESY_EN.match(text) or ADDRESSEE_EN.search(text))
+
+
+def context_entry(question: str, understood_as: str | None, abstained: bool) -> str | None:
+    """What one finished turn adds to the conversation's history: its question as understood,
+    or None when it was refused (not found in the documents, small talk, a reference nobody
+    named). A refused turn is not context: after "谢谢" (refused), "你是谁？" must not become
+    "谢谢你是谁？", and a topic the documents do not cover is not carried into the next question.
+    The web chat, `rag chat` and `rag eval` all build their history with this function."""
+    return None if abstained else (understood_as or question)
 
 
 def topic_of(question: str, segmenter: Segmenter) -> str | None:
@@ -324,7 +357,7 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
             return Resolution(question, kind="reference", unresolved=reference)
         return Resolution(question)
 
-    if topic and not own_terms(question, segmenter) and not about_document:
+    if topic and not own_terms(question, segmenter) and not about_document and not _not_about_a_topic(question):
         resolved = _prepend_zh(question, topic) if zh else _prepend_en(question, topic)
         return _done(question, resolved, "no_topic", topic)
     return Resolution(question)

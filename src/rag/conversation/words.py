@@ -136,3 +136,20 @@ class Segmenter:
             else:
                 out.append((match.group(), i))
         return out
+
+
+#: A numeral right after a word makes it the name of one part ("趋势五", "方向一", "阶段2", "第三章"):
+#: a topic of its own even when the word alone is an aspect word (趋势, 阶段).
+NUMERAL_ZH = re.compile(r"^[〇零一二三四五六七八九十百千两\d]+$")
+NUMBERED_EN = re.compile(r"\b(?:[A-Za-z]+\s+(?:\d+(?:\.\d+)*|[IVX]+)\b|(?:first|second|third|fourth|fifth|sixth|seventh|"
+                         r"eighth|ninth|tenth)\s+[a-z]+)", re.I)
+#: Words that address the assistant itself ("你是谁？", "What can you do?"): such a question is
+#: about the assistant, never about the previous turn's topic.
+ADDRESSEE_ZH = re.compile(r"你|您")
+ADDRESSEE_EN = re.compile(r"\b(?:you|your|yourself)\b", re.I)
+#: Thanks, greetings and acknowledgements: not questions about anything, so never completed with
+#: the previous topic ("好的" must not become "刷掌支付的好的").
+COURTESY_ZH = re.compile(r"^(?:谢谢|多谢|感谢|谢了|好的|好|行|嗯+|哦+|噢|明白了?|知道了|收到|了解了?|懂了|你好|您好|"
+                         r"嗨|哈喽|再见|拜拜|不客气|没事|没问题|对|是的|不是|不对|ok|OK)[啊呀啦了吧哈!！。.~～\s]*$")
+COURTESY_EN = re.compile(r"^(?:thanks?(?: you)?(?: very much| a lot)?|thx|ok(?:ay)?|cool|great|nice|got it|i see|"
+                         r"hello|hi|hey|bye|goodbye|good (?:morning|afternoon|evening)|yes|no|sure|fine)[\s!.?]*$", re.I)

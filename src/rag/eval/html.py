@@ -9,7 +9,7 @@ from functools import lru_cache
 from .charts import group_chart, latency_chart, relevance_chart
 from .metrics import DEFINITIONS, RowResult
 from .rows import FOLLOW_UP_GROUP, group_value
-from .text import TABLE_ROWS, format_value
+from .text import TABLE_ROWS, format_value, shown_name
 
 #: Why a row failed, as the report's filter offers them (None: the row passed).
 FAILURE_KINDS = ("abstained", "not recalled", "answered")
@@ -63,7 +63,7 @@ def render_html(results: list[RowResult], summary: dict) -> str:
     settings = summary.get("settings", {})
     metrics = summary["metrics"]
     columns = [("all", summary)] + list(summary["groups"].items())
-    table = [{"name": name, "definition": DEFINITIONS.get(name, ""),
+    table = [{"name": shown_name(name), "definition": DEFINITIONS.get(name, ""),
               "values": [format_value(name, part[kind].get(name)) for _, part in columns]}
              for name, kind in TABLE_ROWS]
     charts = [relevance_chart(results, settings.get("strictness"))]

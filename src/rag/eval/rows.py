@@ -160,17 +160,21 @@ def make_row(fields: dict, line: int, source: str = "") -> EvalRow | BadRow:
         return BadRow(line, f"the answer must be text or null, not a JSON {exc}")
     try:
         row_id = (_scalar_text(fields.get("id")) or "").strip()
-    except ValueError:
-        row_id = ""
+    except ValueError as exc:   # an object or a list cannot name a row (nor be followed)
+        return BadRow(line, f"the id must be text or a number, not a JSON {exc}")
     return EvalRow(line, row_id or f"line-{line}", question, expected, dict(fields), source)
 
 
 def link_follow_ups(items: list[EvalRow | BadRow]) -> list[EvalRow | BadRow]:
     """Resolve `follows` (the id of an earlier row of the same file) into each row's chain of
-    earlier lines; a row following a missing, later or bad row becomes a bad row itself."""
+    earlier lines; a row following a missing, later or bad row becomes a bad row itself, and so
+    does a row repeating an earlier row's id (results, reports and `follows` name rows by id)."""
     by_id: dict[str, EvalRow] = {}
     linked: list[EvalRow | BadRow] = []
     for item in items:
+        if isinstance(item, EvalRow) and item.id in by_id:
+            linked.append(BadRow(item.line, f"the id {item.id[:80]!r} is already used by line {by_id[item.id].line}"))
+            continue
         if isinstance(item, EvalRow):
             target = item.fields.get("follows")
             if target not in (None, ""):
@@ -218,8 +222,35 @@ def parse_jsonl_line(raw: bytes, number: int, limits: EvalSettings = DEFAULT_LIM
     return make_row(obj, number, source)
 
 
+#: Byte order marks of the encodings a file is most often saved in by mistake (UTF-32 before UTF-16:
+#: UTF-32-LE's mark begins with UTF-16-LE's).
+_OTHER_ENCODINGS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def other_encoding(data: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" when `data` is plainly text in one of them (its byte order mark, or
+    NUL bytes between ASCII ones at the start, as UTF-16 without a mark has), else None."""
+    for mark, name in _OTHER_ENCODINGS:
+        if data.startswith(mark):
+            return name
+    head = data[:400]
+    if len(head) >= 8 and head.count(0) * 4 >= len(head):   # text of any encoding but UTF-16/32 has no NULs
+        return "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+    return None
+
+
+def _refuse_other_encoding(data: bytes, name: str) -> None:
+    encoding = other_encoding(data)
+    if encoding:
+        raise EvalUsageError(f"{name}: a {encoding} file, not UTF-8; save it as UTF-8 and try again")
+
+
 def read_jsonl(data: bytes, limits: EvalSettings = DEFAULT_LIMITS, source: str = "") -> tuple[list[EvalRow], list[BadRow]]:
-    """Rows of a JSONL file, each line decoded and parsed on its own so one bad line is reported and skipped."""
+    """Rows of a JSONL file, each line decoded and parsed on its own so one bad line is reported and skipped.
+
+    Raises `EvalUsageError` for a UTF-16 or UTF-32 file (every line would be "not valid UTF-8")."""
+    _refuse_other_encoding(data, source or "file")
     items: list[EvalRow | BadRow] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -237,6 +268,7 @@ def read_csv(data: bytes, name: str = "file", limits: EvalSettings = DEFAULT_LIM
 
     Raises `EvalUsageError` for such a file, or when the header lacks `question` or `answer`.
     """
+    _refuse_other_encoding(data, name)
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     # Undecodable bytes become lone surrogates (U+DC80..U+DCFF), found again per record below.

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..conversation import context_entry
+from ..terminal import shown
 from .metrics import RowResult, score_row
 from .rows import BadRow, EvalRow, EvalUsageError, load_rows
 from .summary import summarize
@@ -113,6 +115,7 @@ def ask_rows(qa, rows: Iterable[EvalRow], documents: Mapping[str, str], top_k: i
             missing = row.follows[history.index(None)]
             yield BadRow(row.line, f"follows line {missing}, which was not asked")
             continue
+        history = tuple(entry for entry in history if entry)   # "" : a refused turn, not context
         try:
             answer = _ask(qa, row, top_k, strictness, history).to_json()
             result = dataclasses.replace(score_row(row, answer, documents), history=history)
@@ -122,7 +125,7 @@ def ask_rows(qa, rows: Iterable[EvalRow], documents: Mapping[str, str], top_k: i
         except Exception as exc:  # noqa: BLE001 - one failing row must not stop the run
             yield BadRow(row.line, f"the pipeline failed on this question ({type(exc).__name__}: {exc})")
             continue
-        understood[row.key] = answer.get("understood_as") or row.question
+        understood[row.key] = context_entry(row.question, answer.get("understood_as"), answer["abstained"]) or ""
         yield result
 
 
@@ -173,7 +176,7 @@ def _print(text: str) -> None:
     stream = sys.stdout
     if hasattr(stream, "reconfigure"):  # a terminal that cannot show a character gets an escape, not a crash
         stream.reconfigure(errors="backslashreplace")
-    print(text, file=stream)
+    print(shown(text, lines=True), file=stream)   # group labels come from the file: nothing runs
 
 
 def run(settings: Settings, file: Path, by: str | None = None, out: Path | None = None,

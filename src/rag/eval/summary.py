@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from ..config import Settings
 from .metrics import RowResult, aggregate
 from .rows import FOLLOW_UP_GROUP, BadRow, EvalUsageError, group_value
+from .text import SHOWN_AS
 
 #: Metrics --fail-under accepts (higher is better), besides hit@k for any k up to top_k.
 FLOOR_METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "answer_recall", "char_f1", "span_f1", "span_em", "abstain_rate",
@@ -74,6 +75,7 @@ def parse_thresholds(specs: list[str], top_k: int) -> dict[str, float]:
     for spec in specs:
         name, sep, value = spec.partition("=")
         name = name.strip()
+        name = next((key for key, shown in SHOWN_AS.items() if shown == name), name)   # its shown name
         if not sep or not name:
             raise EvalUsageError(f"--fail-under {spec!r}: expected METRIC=VALUE, e.g. hit@3=0.9")
         if name in LOWER_IS_BETTER:

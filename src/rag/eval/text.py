@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..i18n import plural
 from .metrics import SUMMARY_HITS
 from .rows import FOLLOW_UP_GROUP
 
@@ -12,6 +13,17 @@ TABLE_ROWS = [("rows", "counts"), ("answerable", "counts"), ("unanswerable", "co
     [(name, "metrics") for name in ("mrr", "answer_recall", "char_f1", "span_f1", "span_em", "false_abstain_rate",
                                     "abstain_rate", "verbatim_rate", "span_verbatim_rate", "wrong_doc_rate", "markup_quotes",
                                     "latency_p50_ms", "latency_p95_ms")]
+
+
+#: How a metric is named where people read it (the terminal table, the report): `abstain_rate`
+#: beside `false_abstain_rate` read as "always abstains" when it was 1.000; it is the share of
+#: unanswerable rows refused. summary.json and --fail-under keep the key (and take this name too).
+SHOWN_AS = {"abstain_rate": "unanswerable_refused"}
+
+
+def shown_name(name: str) -> str:
+    """The name a metric is shown under (`SHOWN_AS`), else its key."""
+    return SHOWN_AS.get(name, name)
 
 
 def _display_width(text: str) -> int:
@@ -35,14 +47,14 @@ def format_summary(summary: dict) -> str:
     """The summary as a plain-text table (metrics by row; `all`, then one column per group)."""
     columns = [("all", summary)] + list(summary["groups"].items())
     header = ["metric"] + [name for name, _ in columns]
-    lines = [[name] + [format_value(name, part[kind].get(name)) for _, part in columns]
+    lines = [[shown_name(name)] + [format_value(name, part[kind].get(name)) for _, part in columns]
              for name, kind in TABLE_ROWS]
     widths = [max(_display_width(line[i]) for line in [header] + lines) for i in range(len(header))]
     out = []
     settings = summary.get("settings", {})
     counts = summary["counts"]
     out.append(f"Evaluated {counts['rows']} rows of {summary.get('file')} ({counts['answerable']} answerable, "
-               f"{counts['unanswerable']} unanswerable; {counts['failures']} failures)"
+               f"{counts['unanswerable']} unanswerable; {plural(counts['failures'], 'failure')})"
                + (f" · top_k {settings['top_k']} · strictness {settings['strictness']}" if settings else ""))
     if summary["by"]:
         out.append(f"Groups by column '{summary['by']}'.")

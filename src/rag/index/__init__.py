@@ -30,6 +30,7 @@ from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
 from ..embedding import Embedder
 from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, lexicon_versions, vector_index_params
+from .lock import update_lock
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
 from .parts import PART_FORMAT, PARTS, PartStore
 from .store import load_index, read_manifest, save_index, validate_manifest
@@ -98,18 +99,31 @@ def open_index(settings: Settings, embedder: Embedder, log: Callable[[str], None
     index, reason = current_index(settings, embedder)
     if index is not None and not reason:
         return index
-    first_run = index is None and not os.path.lexists(settings.index_dir / CURRENT)
-    log(f"Building the index in {settings.index_dir} (first run)." if first_run else f"Rebuilding the index: {reason}.")
-    return rebuild_index(settings, embedder, log, progress, english_embedder)
+    with update_lock(settings.index_dir, log):
+        # Looked at again under the lock: another process may have just built what is needed.
+        index, reason = current_index(settings, embedder)
+        if index is not None and not reason:
+            return index
+        first_run = index is None and not os.path.lexists(settings.index_dir / CURRENT)
+        log(f"Building the index in {settings.index_dir} (first run)." if first_run
+            else f"Rebuilding the index: {reason}.")
+        return _rebuild(settings, embedder, log, progress, english_embedder)
 
 
 def rebuild_index(settings: Settings, embedder: Embedder, log: Callable[[str], None] = print,
                   progress: Callable | None = None, english_embedder: Embedder | None = None) -> Index:
     """Build the index from the corpus and save it atomically. Documents unchanged since an
     earlier build are not chunked or embedded again (their parts are kept under `index/parts/`).
+    One update of an index folder runs at a time (`lock.update_lock`): a second one waits.
 
     `english_embedder` is required when `settings.english_model` is set (else it is ignored).
     """
+    with update_lock(settings.index_dir, log):
+        return _rebuild(settings, embedder, log, progress, english_embedder)
+
+
+def _rebuild(settings: Settings, embedder: Embedder, log: Callable[[str], None],
+             progress: Callable | None, english_embedder: Embedder | None) -> Index:
     if settings.english_model and english_embedder is None:
         from ..embedding import load_embedder
 

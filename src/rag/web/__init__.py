@@ -19,6 +19,7 @@ from .live import LivePipeline, Status
 from .page import (
     ENGLISH_WARM_UP,
     STRICTNESS_HELP,
+    answered_examples,
     build_app,
     example_questions,
     launch,
@@ -29,4 +30,4 @@ from .page import (
 from .render import Turn
 
 __all__ = ["ENGLISH_WARM_UP", "STRICTNESS_HELP", "LivePipeline", "Status", "Turn", "ask_in_conversation", "build_app",
-           "example_questions", "gr", "launch", "page_title", "parse_history", "question_problem", "serve"]
+           "answered_examples", "example_questions", "gr", "launch", "page_title", "parse_history", "question_problem", "serve"]

@@ -11,7 +11,6 @@ Both take the same fields (question, top_k, strictness, history), run the same c
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import anyio
@@ -21,6 +20,7 @@ from ..config import ServerSettings
 from ..i18n import language_of, t
 from ..limits import FairLimiter
 from ..pipeline import Pipeline
+from ..validation import JSONProblem, parse_json
 from .live import LivePipeline, Status
 
 #: Where `access.Guard` puts the caller's client key (its token, else its address) in the request's scope.
@@ -30,13 +30,14 @@ FIELDS = ("question", "top_k", "strictness", "history")
 
 
 def parse_history(history) -> list[str]:
-    """The `/ask` API's optional history: a list of strings, or that list as a JSON string."""
-    if history in (None, "", []):
+    """The `/ask` API's optional history: a list of strings, or that list as a JSON string
+    (parsed within the same limits as a body: a deeply nested string is refused, not a RecursionError)."""
+    if history is None or (isinstance(history, (str, list)) and not history):
         return []
     if isinstance(history, str):
         try:
-            history = json.loads(history)
-        except json.JSONDecodeError:
+            history = parse_json(history, "history")
+        except JSONProblem:
             raise ValueError(t("en", "bad_history")) from None
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         raise ValueError(t("en", "bad_history"))
@@ -98,9 +99,9 @@ class CallProblem(Exception):
 def read_call(body: bytes) -> dict:
     """The fields of a `POST /api/ask` body, or `CallProblem(400)` naming what is wrong."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CallProblem(400, f"The body must be a JSON object: {exc}.") from None
+        data = parse_json(body)
+    except JSONProblem as exc:
+        raise CallProblem(400, f"The body must be a JSON object. {exc}") from None
     if not isinstance(data, dict):
         raise CallProblem(400, f"The body must be a JSON object, not {type(data).__name__}.")
     unknown = sorted(set(data) - set(FIELDS))

@@ -4,8 +4,11 @@ Gradio evaluates the scripts as code, so they hold no backticks and no "${"; the
 move text the server already escaped, and put the documents panel's server-built HTML in place.
 """
 
+import re
+
 # Colours meet WCAG AA (>= 4.5:1) on white: #4a4f57 is 8:1, #1d4ed8 6.7:1; marks are #1f1f1f on #ffe08a.
-PAGE_CSS = """
+# In dark mode (#0b0f19 behind): #c9ced6 is 12:1, #93b4ff 8.7:1.
+_PAGE_CSS = """
 .rag-chat, .rag-sources, .rag-docs { font-size: 0.97em; line-height: 1.6; color: var(--body-text-color); }
 .rag-h { font-size: 1.1em; margin: 0 0 6px; }
 .rag-muted, .rag-empty, .rag-status, .rag-more, .rag-who, .rag-why, .rag-understood, .rag-turn-no { color: #4a4f57; }
@@ -31,6 +34,7 @@ PAGE_CSS = """
 .rag-tools, .rag-card-tools { margin-top: 6px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
 .rag-copy, .rag-download, .rag-suggest { border: 1px solid #1d4ed8; color: #1d4ed8; background: var(--background-fill-primary);
     border-radius: 6px; padding: 2px 10px; cursor: pointer; font: inherit; }
+.dark .rag-copy, .dark .rag-download, .dark .rag-suggest { border-color: #93b4ff; color: #93b4ff; }
 .rag-download { margin-top: 4px; }
 .rag-suggestions { margin: 4px 0; padding-left: 1.2em; }
 .rag-suggestions li { margin: 4px 0; }
@@ -65,7 +69,41 @@ mark.rag-flash { outline: 3px solid #d97706; animation: rag-flash 0.5s ease-in-o
 footer .show-api, footer .settings, footer .record, footer .divider { color: #4a4f57 !important; }
 .dark footer .show-api, .dark footer .settings { color: #c9ced6 !important; }
 .rag-nearest { font-size: 1em; margin: 6px 0 2px; }
+@media (max-width: 640px) {
+  #rag-title h1 { font-size: 1.15em; margin: 0; }
+  #rag-intro { font-size: 0.85em; line-height: 1.35; }
+  #rag-intro p { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; margin: 0; }
+  .rag-index-status { font-size: 0.8em; }
+}
 """
+
+
+def one_selector_per_rule(css: str) -> str:
+    """`css` with every top-level rule that lists several selectors written as one rule per
+    selector (at-rules such as @media and @keyframes are kept as they are).
+
+    Gradio scopes an app's CSS to its container by rewriting each rule's selector, and of a
+    comma list it rewrites only the first selector correctly: `.dark .a, .dark .b { … }` left
+    `.dark .b` unscoped, so the light rule won and dark mode showed #1d4ed8 on #0b0f19 (2.85:1)."""
+    out, depth, start = [], 0, 0
+    for match in re.finditer(r"[{}]", css):
+        if match.group() == "{":
+            depth += 1
+            continue
+        depth -= 1
+        if depth:
+            continue
+        rule, start = css[start:match.end()], match.end()
+        head, _, body = rule.partition("{")
+        head = head.strip()
+        if head.startswith("@") or "," not in head:
+            out.append(rule.strip())
+        else:
+            out += [f"{selector.strip()} {{{body}" for selector in head.split(",")]
+    return "\n".join(out) + "\n"
+
+
+PAGE_CSS = one_selector_per_rule(_PAGE_CSS)
 
 # Runs once when the conversation panel loads. Event delegation on the document, so it keeps
 # working when Gradio re-renders the panels' HTML. Gradio evaluates it as code: no backticks.
@@ -128,7 +166,51 @@ const setLang = () => {
   const root = element.querySelector('[data-lang]');
   if (root && root.dataset.lang) document.documentElement.lang = root.dataset.lang;
 };
-watch('value', setLang);
+// The chat scrolls inside its own box: a new turn is brought to the top of that box, and the
+// window moves only when the turn would otherwise be out of sight (on a phone, below the fold).
+const scroller = (from) => {
+  for (let box = from.parentElement; box && box !== document.body; box = box.parentElement) {
+    const overflow = getComputedStyle(box).overflowY;
+    if ((overflow === 'auto' || overflow === 'scroll') && box.scrollHeight > box.clientHeight + 1) return box;
+  }
+  return null;
+};
+// One polite live region outside the re-rendered HTML (a replaced node is not announced):
+// it reads out the newest answer or refusal.
+const announcer = () => {
+  let region = document.getElementById('rag-announce');
+  if (!region) {
+    region = document.createElement('div');
+    region.id = 'rag-announce';
+    region.setAttribute('role', 'status');
+    region.setAttribute('aria-live', 'polite');
+    region.setAttribute('aria-atomic', 'true');
+    region.style.cssText = 'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;';
+    document.body.appendChild(region);
+  }
+  return region;
+};
+const showNewest = () => {
+  const turns = element.querySelectorAll('article.rag-turn');
+  const count = turns.length;
+  const before = Number(element.dataset.ragTurns || '0');
+  element.dataset.ragTurns = String(count);
+  if (count <= before) return;   // a relabel or start over: nothing new to show
+  const newest = turns[count - 1];
+  requestAnimationFrame(() => {
+    const box = scroller(newest);
+    if (box) box.scrollTop += newest.getBoundingClientRect().top - box.getBoundingClientRect().top - 4;
+    const top = newest.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, top - 80);
+  });
+  const bot = newest.querySelector('.rag-bot');
+  const parts = bot ? Array.from(bot.querySelectorAll('.rag-understood, .rag-quote, .rag-notfound, .rag-suggest-title'))
+    .map((node) => node.textContent.trim()) : [];
+  const region = announcer();
+  region.textContent = '';
+  setTimeout(() => { region.textContent = parts.join(' '); }, 150);
+};
+watch('value', () => { setLang(); showNewest(); });
 """
 
 # The page's heading: the browser tab's title follows it when a new index brings a new title.
@@ -157,3 +239,7 @@ window.ragOpen = async (data) => {
   if (mark) { mark.classList.add('rag-flash'); setTimeout(() => mark.classList.remove('rag-flash'), 2500); }
 };
 """
+
+# Sending a question: the box is emptied at once and its text becomes the question asked
+# (`page.build_app`'s hidden "sent" box), so typing while the answer is pending is not lost.
+SEND_JS = "(question) => ['', question]"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..embedding import Embedder, LazyEmbedder, load_embedder
+from ..i18n import plural
 from ..index import Index, current_index, rebuild_index
 from ..index.model import one_line
 from ..pipeline import Pipeline
@@ -55,6 +56,13 @@ class Status:
     documents: int = 0
     passages: int = 0
     generation: int = 0
+    #: Which embedding pass runs (1-based) of how many (2 with an English helper model), and
+    #: that pass's batches: shown as "pass 2 of 2: 3 of 8 batches", a figure that only grows
+    #: (the overall `total` grows when a pass starts, so `done/total` alone seemed to go back).
+    step: int = 0
+    steps: int = 0
+    step_done: int = 0
+    step_total: int = 0
 
     @property
     def busy(self) -> bool:
@@ -76,19 +84,25 @@ class BuildProgress:
     """The `progress` callable `rebuild_index` takes: it wraps each iterable of batches (like
     tqdm) and counts them over every call of one build (e5, then the English helper)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, passes: int = 1):
         self._clock = clock
         self.done = self.total = 0
         self._started: float | None = None
+        #: Passes expected (each `rebuild_index` embedding pass calls this once), passes started,
+        #: and the current pass's batches done / in all.
+        self.passes, self.step, self.step_done, self.step_total = passes, 0, 0, 0
 
     def __call__(self, batches: Iterable) -> Iterable:
         """Yield `batches`, counting each one as done once the next is asked for."""
-        self.total += len(batches) if hasattr(batches, "__len__") else 0
+        size = len(batches) if hasattr(batches, "__len__") else 0
+        self.total += size
+        self.step, self.step_done, self.step_total = self.step + 1, 0, size
         for batch in batches:
             if self._started is None:
                 self._started = self._clock()
             yield batch
             self.done += 1
+            self.step_done += 1
 
     def seconds_left(self) -> float | None:
         """The time the known batches still need at the rate of those done (None before any)."""
@@ -115,7 +129,7 @@ class LivePipeline:
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
         self._again = False
-        self._progress = BuildProgress()
+        self._progress = BuildProgress(passes=2 if self.english else 1)
         self._generation = 0
         #: Why the index on disk did not fit when this was opened ("" when it did).
         self.reason = ""
@@ -164,7 +178,9 @@ class LivePipeline:
             progress = self._progress
             return Status(state, progress.done if running else 0, progress.total if running else 0,
                           progress.seconds_left() if running else None, self._error,
-                          counts.get("documents", 0), counts.get("chunks", 0), self._generation)
+                          counts.get("documents", 0), counts.get("chunks", 0), self._generation,
+                          *((progress.step, max(progress.passes, progress.step), progress.step_done,
+                             progress.step_total) if running else (0, 0, 0, 0)))
 
     def update_in_background(self) -> bool:
         """Rebuild the index from the corpus in a background thread, then switch to it.
@@ -176,7 +192,7 @@ class LivePipeline:
             if self._thread is not None:
                 self._again = True
                 return False
-            self._progress = BuildProgress()
+            self._progress = BuildProgress(passes=2 if self.english else 1)
             self._thread = threading.Thread(target=self._run, name="rag-index-update", daemon=True)
             self._thread.start()
             return True
@@ -195,7 +211,7 @@ class LivePipeline:
                     self._lock.notify_all()
                     return
                 self._again = False
-                self._progress = BuildProgress()
+                self._progress = BuildProgress(passes=2 if self.english else 1)
 
     def _update_once(self) -> None:
         started = time.perf_counter()
@@ -216,7 +232,7 @@ class LivePipeline:
             self._pipeline, self._error = pipeline, ""
             self._generation += 1
         counts = index.manifest["counts"]
-        self._log(f"Index ready: {counts['documents']} documents, {counts['chunks']} passages "
+        self._log(f"Index ready: {plural(counts['documents'], 'document')}, {plural(counts['chunks'], 'passage')} "
                   f"({time.perf_counter() - started:.1f} s); the chat answers from it now.")
         if not serving and self._warm_up:
             try:

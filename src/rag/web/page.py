@@ -20,15 +20,16 @@ import gradio as gr
 from .. import serving
 from ..answer import QuestionError
 from ..config import Settings
+from ..conversation import context_entry
 from ..corpus import Document, load_corpus
-from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, browser_language, language_of, plural, t
 from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
 from . import api, documents_api, editing, notices, render, upload
 from .access import Access, Guard
 from .api import ask_in_conversation, not_ready
-from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
+from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, SEND_JS, TITLE_JS
 from .live import LivePipeline
 from .render import Turn
 
@@ -52,17 +53,37 @@ def page_title(documents: list[Document]) -> str:
 
 def example_questions(documents: list[Document], limit: int = MAX_EXAMPLES) -> list[str]:
     """Example questions from the corpus: each document's own `examples` (its meta.json) in
-    turn, else its section headings without their numbering (a topic to ask about)."""
+    turn, else questions about its sections (`render.topic_question`: never a bare heading)."""
     pools = []
     for document in documents:
-        headings = [render.topic(s.title) for s in outline(document).sections if s.heading]
-        pools.append(list(document.examples) or [h for h in headings if h])
+        headings = [render.topic_question(s.title, document.title) for s in outline(document).sections
+                    if s.heading and render.topic(s.title)]
+        pools.append(list(document.examples) or headings)
     out: list[str] = []
     while len(out) < limit and any(pools):
         for pool in pools:
             if pool and len(out) < limit:
                 out.append(pool.pop(0))
     return list(dict.fromkeys(out))
+
+
+def answered_examples(qa: Pipeline | None, limit: int = MAX_EXAMPLES) -> list[str]:
+    """The example questions the page offers: candidates from the corpus (`example_questions`,
+    three times as many as shown) that the pipeline answers, so a click never meets a refusal.
+    Asked once per index (`build_app` keeps them per generation); ~50 ms a question."""
+    if qa is None:
+        return []
+    candidates = example_questions(list(qa.index.documents.values()), limit * 3)
+    kept = []
+    for question in candidates:
+        try:
+            if not qa.ask(question).abstained:
+                kept.append(question)
+        except (QuestionError, SettingError):
+            continue
+        if len(kept) == limit:
+            break
+    return kept
 
 
 def question_problem(exc: QuestionError, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -113,6 +134,15 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         qa = live.current
         return qa.index.documents if qa else {}
 
+    shown_examples: dict[int, list[str]] = {}
+
+    def examples_now(generation: int) -> list[str]:
+        """The examples for the index served (asked once per index generation)."""
+        if generation not in shown_examples:
+            shown_examples.clear()
+            shown_examples[generation] = answered_examples(live.current)
+        return shown_examples[generation]
+
     def forced_language(choice: str | None) -> str | None:
         return choice if choice in LANGUAGES else None
 
@@ -129,30 +159,34 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                 *([gr.update(label=t(lang, "upload_label"))] if uploads else [])]
 
     def respond(question: str, turns: list, top_k: float, strictness: float, choice: str, shown: str):
-        """Chat handler: ask with the conversation so far; show every answer and its sources."""
+        """Chat handler: ask with the conversation so far; show every answer and its sources.
+
+        `question` is what was sent: the box was emptied when it was sent (`SEND_JS`), so text
+        typed while the answer is pending stays; a question that cannot be asked goes back
+        into the box to be fixed."""
         turns = list(turns or [])
         typed = (question or "").strip() if isinstance(question, str) else ""
         qa = live.current   # taken once: a question in flight finishes on the pipeline it began with
         try:
             if qa is None:
                 raise IndexNotReady
-            # The conversation so far, as understood, oldest first; a question refused as
-            # unresolved (no quotes, no passages) is not part of it, as in `rag chat`.
-            history = [turn.answer.understood_as or turn.answer.question for turn in turns
-                       if turn.answer.quotes or turn.answer.passages]
+            # The conversation so far, as understood, oldest first; a refused turn is not part
+            # of it (`conversation.context_entry`), as in `rag chat` and `rag eval`.
+            history = [entry for turn in turns if (entry := context_entry(
+                turn.answer.question, turn.answer.understood_as, turn.answer.abstained))]
             result = ask_in_conversation(qa, question, top_k, strictness, history)
         except (QuestionError, SettingError, IndexNotReady) as exc:
             # Keep the text so it can be fixed; say what is wrong in a toast, not a traceback.
             lang = forced_language(choice) or (language_of(typed) if typed else shown or DEFAULT_LANGUAGE)
             gr.Warning(question_problem(exc, lang) if isinstance(exc, QuestionError)
                        else not_ready(live.status(), lang) if isinstance(exc, IndexNotReady) else str(exc))
-            return [gr.update()] * (5 + len(labelled))
+            return [gr.update(value=question if isinstance(question, str) else "")] + [gr.update()] * (4 + len(labelled))
         by_path = qa.index.documents
         turns.append(Turn(len(turns) + 1, result, float(strictness)))
         forced = forced_language(choice)
         lang = forced or result.lang
         labels = chrome(lang) if lang != shown else [gr.update()] * len(labelled)
-        return ["", render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
+        return [gr.update(), render.conversation_html(turns, by_path, forced, page_title(list(by_path.values()))),
                 render.sources_html(turns, forced), turns, lang, *labels]
 
     def relabel(choice: str, turns: list, shown: str):
@@ -171,18 +205,31 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         return [], "", render.conversation_html([], by_path, None, page_title(list(by_path.values()))), \
             render.empty_sources(lang)
 
-    def refresh(choice: str, shown: str, seen: int):
+    def refresh(choice: str, shown: str, seen: int, request: gr.Request = None):
         """The page's poll (on load, then every `status_poll_seconds` while a build runs): the status
         line, and the title, outline and examples when the index served has changed since `seen`."""
         status = live.status()
-        lang = forced_language(choice) or shown or None   # None: not known yet, both languages
+        lang = forced_language(choice) or shown or reader_language(request)
         out = [notices.index_status_html(status, lang), gr.update(active=status.busy)]
         if status.generation == seen:
             return [*out, gr.update(), gr.update(), gr.update(), seen]
         documents = list(documents_now().values())
-        samples = [[q] for q in example_questions(documents)]
+        samples = [[q] for q in examples_now(status.generation)]
         return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
                 gr.update(samples=samples, visible=bool(samples)), status.generation]
+
+    def reader_language(request: gr.Request | None) -> str:
+        """The language of the browser that made `request` (its Accept-Language)."""
+        headers = getattr(request, "headers", None) or {}
+        return browser_language(headers.get("accept-language"))
+
+    def first_paint(choice: str, request: gr.Request = None):
+        """On load: the page in the browser's language (or the switch's), panels and labels alike,
+        so an English browser meets no Chinese interface string and a Chinese one no English."""
+        lang = forced_language(choice) or reader_language(request)
+        by_path = documents_now()
+        return [render.conversation_html([], by_path, lang, page_title(list(by_path.values()))),
+                render.empty_sources(lang), lang, *chrome(lang)]
 
     def take_upload(files, choice: str, shown: str, request: gr.Request = None):
         """The upload control: add the files that pass the checks, then update the index."""
@@ -246,9 +293,10 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         seen = gr.State(status.generation)   # the index generation the page shows
         with gr.Row(equal_height=False, elem_id="rag-top"):
             # The title comes from the corpus: shown as escaped text, with its own language.
-            heading = gr.HTML(title_html(title), elem_id="rag-title", js_on_load=TITLE_JS, scale=4, min_width=240)
+            # Narrow enough to share one row on a phone (390 px): the chat starts within its first screen.
+            heading = gr.HTML(title_html(title), elem_id="rag-title", js_on_load=TITLE_JS, scale=4, min_width=200)
             language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label=i18n("language_label"), scale=1,
-                                   min_width=160, elem_id="rag-language", interactive=True)
+                                   min_width=120, elem_id="rag-language", interactive=True)
         intro = gr.Markdown(i18n("intro"), elem_id="rag-intro")
         index_status = gr.HTML(notices.index_status_html(status, None), elem_id="rag-index-status", js_on_load=None)
         # Polls the status while a build runs (a page cannot be pushed to without a request of its own).
@@ -256,8 +304,10 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         with gr.Row(equal_height=False):
             # min_width makes the row wrap on narrow screens: the panels then sit below the chat.
             with gr.Column(scale=3, min_width=340):
+                # The page's script brings each new turn into view (`assets.PAGE_JS`), not Gradio's
+                # autoscroll, which scrolled to the bottom of a long answer and moved the window.
                 chat = gr.HTML(render.conversation_html([], documents_now(), None, title), elem_id="rag-chat",
-                               js_on_load=PAGE_JS, max_height=560, autoscroll=True, padding=True)
+                               js_on_load=PAGE_JS, max_height=560, autoscroll=False, padding=True)
                 with gr.Row():
                     question = gr.Textbox(
                         label=i18n("question_label"), show_label=False, placeholder=i18n("question_placeholder"),
@@ -265,7 +315,7 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                     send = gr.Button(i18n("send"), variant="primary", scale=1, min_width=72, elem_id="rag-send")
                 # A Dataset rather than gr.Examples: it takes new samples when a new index brings
                 # new documents, also when it started empty (gr.Examples then has no columns).
-                samples = [[q] for q in example_questions(documents)]
+                samples = [[q] for q in examples_now(status.generation)]
                 examples = gr.Dataset(components=[question], samples=samples, label=i18n("examples"), type="values",
                                       visible=bool(samples), elem_id="rag-examples")
                 restart = gr.Button(i18n("restart"), variant="secondary", size="sm", elem_id="rag-restart")
@@ -289,14 +339,20 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                                             visible=access.allow_changes)
                     controls = editing.build(settings, access, visible=access.allow_changes)
 
+            # The question being asked: the box is emptied the moment it is sent (in the browser),
+            # so whatever is typed while the answer is pending is kept.
+            sent = gr.Textbox(visible=False, elem_id="rag-sent")
+
         labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples,
                     *([files] if uploads else [])]
-        chat_io = dict(fn=respond, inputs=[question, turns, top_k, strictness, language, shown],
+        chat_io = dict(fn=respond, inputs=[sent, turns, top_k, strictness, language, shown],
                        outputs=[question, chat, sources, turns, shown, *labelled], api_visibility="private")
-        question.submit(**chat_io)
-        send.click(**chat_io)
-        # An example fills the box, then is asked straight away.
-        examples.click(lambda sample: sample[0] if sample else "", inputs=[examples], outputs=[question], queue=False,
+        take = dict(fn=None, inputs=[question], outputs=[question, sent], js=SEND_JS, queue=False,
+                    show_progress="hidden", api_visibility="private")
+        question.submit(**take).then(**chat_io)
+        send.click(**take).then(**chat_io)
+        # An example is asked straight away, without touching what is in the box.
+        examples.click(lambda sample: sample[0] if sample else "", inputs=[examples], outputs=[sent], queue=False,
                        show_progress="hidden", api_visibility="private").then(**chat_io)
         language.change(relabel, inputs=[language, turns, shown], outputs=[chat, sources, shown, *labelled],
                         api_visibility="private")
@@ -306,6 +362,8 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         poll = dict(fn=refresh, inputs=[language, shown, seen],
                     outputs=[index_status, timer, heading, docs, examples, seen],
                     queue=False, show_progress="hidden", api_visibility="private")
+        demo.load(first_paint, inputs=[language], outputs=[chat, sources, shown, *labelled], queue=False,
+                  show_progress="hidden", api_visibility="private")
         demo.load(**poll)
         timer.tick(**poll)
         if uploads:
@@ -388,7 +446,7 @@ def serve(settings: Settings) -> None:
     demo = build_app(live, settings)
     if live.current is not None:
         counts = live.current.index.manifest["counts"]
-        _log(f"Web chat: {counts['documents']} documents, {counts['chunks']} passages, model "
+        _log(f"Web chat: {plural(counts['documents'], 'document')}, {plural(counts['chunks'], 'passage')}, model "
              f"{live.embedder.id}, ready in {time.perf_counter() - started:.1f} s.")
     else:
         _log(f"Web chat: model {live.embedder.id}, up in {time.perf_counter() - started:.1f} s; "

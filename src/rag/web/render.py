@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from ..answer import Answer, Passage, Quote
+from ..answer import NOT_FOUND, Answer, Passage, Quote
 from ..corpus import Document
 from ..i18n import DEFAULT_LANGUAGE, language_of, t
 from ..structure import INTRO_SECTION, display, outline
@@ -57,6 +57,16 @@ def lang_attr(text: str) -> str:
 def topic(heading: str) -> str:
     """A section heading without its numbering ("趋势二:生物识别…" -> "生物识别…"): a topic to ask about."""
     return _NUMBERING.sub("", heading).strip() or heading
+
+
+def topic_question(heading: str, title: str) -> str:
+    """A question about a section, never its bare heading: a heading such as "定义" or
+    "发行情况" says nothing alone (asked, it is refused, and the refusal would suggest it again),
+    so it is asked about the document it belongs to ("数字人民币的定义是什么？")."""
+    words = topic(heading)
+    if language_of(words) == "zh":
+        return f"{title}的{words}是什么？" if len(words) <= 8 and title and title not in words else f"{words}是什么？"
+    return f"What does {title} say about {words}?" if title and title not in words else f"What is {words}?"
 
 
 # --- Numbers people understand -------------------------------------------------------------
@@ -227,10 +237,18 @@ def citation_line(quote: Quote) -> str:
     return f"[{quote.n}] {quote.title} · {quote.section} · {quote.doc} [{quote.start}:{quote.end}]"
 
 
-def plain_text(answer: Answer) -> str:
+def answer_words(answer: Answer, lang: str) -> str:
+    """The answer's text as the page shows it: the not-found message in the page's language
+    (it follows the language switch like the rest of the page); quotes as they are."""
+    if answer.abstained and answer.answer in NOT_FOUND.values():
+        return NOT_FOUND.get(lang, answer.answer)
+    return answer.answer
+
+
+def plain_text(answer: Answer, lang: str | None = None) -> str:
     """What Copy puts on the clipboard: the quotes with their [n], then the citations as lines."""
     if answer.abstained:
-        return answer.answer
+        return answer_words(answer, lang or answer.lang)
     return answer.answer + "\n\n" + "\n".join(citation_line(q) for q in answer.quotes)
 
 
@@ -241,7 +259,7 @@ def turn_markdown(turn: Turn, lang: str) -> str:
     understood = getattr(answer, "understood_as", None)
     if understood:
         lines += [f"*{t(lang, 'understood_as', text=understood)}*", ""]
-    lines += [f"> {line}" for line in answer.answer.split("\n")]
+    lines += [f"> {line}" for line in answer_words(answer, lang).split("\n")]
     if answer.quotes:
         lines += ["", f"{t(lang, 'export_sources')}:", ""] + [f"- {citation_line(q)}" for q in answer.quotes]
     return "\n".join(lines) + "\n\n"
@@ -294,11 +312,11 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
     if understood:
         parts.append(f'<p class="rag-understood">{escape(t(lang, "understood_as", text=understood))}</p>')
     if answer.abstained:
-        parts.append(f'<p class="rag-notfound">{escape(answer.answer)}</p>')
+        parts.append(f'<p class="rag-notfound">{escape(answer_words(answer, lang))}</p>')
         items = "".join(
-            f'<li><button type="button" class="rag-suggest" data-ask="{escape(topic(title))}"{lang_attr(title)}>'
-            f'{escape(topic(title))}</button> <button type="button" class="rag-open rag-linkish" data-doc="{escape(doc)}" '
-            f'data-sec="{index}" data-lang="{lang}">{escape(t(lang, "suggest_open"))}</button></li>'
+            f'<li><button type="button" class="rag-suggest" data-ask="{escape(topic_question(title, documents[doc].title))}"'
+            f'{lang_attr(title)}>{escape(topic(title))}</button> <button type="button" class="rag-open rag-linkish" '
+            f'data-doc="{escape(doc)}" data-sec="{index}" data-lang="{lang}">{escape(t(lang, "suggest_open"))}</button></li>'
             for doc, index, title in suggestions(answer, documents))
         if items:
             parts.append(f'<p class="rag-suggest-title">{escape(t(lang, "suggest_title"))}</p>'
@@ -310,7 +328,7 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
             words = span.display or span.text
             parts.append(f'<p class="rag-span"><strong{lang_attr(words)}>{text_html(words)}</strong></p>')
         parts += [quote_html(q, turn.n, lang, span) for q in sorted(answer.quotes, key=lambda q: q.n)]
-    tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer))}" '
+    tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer, lang))}" '
              f'data-copied="{escape(t(lang, "copied"))}">{escape(t(lang, "copy"))}</button>'
              f' <a class="rag-jump" href="#rag-srcs-{turn.n}">{escape(t(lang, "jump_sources"))}</a></div>')
     return (f'<article class="rag-turn" id="rag-turn-{turn.n}" tabindex="-1" lang="{lang}" '
@@ -372,7 +390,9 @@ def section_html(document: Document, index: int, quote: tuple[int, int] | None, 
         else section.start
     passage = Passage(doc=document.path, start=start, end=section.end, title=document.title,
                       section=section.title, text=document.text[start:section.end], score=0.0)
-    inside = quote and start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
+    # n 0: a refusal's nearest passage, opened where it lies; it is not a quote, so nothing is
+    # marked and no "[0]" is shown.
+    inside = n > 0 and quote and start <= quote[0] and quote[1] <= section.end and quote[1] > quote[0]
     marked = ([Quote(doc=document.path, start=quote[0], end=quote[1], n=n, text="", title="", section="", score=0.0)]
               if inside else [])
     body = highlight(passage, marked)

@@ -16,7 +16,7 @@ import gradio as gr
 
 from .. import changes
 from ..config import Settings
-from ..corpus import CorpusError
+from ..corpus import CorpusError, already_in_corpus
 from ..i18n import t
 
 #: What the file picker offers (the server checks every name again: `corpus.add_files`).
@@ -70,8 +70,12 @@ def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
                      "(Settings.corpus.max_document_bytes); refused"
                      for (name, _), size in zip(files, sizes) if size > largest]
         batch = [(name, Path(path).read_bytes()) for (name, path), size in zip(files, sizes) if size <= largest]
+        # The same file again: nothing to add (and no rebuild), and the page says so.
+        unchanged = [t(lang, "upload_unchanged", name=str(name)[-80:]) for name, data in batch
+                     if already_in_corpus(name, data, settings.corpus_dir)]
+        batch = [(name, data) for name, data in batch if not already_in_corpus(name, data, settings.corpus_dir)]
         change = changes.add(settings, batch, user)
-        return change.done, too_large + [problem.message for problem in change.problems]
+        return change.done, too_large + unchanged + [problem.message for problem in change.problems]
     except CorpusError as exc:   # e.g. the corpus folder is gone
         return [], [str(exc)]
     except OSError as exc:
