@@ -1,0 +1,378 @@
+"""PDF: the text layer, read with PDFium (`pypdfium2`, Apache-2.0/BSD), cleaned into paragraphs.
+
+Per page, PDFium gives the characters in content order with line ends, and each character's
+font size, weight and box. From them:
+
+1. Lines, each with its font size, boldness and position.
+2. Running headers and footers dropped: lines at the top or bottom of a page whose text (digits
+   aside) and size recur there on other pages (`clean.running_lines`); then bare page numbers at
+   a page's top or bottom edge (`clean.is_page_number`). Table-of-contents entries (a dot leader
+   and a page number) are dropped too: they repeat the headings.
+3. Headings: from the outline (bookmarks) when it has entries found on their pages; else lines
+   clearly larger than the body text (levels by size), or bold short lines at body size.
+   Without either, `structure` still finds numbered headings (`一、`, `1.2`, `第X章`).
+4. Paragraphs: a line joins the one before unless a heading, a list marker, a larger gap or a
+   change of size starts a new block, or the line before ended a sentence well short of the
+   column's right edge (the last line of a paragraph). A paragraph whose last line does not end
+   a sentence continues on the next page, so a sentence across a page break reads as one.
+   Lines are glued by `clean.glue` (no space between CJK characters, hyphenation rejoined).
+
+A file without any text is refused ("no text layer; scanned PDFs need OCR, which is not
+supported"), as are password-protected, truncated and corrupt files and ones over
+`CorpusSettings.max_pages` pages.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from ..config import CorpusSettings
+from . import ExtractError, Extracted, TextBuilder
+from .clean import ends_sentence, glue, ideographs, is_page_number, line_key, running_lines, strip_marks
+
+SCANNED = "no text layer; scanned PDFs need OCR, which is not supported"
+#: A list item's marker at the start of a line.
+_MARKER = re.compile(r"^\s*(?:[•●○◦▪■□◆◇►▶✓✔\-–*·]\s|\(?\d{1,2}[.)、]\s*\S|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|"
+                     r"[一二三四五六七八九十]{1,3}[、.．]|第\s*[一二三四五六七八九十百\d]+\s*[章节部分篇])")
+#: A table-of-contents entry: a dot leader and a page number at the end.
+_TOC_ENTRY = re.compile(r"(?:\.\s?){4,}|(?:…){2,}|(?:·\s?){4,}|(?:．){4,}")
+_TOC_END = re.compile(r"\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Line:
+    """One line of a page as PDFium lays it out (PDF coordinates: y grows upwards)."""
+
+    text: str
+    size: float
+    bold: bool
+    left: float
+    right: float
+    top: float
+    bottom: float
+    page: int
+    half: int = 0          # 0: the line starts in the left part of the page, 1: the right part
+    heading: int = 0       # heading level, 0 for body text
+
+
+def _open(data: bytes, limits: CorpusSettings):
+    import pypdfium2 as pdfium
+
+    if b"%PDF-" not in data[:1024]:
+        raise ExtractError("not a PDF file (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise ExtractError("truncated PDF (the end-of-file marker is missing); download it again")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ExtractError("password-protected PDF; remove the password to index it") from None
+        raise ExtractError(f"corrupt PDF ({str(exc).rstrip('.')})") from None
+    if len(pdf) > limits.max_pages:
+        pdf.close()
+        raise ExtractError(f"{len(pdf):,} pages, over the limit of {limits.max_pages:,} (Settings.corpus.max_pages)")
+    return pdf
+
+
+def _bold(textpage, index: int) -> bool:
+    """Whether character `index` is set in a bold face (by weight, or by the font's name)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    if raw.FPDFText_GetFontWeight(textpage.raw, index) >= 600:
+        return True
+    buffer = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int(0)
+    n = raw.FPDFText_GetFontInfo(textpage.raw, index, buffer, 128, ctypes.byref(flags))
+    name = buffer.raw[:max(0, min(n, 128) - 1)].decode("latin-1", "replace")
+    return bool(re.search(r"bold|black|heavy|semibold|demi", name, re.IGNORECASE)) or bool(flags.value & 0x40000)
+
+
+def _origin_y(textpage, index: int) -> float:
+    """The baseline (y of the origin) of character `index`."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    x, y = ctypes.c_double(0), ctypes.c_double(0)
+    raw.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y))
+    return y.value
+
+
+def _line_ranges(textpage, text: str) -> list[tuple[int, int]]:
+    """(start, end) character ranges of the page's lines: PDFium's line ends, and wherever the
+    baseline moves by more than half the font size (PDFium sometimes runs two lines together)."""
+    import pypdfium2.raw as raw
+
+    ranges, start, baseline, size = [], 0, None, 0.0
+    for i, ch in enumerate(text):
+        if ch in "\r\n":
+            if i > start:
+                ranges.append((start, i))
+            start, baseline = i + 1, None
+            continue
+        if ch.isspace():
+            continue
+        y = _origin_y(textpage, i)
+        if baseline is not None and abs(y - baseline) > 0.5 * max(size, 1.0):
+            ranges.append((start, i))
+            start = i
+        if baseline is None or i == start:
+            baseline, size = y, raw.FPDFText_GetFontSize(textpage.raw, i)
+    if start < len(text):
+        ranges.append((start, len(text)))
+    return ranges
+
+
+def _page_lines(page, number: int) -> list[Line]:
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range() if count else ""
+        if len(text) != count:  # characters outside the BMP: read them one by one
+            text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count))
+        width = page.get_width()
+        lines = []
+        for a, b in _line_ranges(textpage, text):
+            body = [i for i in range(a, b) if not text[i].isspace()]
+            if not body:
+                continue
+            picks = sorted({body[0], body[len(body) // 2], body[-1]})
+            size = statistics.median(raw.FPDFText_GetFontSize(textpage.raw, i) for i in picks)
+            bold = all(_bold(textpage, i) for i in picks)
+            first, last = textpage.get_charbox(body[0]), textpage.get_charbox(body[-1])
+            baseline = _origin_y(textpage, body[0])
+            left = min(first[0], last[0])
+            lines.append(Line(text[a:b], size, bold, left, max(first[2], last[2]), baseline + size, baseline, number,
+                              half=1 if left > width * 0.45 else 0))
+        return lines
+    finally:
+        textpage.close()
+
+
+def _edges(lines: list[Line]) -> list[Line]:
+    """The page's lines from top to bottom (by position, not content order)."""
+    return sorted(lines, key=lambda line: (-round(line.top), line.left))
+
+
+def _key(line: Line) -> str:
+    return f"{line_key(line.text)}|{round(line.size)}"
+
+
+def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
+    """Pages without running headers and footers, page numbers and table-of-contents entries."""
+    running = running_lines([[_key(line) for line in _edges(lines)] for lines in pages])
+    out = []
+    for lines in pages:
+        by_position = _edges(lines)
+        edge = {id(line) for line in by_position[:3] + by_position[-3:]}
+        kept = [line for line in lines if not (id(line) in edge and _key(line) in running)]
+        by_position = _edges(kept)
+        numbers = set()
+        for side in (by_position[:2], by_position[::-1][:2]):
+            for line in side:
+                if not is_page_number(line.text):
+                    break
+                numbers.add(id(line))
+        kept = [line for line in kept if id(line) not in numbers
+                and not (_TOC_ENTRY.search(line.text) and _TOC_END.search(line.text))]
+        out.append(kept)
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", ideographs(strip_marks(text))).lower()
+
+
+def _outline_headings(pdf, pages: list[list[Line]]) -> bool:
+    """Mark the lines the outline (bookmarks) points at as headings; False when none was found."""
+    found = False
+    try:
+        items = list(pdf.get_toc(max_depth=6))
+    except Exception:  # a damaged outline is no reason to lose the text
+        return False
+    for item in items:
+        try:
+            title, dest = _norm(item.get_title() or ""), item.get_dest()
+            index = dest.get_index() if dest is not None else None
+        except Exception:
+            continue
+        if not title or index is None or not 0 <= index < len(pages):
+            continue
+        lines = pages[index]
+        for i in range(len(lines)):
+            joined = ""
+            for j in range(i, min(i + 3, len(lines))):
+                joined += _norm(lines[j].text)
+                if joined == title or (j == i and len(title) >= 4 and joined.startswith(title)
+                                       and len(joined) <= len(title) + 4):
+                    for line in lines[i:j + 1]:
+                        line.heading = min(item.level + 1, 6)
+                    found = True
+                    break
+                if not title.startswith(joined):
+                    break
+            else:
+                continue
+            if lines[i].heading:
+                break
+    return found
+
+
+def _size_headings(pages: list[list[Line]]) -> None:
+    """Lines clearly larger than the body text are headings, levels by size; without any, short
+    bold lines at body size (when bold is not the body's own style)."""
+    all_lines = [line for lines in pages for line in lines]
+    weight = Counter()
+    for line in all_lines:
+        weight[round(line.size * 2) / 2] += len(line.text)
+    if not weight:
+        return
+    body = weight.most_common(1)[0][0]
+
+    def heading_like(line: Line) -> bool:
+        text = line.text.strip()
+        return len(text) <= 80 and not text.endswith(("，", ",", "、", "；", ";")) and any(c.isalpha() for c in text) \
+            and not is_page_number(text)
+
+    big = [line for line in all_lines if line.size >= body * 1.15 and heading_like(line)]
+    sizes = sorted({round(line.size) for line in big}, reverse=True)
+    for line in big:
+        line.heading = min(sizes.index(round(line.size)) + 1, 6)
+    bold_share = sum(len(line.text) for line in all_lines if line.bold) / max(1, sum(len(x.text) for x in all_lines))
+    if bold_share < 0.3:
+        level = min(len(sizes) + 1, 6)
+        for line in all_lines:
+            if line.bold and not line.heading and abs(line.size - body) < body * 0.15 and heading_like(line) \
+                    and len(line.text.strip()) <= 40 and not ends_sentence(line.text):
+                line.heading = level
+
+
+def _column_right(lines: list[Line]) -> dict[int, float]:
+    """The right edge of the text in each half of the page (headings, often centred, aside)."""
+    right: dict[int, float] = {}
+    for line in lines:
+        if not line.heading:
+            right[line.half] = max(right.get(line.half, 0.0), line.right)
+    return right
+
+
+def _pitch(lines: list[Line]) -> float:
+    """The usual distance between the bottoms of consecutive lines of the page."""
+    gaps = [a.bottom - b.bottom for a, b in zip(lines, lines[1:])
+            if 0 < a.bottom - b.bottom < 3 * a.size and abs(a.size - b.size) < 0.5]
+    return statistics.median(gaps) if gaps else 0.0
+
+
+def _new_block(before: Line, line: Line, right: dict[int, float], pitch: float) -> bool:
+    """Whether `line` starts a new block rather than continuing the paragraph of `before`."""
+    if before.heading or line.heading:
+        return before.heading != line.heading or before.page != line.page or before.size != line.size
+    if _MARKER.match(line.text):
+        return True
+    if before.page != line.page:
+        return ends_sentence(before.text)
+    if abs(before.size - line.size) > 0.15 * max(before.size, line.size):
+        return True
+    step = before.bottom - line.bottom
+    if pitch and step > 1.45 * pitch:
+        return True   # a gap: a new paragraph
+    short = before.right < right.get(before.half, before.right) - 1.5 * before.size
+    if short and ends_sentence(before.text):
+        return True
+    width = right.get(before.half, before.right) - min(before.left, line.left)
+    return step > 0 and width > 0 and (before.right - before.left) < 0.5 * width
+
+
+def extract_pdf(data: bytes, limits: CorpusSettings) -> Extracted:
+    """The cleaned text of a PDF, its blocks and where each page starts (see the module docstring)."""
+    pdf = _open(data, limits)
+    try:
+        pages, chars = [], 0
+        for number in range(len(pdf)):
+            page = pdf[number]
+            try:
+                lines = _page_lines(page, number + 1)
+            finally:
+                page.close()
+            chars += sum(len(line.text) for line in lines)
+            if chars > limits.max_document_bytes:
+                raise ExtractError(f"over {limits.max_document_bytes:,} characters of text by page {number + 1} "
+                                   "(Settings.corpus.max_document_bytes)")
+            pages.append(lines)
+        empty = [n + 1 for n, lines in enumerate(pages) if not any(line.text.strip() for line in lines)]
+        if len(empty) == len(pages):
+            raise ExtractError(SCANNED)
+        pages = _drop_furniture(pages)
+        if not _outline_headings(pdf, pages):
+            _size_headings(pages)
+        title = _title(pdf)
+    finally:
+        pdf.close()
+    builder = TextBuilder()
+    paragraph: list[Line] = []
+
+    def flush() -> None:
+        if not paragraph:
+            return
+        first = paragraph[0]
+        kind = "heading" if first.heading else "item" if _MARKER.match(first.text) else "paragraph"
+        text, marks = "", []
+        for line in paragraph:
+            piece = " ".join(ideographs(line.text).split())
+            if line.page != first.page and (not marks or marks[-1][0] != line.page):
+                text, sep = glue(text, piece)
+                text += sep
+                marks.append((line.page, len(strip_marks(text))))
+            elif text:
+                text, sep = glue(text, piece)
+                text += sep
+            text += piece
+        builder.block(kind, strip_marks(text), first.heading, marks)
+        paragraph.clear()
+
+    before: Line | None = None
+    for lines in pages:
+        builder_page = lines[0].page if lines else None
+        right, pitch = _column_right(lines), _pitch(lines)
+        for i, line in enumerate(lines):
+            if i == 0 and builder_page is not None and (before is None or _new_block(before, line, right, pitch)):
+                flush()
+                builder.page(line.page)
+            elif before is not None and _new_block(before, line, right, pitch):
+                flush()
+            paragraph.append(line)
+            before = line
+        if not lines:
+            flush()
+            before = None
+    flush()
+    # Pages with no text of their own (images, blank, or all furniture) still get an (empty) range.
+    starts = {number for number, _ in builder.page_starts}
+    for lines_number in range(1, len(pages) + 1):
+        if lines_number not in starts:
+            later = [at for number, at in builder.page_starts if number > lines_number]
+            builder.page_starts.append((lines_number, min(later) if later else builder.length))
+    notes = ()
+    if empty:
+        shown = ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "")
+        notes = (f"{len(empty)} of {len(pages)} pages have no text layer (page {shown}): their content is "
+                 "not indexed (scanned pages need OCR, which is not supported)",)
+    return builder.result("pdf", title=title, notes=notes)
+
+
+def _title(pdf) -> str | None:
+    """The document's title from its metadata, unless it is a file name or a placeholder."""
+    try:
+        title = " ".join(str(pdf.get_metadata_value("Title") or "").split())
+    except Exception:
+        return None
+    if not title or len(title) > 120 or re.search(r"\.(?:docx?|pdf|tex|dvi|pptx?|md|txt)$|^microsoft word|^untitled",
+                                                  title, re.IGNORECASE):
+        return None
+    return ideographs(strip_marks(title)) or None
