@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
 from .conversation import unresolved_message
-from .corpus import Document, Located
+from .corpus import Document, Located, page_of
 from .forms import form_answer
 from .lexical import has_cjk
 from .relevance import (
@@ -51,6 +51,8 @@ class Quote(Located):
     section: str
     score: float
     display: str = ""
+    #: The 1-based page where the quote starts (`corpus.page_of`), None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Passage(Located):
     text: str
     score: float
     display: str = ""
+    #: The 1-based page where the passage starts, None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,13 +208,15 @@ def _cut(quote: Quote, document: Document) -> Quote:
     while end > quote.start + 1 and document.text[end - 1] in _TRAILING_CLAUSE_MARKS:
         end -= 1
     return replace(quote, end=end, text=document.text[quote.start:end], title=document.title,
-                   score=round(quote.score, 4), display=display(document, quote.start, end))
+                   score=round(quote.score, 4), display=display(document, quote.start, end),
+                   page=page_of(document, quote.start))
 
 
 def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
     c = hit.chunk
     return Passage(doc=c.doc, start=c.start, end=c.end, title=c.title, section=c.section, text=c.text,
-                   score=hit.score, display=display(documents[c.doc], c.start, c.end))
+                   score=hit.score, display=display(documents[c.doc], c.start, c.end),
+                   page=page_of(documents[c.doc], c.start))
 
 
 def format_answer(quotes: list[Quote]) -> str:

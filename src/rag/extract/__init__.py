@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -154,6 +155,9 @@ class ExtractCache:
     def __init__(self, folder: Path | None):
         self.folder = Path(folder) if folder is not None else None
         self.used: set[str] = set()
+        #: Files extracted (not found in the cache) and the seconds that took, for the build's log.
+        self.extracted = 0
+        self.seconds = 0.0
 
     def key(self, format: str, data: bytes) -> str:
         return hashlib.sha256(f"{EXTRACT_VERSION}:{format}:".encode() + data).hexdigest()
@@ -170,7 +174,12 @@ class ExtractCache:
                                  tuple(map(tuple, raw["blocks"])), raw["title"], tuple(raw["notes"]))
             except Exception:  # absent or damaged: extract again
                 pass
-        extracted = extract(format, data, limits)
+        started = time.perf_counter()
+        try:
+            extracted = extract(format, data, limits)
+        finally:
+            self.extracted += 1
+            self.seconds += time.perf_counter() - started
         if path is not None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
