@@ -70,9 +70,10 @@ def _open(data: bytes, limits: CorpusSettings):
         if "password" in str(exc).lower():
             raise ExtractError("password-protected PDF; remove the password to index it") from None
         raise ExtractError(f"corrupt PDF ({str(exc).rstrip('.')})") from None
-    if len(pdf) > limits.max_pages:
+    count = len(pdf)
+    if count > limits.max_pages:
         pdf.close()
-        raise ExtractError(f"{len(pdf):,} pages, over the limit of {limits.max_pages:,} (Settings.corpus.max_pages)")
+        raise ExtractError(f"{count:,} pages, over the limit of {limits.max_pages:,} (Settings.corpus.max_pages)")
     return pdf
 
 
@@ -253,12 +254,14 @@ def _size_headings(pages: list[list[Line]]) -> None:
                 line.heading = level
 
 
-def _column_right(lines: list[Line]) -> dict[int, float]:
-    """The right edge of the text in each half of the page (headings, often centred, aside)."""
-    right: dict[int, float] = {}
+def _column_right(lines: list[Line]) -> dict[tuple[int, int], float]:
+    """The right edge of the text of each size in each half of the page (headings, often
+    centred, and a title in a larger size are not the body's column)."""
+    right: dict[tuple[int, int], float] = {}
     for line in lines:
         if not line.heading:
-            right[line.half] = max(right.get(line.half, 0.0), line.right)
+            key = (line.half, round(line.size))
+            right[key] = max(right.get(key, 0.0), line.right)
     return right
 
 
@@ -269,7 +272,7 @@ def _pitch(lines: list[Line]) -> float:
     return statistics.median(gaps) if gaps else 0.0
 
 
-def _new_block(before: Line, line: Line, right: dict[int, float], pitch: float) -> bool:
+def _new_block(before: Line, line: Line, right: dict[tuple[int, int], float], pitch: float) -> bool:
     """Whether `line` starts a new block rather than continuing the paragraph of `before`."""
     if before.heading or line.heading:
         return before.heading != line.heading or before.page != line.page or before.size != line.size
@@ -282,10 +285,10 @@ def _new_block(before: Line, line: Line, right: dict[int, float], pitch: float) 
     step = before.bottom - line.bottom
     if pitch and step > 1.45 * pitch:
         return True   # a gap: a new paragraph
-    short = before.right < right.get(before.half, before.right) - 1.5 * before.size
-    if short and ends_sentence(before.text):
-        return True
-    width = right.get(before.half, before.right) - min(before.left, line.left)
+    edge = right.get((before.half, round(before.size)), before.right)
+    if before.right < edge - 1.5 * before.size and ends_sentence(before.text):
+        return True   # a sentence ended short of the column's edge: the paragraph's last line
+    width = edge - min(before.left, line.left)
     return step > 0 and width > 0 and (before.right - before.left) < 0.5 * width
 
 
