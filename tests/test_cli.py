@@ -36,8 +36,9 @@ def test_index_then_ask_json_on_the_real_article(folders, article_text):
     assert article_text[quote["start"]:quote["end"]] == quote["text"]
     for passage in result["passages"]:
         assert article_text[passage["start"]:passage["end"]] == passage["text"]
-    assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score", "display"}
-    assert set(result["passages"][0]) == {"doc", "title", "section", "start", "end", "text", "score", "display"}
+    assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score", "display", "page"}
+    assert quote["page"] is None  # a text file has no pages
+    assert set(result["passages"][0]) == {"doc", "title", "section", "start", "end", "text", "score", "display", "page"}
     assert result["answer"] == f"{quote['display']} [1]" or result["answer"].startswith(f"{quote['display']} [1]\n")
 
 
