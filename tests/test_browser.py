@@ -472,7 +472,7 @@ def test_an_uploaded_document_is_indexed_and_answers(open_page, make_corpus):
         result = page.locator("#rag-upload-result")
         expect(result).to_contain_text("已加入：量子农场.md, a&lt;b&gt;.md。")
         expect(result.locator(".rag-problems li")).to_have_count(2)
-        expect(result).to_contain_text(f"{markup}: not a .txt or .md file name; refused")
+        expect(result).to_contain_text(f"{markup}: not a document file name (.txt .md .pdf .docx .html .htm); refused")
         expect(result).to_contain_text("binary.md: not valid UTF-8")
         expect(page.locator("#rag-index-status")).to_contain_text("索引已就绪：3 篇资料", timeout=ANSWER_TIMEOUT_MS * 4)
         # Names are text: the one with markup did not become an element, the one with entities

@@ -314,3 +314,53 @@ def test_rag_index_show_and_ask_over_every_kind_of_file(make_corpus, zh_pdf, cap
     assert all(p["page"] is None for p in answer["passages"] if not p["doc"].endswith(".pdf"))
     assert main(["ask", "扫描件需要什么技术？", *where]) == 0
     assert f"report.pdf p. {quote['page']} [" in capsys.readouterr().out
+
+
+# --- The web page: the page of a citation, and the original file ---------------------------
+
+def test_the_file_route_serves_only_documents_of_the_index_from_inside_the_corpus(tmp_path, zh_pdf):
+    from types import SimpleNamespace
+
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from rag.config import ServerSettings
+    from rag.web import api
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "report.pdf").write_bytes(zh_pdf)
+    (corpus / "page.html").write_bytes(web_page())
+    (corpus / "not-indexed.pdf").write_bytes(zh_pdf)
+    (tmp_path / "secret.txt").write_text("secret", "utf-8")
+    documents = {"sub/report.pdf": Document("sub/report.pdf", "r", None, "x", format="pdf"),
+                 "page.html": Document("page.html", "p", None, "x", format="html", encoding="gb18030"),
+                 "../secret.txt": Document("../secret.txt", "s", None, "secret")}
+    live = SimpleNamespace(current=SimpleNamespace(index=SimpleNamespace(documents=documents),
+                                                   settings=SimpleNamespace(corpus_dir=corpus)))
+    with TestClient(Starlette(routes=api.routes(live, ServerSettings()))) as client:
+        reply = client.get("/api/file/sub/report.pdf")
+        assert reply.status_code == 200 and reply.content == zh_pdf
+        assert reply.headers["content-type"] == "application/pdf"
+        page = client.get("/api/file/page.html")
+        assert page.headers["content-type"] == "text/html; charset=gb18030"
+        assert page.headers["content-security-policy"].startswith("sandbox")   # its scripts never run here
+        for refused in ("not-indexed.pdf", "../secret.txt", "%2e%2e/secret.txt", "missing.pdf"):
+            assert client.get(f"/api/file/{refused}").status_code == 404, refused
+
+
+def test_a_citation_of_a_pdf_shows_its_page_and_opens_the_file_there():
+    from rag.answer import Passage, Quote
+    from rag.web.render import passage_card
+
+    quote = Quote(doc="报告 <1>.pdf", start=10, end=20, n=1, text="引文", title="报告", section="一、背景", score=0.9,
+                  display="引文", page=4)
+    passage = Passage(doc=quote.doc, start=0, end=30, title="报告", section="一、背景", text="x" * 10 + "引文" * 5 + "x" * 10,
+                      score=0.5, display="", page=3)
+    card = passage_card(passage, [quote], "zh", 1)
+    assert "第 4 页" in card and "打开原文件（第 4 页）" in card
+    assert 'href="api/file/%E6%8A%A5%E5%91%8A%20%3C1%3E.pdf#page=4"' in card
+    english = passage_card(passage, [quote], "en", 1)
+    assert "p. 4" in english and "Open the original file at page 4" in english
+    text_card = passage_card(replace(passage, doc="a.txt", page=None), [replace(quote, doc="a.txt", page=None)], "zh", 1)
+    assert "页" not in text_card.split("rag-passage")[0] and "api/file" not in text_card

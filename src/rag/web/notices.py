@@ -59,8 +59,11 @@ def upload_html(added: list[str], problems: list[str], lang: str) -> str:
     return f'<div class="rag-upload-result" role="status" lang="{lang}">{"".join(parts)}</div>'
 
 
-def upload_hint_html(files: int, size: int) -> str:
-    """The upload control's limits, in both languages (the page's language is not known yet)."""
-    hints = "".join(f'<p class="rag-muted" lang="{code}">{escape(t(code, "upload_hint", files=files, size=f"{size:,}"))}</p>'
+def upload_hint_html(files: int, size: int, file_size: int | None = None) -> str:
+    """The upload control's limits, in both languages (the page's language is not known yet):
+    `size` bytes for a text file, `file_size` for a PDF, Word file or web page."""
+    file_size = size if file_size is None else file_size
+    hints = "".join(f'<p class="rag-muted" lang="{code}">'
+                    f'{escape(t(code, "upload_hint", files=files, size=f"{size:,}", file_size=f"{file_size:,}"))}</p>'
                     for code in ("zh", "en"))
     return f'<div class="rag-upload-result">{hints}</div>'

@@ -271,7 +271,8 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                                padding=True, server_functions=[open_section])
                 if uploads:
                     files = upload.upload_control(label=i18n("upload_label"), elem_id="rag-upload", height=120)
-                    hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes)
+                    hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes,
+                                                    settings.corpus.max_file_bytes)
                     upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True)
 
         labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples,
@@ -306,13 +307,15 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
 def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
     """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings,
     within the limits of `settings.server` (rag.serving: bounded queue; uploads closed unless
-    `allow_upload`, then each file at most `corpus.max_document_bytes`).
+    `allow_upload`, then each file at most `corpus.max_document_bytes` or, for PDF, Word and web
+pages, `corpus.max_file_bytes`).
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
     server = settings.server
     if server.allow_upload:
-        server = dataclasses.replace(server, max_upload_bytes=settings.corpus.max_document_bytes)
+        server = dataclasses.replace(server, max_upload_bytes=max(settings.corpus.max_document_bytes,
+                                                                  settings.corpus.max_file_bytes))
     serving.queue(demo, server)
     options = serving.launch_options(server)
     options["app_kwargs"]["routes"] = getattr(demo, "rag_routes", [])

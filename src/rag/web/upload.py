@@ -1,6 +1,7 @@
 """Documents added from the page (`rag serve --allow-upload`): checked, written, then indexed.
 
-Gradio writes each uploaded file to its cache (at most `max_document_bytes`, its `max_file_size`)
+Gradio writes each uploaded file to its cache (at most the larger of `max_document_bytes` and
+`max_file_bytes`, its `max_file_size`; each format's own limit is checked here)
 and hands the page `FileData`; `named_files` keeps the name the visitor's file had, which Gradio's
 preprocessing would reduce to a path (with `<>:"|?*` and more stripped). `receive` refuses a batch
 over `max_upload_files`, reads each file within the size limit, hands them to `corpus.add_files`
@@ -15,15 +16,16 @@ from pathlib import Path
 import gradio as gr
 
 from ..config import Settings
-from ..corpus import CorpusError, add_files
+from ..corpus import DOCUMENT_SUFFIXES, CorpusError, add_files, file_limit
+from ..extract import ExtractCache
 from ..i18n import t
 
 #: What the file picker offers (the server checks every name again: `corpus.add_files`).
-UPLOAD_TYPES = [".txt", ".md"]
+UPLOAD_TYPES = list(DOCUMENT_SUFFIXES)
 
 
 def upload_control(**options) -> gr.File:
-    """The page's file input: several .txt/.md files. Its event must run with `preprocess=False`
+    """The page's file input: several documents. Its event must run with `preprocess=False`
     so the handler gets Gradio's `FileData` (with the visitor's file name) for `named_files`."""
     return gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", **options)
 
@@ -55,15 +57,19 @@ def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
     try:
         if len(files) > limit:
             return [], [t(lang, "upload_too_many", limit=limit, count=len(files))]
-        # Gradio refuses a file over `max_document_bytes` already, unless its limit was set otherwise:
-        # such a file is never read.
-        largest = settings.corpus.max_document_bytes
+        # Gradio refuses a file over the largest limit already, unless its limit was set otherwise;
+        # a file over its own format's limit is never read.
         sizes = [Path(path).stat().st_size for _, path in files]
-        too_large = [f"{str(name)[-80:]}: {size:,} bytes, over the limit of {largest:,} "
-                     "(Settings.corpus.max_document_bytes); refused"
-                     for (name, _), size in zip(files, sizes) if size > largest]
-        batch = [(name, Path(path).read_bytes()) for (name, path), size in zip(files, sizes) if size <= largest]
-        added, problems = add_files(batch, settings.corpus_dir, settings.corpus)
+        limits = [file_limit(str(name), settings.corpus) for name, _ in files]
+        too_large = [f"{str(name)[-80:]}: {size:,} bytes, over the limit of {limit:,} "
+                     f"(Settings.corpus.{setting}); refused"
+                     for (name, _), size, (limit, setting) in zip(files, sizes, limits) if size > limit]
+        batch = [(name, Path(path).read_bytes()) for (name, path), size, (limit, _) in zip(files, sizes, limits)
+                 if size <= limit]
+        from ..index import EXTRACTED_DIR
+
+        added, problems = add_files(batch, settings.corpus_dir, settings.corpus,
+                                    cache=ExtractCache(settings.index_dir / EXTRACTED_DIR))
         return added, too_large + [problem.message for problem in problems]
     except CorpusError as exc:   # e.g. the corpus folder is gone
         return [], [str(exc)]
