@@ -19,6 +19,16 @@ def cjk_font() -> str:
     for path in CJK_FONTS:
         if Path(path).is_file():
             return path
+    import subprocess
+
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        listed = ""
+    for line in listed.splitlines():
+        path = line.split(":")[0].strip()
+        if path.endswith((".ttf", ".ttc", ".otf")) and Path(path).is_file():
+            return path
     pytest.skip("no CJK font installed (apt-get install fonts-wqy-zenhei)")
 
 

@@ -12,6 +12,14 @@ from dataclasses import replace
 
 import pytest
 
+from rag.chunking import chunk_corpus
+from rag.config import ChunkingSettings, CorpusSettings
+from rag.corpus import Document, load_corpus, page_of, read_document
+from rag.extract import ExtractCache, ExtractError, extract
+from rag.extract.clean import glue, ideographs, is_page_number, line_key, running_lines, strip_marks
+from rag.extract.text import decode
+from rag.structure import display, outline
+
 from docfixtures import (
     EN_PARAGRAPHS,
     GB_TEXT,
@@ -26,13 +34,6 @@ from docfixtures import (
     word_file,
     zh_report_pdf,
 )
-from rag.chunking import chunk_corpus
-from rag.config import ChunkingSettings, CorpusSettings
-from rag.corpus import Document, load_corpus, page_of, read_document
-from rag.extract import ExtractCache, ExtractError, extract
-from rag.extract.clean import glue, ideographs, is_page_number, line_key, running_lines, strip_marks
-from rag.extract.text import decode
-from rag.structure import display, outline
 
 LIMITS = CorpusSettings()
 
@@ -94,7 +95,7 @@ def test_a_chinese_pdf_loses_its_running_header_page_numbers_and_kangxi_radicals
     assert "⼈" not in text and "⼿" not in text and "个人知识库助手能够帮助员工" in text
     assert not re.search("[\x00-\x08\ufffe\u00ad]", text)
     # No line break inside a sentence: every paragraph is one line of text.
-    for kind, start, end, _ in document.blocks:
+    for _, start, end, _ in document.blocks:
         assert "\n" not in text[start:end]
     assert document.title == ZH_TITLE
 

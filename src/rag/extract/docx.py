@@ -19,7 +19,7 @@ import re
 import zipfile
 
 from ..config import CorpusSettings
-from . import ExtractError, Extracted, TextBuilder, clean_inline
+from . import Extracted, ExtractError, TextBuilder, clean_inline
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

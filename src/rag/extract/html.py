@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from ..config import CorpusSettings
-from . import ExtractError, Extracted, TextBuilder, clean_inline
+from . import Extracted, ExtractError, TextBuilder, clean_inline
 from .text import decode
 
 _DROP_TAGS = {"script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button", "iframe",

@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..config import CorpusSettings
-from . import ExtractError, Extracted, TextBuilder
+from . import Extracted, ExtractError, TextBuilder
 from .clean import ends_sentence, glue, ideographs, is_page_number, line_key, running_lines, strip_marks
 
 SCANNED = "no text layer; scanned PDFs need OCR, which is not supported"

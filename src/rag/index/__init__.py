@@ -35,10 +35,10 @@ from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, lexicon_versions, vector_index_params
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, IndexProblem, MissingIndex, one_line
 from .parts import PART_FORMAT, PARTS, PartStore
+from .store import load_index, read_manifest, save_index, validate_manifest
 
 #: Where the text extracted from PDF, Word and web pages is kept, by file hash (`extract.ExtractCache`).
 EXTRACTED_DIR = "extracted"
-from .store import load_index, read_manifest, save_index, validate_manifest
 
 __all__ = ["CURRENT", "EXTRACTED_DIR", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
            "build_index", "chunking_params", "current_index", "embedding_text", "load_index", "open_index", "read_manifest",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote as url_quote
 
 from ..answer import Answer, Passage, Quote
 from ..corpus import Document
@@ -187,7 +187,7 @@ def original_link(doc: str, page: int | None, lang: str) -> str:
     page gets one: a text file's original is what the card already shows."""
     if not doc.lower().endswith((".pdf", ".docx", ".html", ".htm")):
         return ""
-    href = f"api/file/{quote(doc)}" + (f"#page={page}" if page else "")
+    href = f"api/file/{url_quote(doc)}" + (f"#page={page}" if page else "")
     label = t(lang, "open_original", page=page) if page else t(lang, "open_original_file")
     return f'<a class="rag-original" href="{escape(href)}" target="_blank" rel="noopener">{escape(label)}</a>'
 
