@@ -186,7 +186,7 @@ class ExtractCache:
                 tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 tmp.write_text(json.dumps(asdict(extracted), ensure_ascii=False), "utf-8")
                 os.replace(tmp, path)
-            except OSError:  # a read-only index folder: extract again next time
+            except (OSError, ValueError):  # a read-only index folder: extract again next time
                 pass
         return extracted
 

@@ -20,7 +20,7 @@ _COMPAT = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002f
 #: Soft-hyphen marks: PDFium's (U+0002, U+FFFE) and Unicode's own (U+00AD).
 SOFT_HYPHENS = "\x02\ufffe\u00ad"
 #: Control characters no text shows (tab and line ends aside), with the soft-hyphen marks and BOMs.
-_MARKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ufeff\ufffe\uffff]")
+_MARKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ufeff\ufffe\uffff\ud800-\udfff]")
 _SENTENCE_FINAL = tuple("。！？；!?;…」』”）)") + (".", "：", ":")
 
 

@@ -68,6 +68,8 @@ def _boilerplate(element) -> bool:
         return True
     if tag == "header" and not any(h.tag in _HEADINGS for h in element.iter()):
         return True
+    if tag in ("html", "body", "main", "article"):
+        return False   # the page itself or its content, whatever its classes say
     attrs = element.attrib
     if attrs.get("role", "").lower() in _DROP_ROLES or "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True

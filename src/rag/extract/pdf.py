@@ -38,6 +38,8 @@ _MARKER = re.compile(r"^\s*(?:[•●○◦▪■□◆◇►▶✓✔\-–*·]\
                      r"[一二三四五六七八九十]{1,3}[、.．]|第\s*[一二三四五六七八九十百\d]+\s*[章节部分篇])")
 #: A table-of-contents entry: a dot leader and a page number at the end.
 _TOC_ENTRY = re.compile(r"(?:\.\s?){4,}|(?:…){2,}|(?:·\s?){4,}|(?:．){4,}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _TOC_END = re.compile(r"\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*$", re.IGNORECASE)
 
 
@@ -137,6 +139,8 @@ def _page_lines(page, number: int) -> list[Line]:
         text = textpage.get_text_range() if count else ""
         if len(text) != count:  # characters outside the BMP: read them one by one
             text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count))
+        # A private-use character is a glyph without a meaning (a symbol font's bullet): a space.
+        text = _PRIVATE_USE.sub(" ", text)
         width = page.get_width()
         lines = []
         for a, b in _line_ranges(textpage, text):
@@ -149,7 +153,10 @@ def _page_lines(page, number: int) -> list[Line]:
             first, last = textpage.get_charbox(body[0]), textpage.get_charbox(body[-1])
             baseline = _origin_y(textpage, body[0])
             left = min(first[0], last[0])
-            lines.append(Line(text[a:b], size, bold, left, max(first[2], last[2]), baseline + size, baseline, number,
+            piece = text[a:b]
+            if _SURROGATE.search(piece):   # a character beyond the BMP comes as two UTF-16 halves
+                piece = piece.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+            lines.append(Line(piece, size, bold, left, max(first[2], last[2]), baseline + size, baseline, number,
                               half=1 if left > width * 0.45 else 0))
         return lines
     finally:
@@ -165,14 +172,77 @@ def _key(line: Line) -> str:
     return f"{line_key(line.text)}|{round(line.size)}"
 
 
+_EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\s+\S|\S\s+(\d{1,4})\s*$")
+
+
+_ROMAN_EDGE = re.compile(r"^\s*([ivxl]{1,7})\s+\S|\S\s+([ivxl]{1,7})\s*$")
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
+
+
+def _roman(token: str) -> int:
+    values = [_ROMAN[c] for c in token]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def _edge_number(text: str) -> int | None:
+    """The number a header or footer line starts or ends with (`12 Chapter 1`, `1.2 Scope 13`,
+    `iv Preface`; a roman number counts front matter as negative, apart from the body's pages)."""
+    match = _EDGE_NUMBER.search(text)
+    if match:
+        return int(match.group(1) or match.group(2))
+    match = _ROMAN_EDGE.search(text)
+    if match:
+        return -1000 + _roman(match.group(1) or match.group(2))
+    return None
+
+
+def _page_counters(pages: list[list[Line]], body: float) -> set[int]:
+    """Offsets between a page's index and a number at its top or bottom edge that recur on many
+    pages: those numbers count pages (a running head "1.2 Scope 13" changes its words with every
+    section, but its number always runs with the page)."""
+    offsets: Counter[int] = Counter()
+    for index, lines in enumerate(pages):
+        by_position = _edges(lines)
+        seen = set()
+        for line in by_position[:2] + by_position[-2:]:
+            number = _edge_number(line.text)
+            if number is not None and line.size <= body * 1.05 and len(line.text.strip()) <= 80:
+                seen.add(number - index)
+        offsets.update(seen)
+    need = max(3, len(pages) // 10)
+    return {offset for offset, n in offsets.items() if n >= need}
+
+
+def _is_toc_page(lines: list[Line]) -> bool:
+    """A table-of-contents page: most of its lines end in a page number."""
+    body = [line for line in lines if len(line.text.strip()) > 2]
+    ending = sum(1 for line in body if _TOC_END.search(line.text) and not is_page_number(line.text))
+    return len(body) >= 5 and ending >= 0.6 * len(body)
+
+
 def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Pages without running headers and footers, page numbers and table-of-contents entries."""
-    running = running_lines([[_key(line) for line in _edges(lines)] for lines in pages])
-    out = []
+    """Pages without running headers and footers, page numbers, footnote marks and
+    table-of-contents entries."""
+    sizes: Counter[float] = Counter()
     for lines in pages:
+        for line in lines:
+            sizes[round(line.size * 2) / 2] += len(line.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0
+    running = running_lines([[_key(line) for line in _edges(lines)] for lines in pages])
+    counters = _page_counters(pages, body)
+    out = []
+    for index, lines in enumerate(pages):
         by_position = _edges(lines)
         edge = {id(line) for line in by_position[:3] + by_position[-3:]}
-        kept = [line for line in lines if not (id(line) in edge and _key(line) in running)]
+
+        def furniture(line: Line) -> bool:
+            if id(line) in edge and _key(line) in running:
+                return True
+            number = _edge_number(line.text)
+            if id(line) in edge and number is not None and number - index in counters and len(line.text) <= 80:
+                return True
+            return is_page_number(line.text) and line.size < body * 0.9   # a footnote mark, a small page number
+        kept = [line for line in lines if not furniture(line)]
         by_position = _edges(kept)
         numbers = set()
         for side in (by_position[:2], by_position[::-1][:2]):
@@ -180,14 +250,41 @@ def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
                 if not is_page_number(line.text):
                     break
                 numbers.add(id(line))
+        toc = _is_toc_page(kept)
         kept = [line for line in kept if id(line) not in numbers
-                and not (_TOC_ENTRY.search(line.text) and _TOC_END.search(line.text))]
+                and not (_TOC_ENTRY.search(line.text) and _TOC_END.search(line.text))
+                and not (toc and _TOC_END.search(line.text) and not line.heading)]
         out.append(kept)
     return out
 
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", "", ideographs(strip_marks(text))).lower()
+
+
+_NUMBERING = re.compile(r"^(?:第[\d一二三四五六七八九十百零〇]+[章节部分篇编卷讲]|(?:chapter|section|part|appendix)"
+                        r"[\divx.]*|附录[a-z\d]*|[\d.]+|[一二三四五六七八九十]+[、.．]|[（(][\d一二三四五六七八九十]+[)）])",
+                        re.IGNORECASE)
+
+
+def _bare(normed: str) -> str:
+    """A normalised heading without its numbering ("第一章简介", "1简介" -> "简介")."""
+    return _NUMBERING.sub("", normed, count=1)
+
+
+def _title_lines(lines: list[Line], i: int, title: str) -> int | None:
+    """The end of the run of up to 3 lines from `i` that reads as the bookmark `title` (the lines
+    may carry numbering the bookmark leaves out: "第一章 简介" for "1 简介"), or None."""
+    joined = ""
+    for j in range(i, min(i + 3, len(lines))):
+        joined += _norm(lines[j].text)
+        if joined == title or (len(title) >= 2 and title in joined and len(joined) <= len(title) + 8
+                               and (joined.startswith(title) or joined.endswith(title))) \
+                or (_bare(joined) and _bare(joined) == _bare(title)):
+            return j + 1
+        if not (title.startswith(joined) or joined in title or _bare(title).startswith(_bare(joined))):
+            return None
+    return None
 
 
 def _outline_headings(pdf, pages: list[list[Line]]) -> bool:
@@ -207,20 +304,13 @@ def _outline_headings(pdf, pages: list[list[Line]]) -> bool:
             continue
         lines = pages[index]
         for i in range(len(lines)):
-            joined = ""
-            for j in range(i, min(i + 3, len(lines))):
-                joined += _norm(lines[j].text)
-                if joined == title or (j == i and len(title) >= 4 and joined.startswith(title)
-                                       and len(joined) <= len(title) + 4):
-                    for line in lines[i:j + 1]:
-                        line.heading = min(item.level + 1, 6)
-                    found = True
-                    break
-                if not title.startswith(joined):
-                    break
-            else:
-                continue
             if lines[i].heading:
+                continue   # another bookmark's line
+            span = _title_lines(lines, i, title)
+            if span:
+                for line in lines[i:span]:
+                    line.heading = min(item.level + 1, 6)
+                found = True
                 break
     return found
 

@@ -351,7 +351,10 @@ def serve(settings: Settings) -> None:
         if live.current is None and not settings.server.allow_upload:
             # Nothing to serve and no way to add documents: a corpus that cannot be indexed ends
             # here (exit 1), not in a page that can only say so.
-            load_corpus(settings.corpus_dir, settings.corpus)
+            from ..extract import ExtractCache
+            from ..index import EXTRACTED_DIR
+
+            load_corpus(settings.corpus_dir, settings.corpus, ExtractCache(settings.index_dir / EXTRACTED_DIR))
         _log(f"Updating the index in the background ({live.reason}); answering from the previous one meanwhile."
              if live.current else f"Building the index in the background: {live.reason}.")
         live.update_in_background()
