@@ -69,10 +69,10 @@ def synthetic_pdf(pages: int, seed: int = 7) -> bytes:
         chapter += 1
         pdf.set_font("zh", size=15)
         pdf.start_section(f"第{chapter}章 研究发现（{chapter}）", level=0)
-        pdf.multi_cell(0, 9, f"第{chapter}章 研究发现（{chapter}）")
+        pdf.multi_cell(0, 9, f"第{chapter}章 研究发现（{chapter}）", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("zh", size=10.5)
         for _ in range(12):
-            pdf.multi_cell(0, 6, "".join(rng.sample(pool, 4)))
+            pdf.multi_cell(0, 6, "".join(rng.sample(pool, 4)), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
             if pdf.page_no() >= pages:
                 break
