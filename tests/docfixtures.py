@@ -47,15 +47,20 @@ ZH_PAGES = [
 ZH_HEADER = "个人知识库助手调研报告 · 2024年3月"
 
 
-def _zh_pdf(pages=ZH_PAGES, header=ZH_HEADER, outline=True, kangxi=True, two_column_page: int | None = None) -> bytes:
+def _zh_pdf(pages=ZH_PAGES, header=ZH_HEADER, outline=True, kangxi=True, two_column_page: int | None = None,
+            section_header: bool = False) -> bytes:
     from fpdf import FPDF
 
     font = cjk_font()
 
     class Report(FPDF):
+        section = ""
+
         def header(self):
             self.set_font("zh", size=9)
-            self.cell(0, 8, header, align="C")
+            # A book's running head: the current section and the page number, as LaTeX sets it.
+            self.cell(0, 8, f"{self.section}    {self.page_no()}" if section_header else header,
+                      align="R" if section_header else "C")
             self.ln(14)
 
         def footer(self):
@@ -69,6 +74,7 @@ def _zh_pdf(pages=ZH_PAGES, header=ZH_HEADER, outline=True, kangxi=True, two_col
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(ZH_TITLE)
     for n, (heading, paragraphs) in enumerate(pages, start=1):
+        pdf.section = heading
         pdf.add_page()
         if n == 1:
             pdf.set_font("zh", size=18)
@@ -96,8 +102,9 @@ def _zh_pdf(pages=ZH_PAGES, header=ZH_HEADER, outline=True, kangxi=True, two_col
 
 
 def zh_report_pdf(**options) -> bytes:
-    """A Chinese report in A6: running header (title · date), footer `n / N`, an outline, a
-    Kangxi-radical line, and a sentence that runs from page 2 onto page 3."""
+    """A Chinese report in A6: running header (title · date, or with `section_header` the section
+    and the page number), footer `n / N`, an outline, a Kangxi-radical line, and a sentence that
+    runs from page 2 onto page 3."""
     return _zh_pdf(**options)
 
 

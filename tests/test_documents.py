@@ -100,6 +100,12 @@ def test_a_chinese_pdf_loses_its_running_header_page_numbers_and_kangxi_radicals
     assert document.title == ZH_TITLE
 
 
+def test_a_running_head_that_names_the_section_and_the_page_is_dropped_too(tmp_path):
+    document, _ = _load(tmp_path, "book.pdf", zh_report_pdf(section_header=True))
+    assert not re.search(r"(背景|方法|结论)\s+\d", document.text)        # "二、方法    3": words change, the number runs
+    assert [s.title for s in outline(document).sections][-3:] == ["一、背景", "二、方法", "三、结论"]
+
+
 def test_a_sentence_across_a_page_break_reads_as_one_and_is_cited_on_the_page_where_it_starts(tmp_path, zh_pdf):
     document, _ = _load(tmp_path, "report.pdf", zh_pdf)
     pages = document.pages

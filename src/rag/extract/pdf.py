@@ -34,7 +34,7 @@ from .clean import ends_sentence, glue, ideographs, is_page_number, line_key, ru
 
 SCANNED = "no text layer; scanned PDFs need OCR, which is not supported"
 #: A list item's marker at the start of a line.
-_MARKER = re.compile(r"^\s*(?:[•●○◦▪■□◆◇►▶✓✔\-–*·]\s|\(?\d{1,2}[.)、]\s*\S|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|"
+_MARKER = re.compile(r"^\s*(?:[•●○◦▪■□◆◇►▶✓✔\-–*·]\s|\(?\d{1,2}[.)、](?!\d)\s*\S|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|"
                      r"[一二三四五六七八九十]{1,3}[、.．]|第\s*[一二三四五六七八九十百\d]+\s*[章节部分篇])")
 #: A table-of-contents entry: a dot leader and a page number at the end.
 _TOC_ENTRY = re.compile(r"(?:\.\s?){4,}|(?:…){2,}|(?:·\s?){4,}|(?:．){4,}")
