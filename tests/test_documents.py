@@ -278,18 +278,25 @@ def test_a_mixed_corpus_names_each_bad_file_once_and_loads_the_rest(make_corpus,
 
 
 def test_extractions_are_cached_by_content_and_redone_when_the_file_changes(tmp_path, zh_pdf, monkeypatch):
-    cache = ExtractCache(tmp_path / "extracted")
-    first = cache.get("docx", word_file(), LIMITS)
+    cache, word = ExtractCache(tmp_path / "extracted"), word_file()
+    first = cache.get("docx", word, LIMITS)
     calls = []
     monkeypatch.setattr("rag.extract.extract", lambda *a: calls.append(a) or first)
     again = ExtractCache(tmp_path / "extracted")
-    assert again.get("docx", word_file(), LIMITS) == first and calls == []        # read back, not extracted
+    assert again.get("docx", word, LIMITS) == first and calls == []               # read back, not extracted
     again.get("pdf", zh_pdf, LIMITS)
     assert len(calls) == 1 and len(list((tmp_path / "extracted").glob("*.json"))) == 2
     later = ExtractCache(tmp_path / "extracted")   # the Word file is gone from the corpus
     later.get("pdf", zh_pdf, LIMITS)
     later.keep_only_used()
     assert len(calls) == 1 and len(list((tmp_path / "extracted").glob("*.json"))) == 1
+    # A file that cannot be read is remembered with its reason: not read again at every build.
+    monkeypatch.undo()
+    scan = scanned_pdf()
+    for _ in range(2):
+        with pytest.raises(ExtractError, match="no text layer"):
+            later.get("pdf", scan, LIMITS)
+    assert later.extracted == 1
 
 
 def test_rag_index_show_and_ask_over_every_kind_of_file(make_corpus, zh_pdf, capsys):
@@ -321,6 +328,13 @@ def test_rag_index_show_and_ask_over_every_kind_of_file(make_corpus, zh_pdf, cap
     assert all(p["page"] is None for p in answer["passages"] if not p["doc"].endswith(".pdf"))
     assert main(["ask", "扫描件需要什么技术？", *where]) == 0
     assert f"report.pdf p. {quote['page']} [" in capsys.readouterr().out
+
+    # `rag add` extracts a PDF once, to check it; the index update finds its text in the cache.
+    new = settings.corpus_dir.parent / "second.pdf"
+    new.write_bytes(zh_report_pdf(outline=False, section_header=True))
+    assert main(["add", str(new), *where]) == 0
+    err = capsys.readouterr().err
+    assert "Added to" in err and "Extracted the text" not in err and "7 documents" in err
 
 
 # --- The web page: the page of a citation, and the original file ---------------------------

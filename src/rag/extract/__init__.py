@@ -60,9 +60,8 @@ def clean_inline(text: str) -> str:
     """One block's text: control marks out, compatibility ideographs normalised, white space
     (line breaks included) collapsed the way a paragraph is rejoined (`clean.glue`)."""
     text = ideographs(text)
-    lines = [line for line in text.replace("\r", "\n").split("\n")]
     out = ""
-    for line in lines:
+    for line in text.replace("\r", "\n").split("\n"):
         line = " ".join(line.split())
         if not line:
             continue
@@ -163,32 +162,45 @@ class ExtractCache:
         return hashlib.sha256(f"{EXTRACT_VERSION}:{format}:".encode() + data).hexdigest()
 
     def get(self, format: str, data: bytes, limits: CorpusSettings) -> Extracted:
-        """The extraction of `data`, from the cache when it is there, else made and saved."""
+        """The extraction of `data`, from the cache when it is there, else made and saved. A file
+        that cannot be extracted is remembered too: its `ExtractError` is raised again, unread."""
         key = self.key(format, data)
         self.used.add(key)
         path = self.folder / f"{key}.json" if self.folder is not None else None
         if path is not None:
             try:
                 raw = json.loads(path.read_text("utf-8"))
-                return Extracted(raw["text"], raw["format"], raw["encoding"], tuple(map(tuple, raw["pages"])),
-                                 tuple(map(tuple, raw["blocks"])), raw["title"], tuple(raw["notes"]))
+                if "error" in raw:
+                    error = ExtractError(str(raw["error"]))
+                else:
+                    return Extracted(raw["text"], raw["format"], raw["encoding"], tuple(map(tuple, raw["pages"])),
+                                     tuple(map(tuple, raw["blocks"])), raw["title"], tuple(raw["notes"]))
             except Exception:  # absent or damaged: extract again
-                pass
+                error = None
+            if error is not None:
+                raise error
         started = time.perf_counter()
         try:
             extracted = extract(format, data, limits)
+        except ExtractError as exc:
+            self._save(path, {"error": str(exc)})
+            raise
         finally:
             self.extracted += 1
             self.seconds += time.perf_counter() - started
-        if path is not None:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(asdict(extracted), ensure_ascii=False), "utf-8")
-                os.replace(tmp, path)
-            except (OSError, ValueError):  # a read-only index folder: extract again next time
-                pass
+        self._save(path, asdict(extracted))
         return extracted
+
+    def _save(self, path: Path | None, value: dict) -> None:
+        if path is None:
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(value, ensure_ascii=False), "utf-8")
+            os.replace(tmp, path)
+        except (OSError, ValueError):  # a read-only index folder: extract again next time
+            tmp.unlink(missing_ok=True)
 
     def keep_only_used(self) -> None:
         """Delete cached extractions not used since this cache was opened (files changed or removed)."""

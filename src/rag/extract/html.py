@@ -78,6 +78,15 @@ def _boilerplate(element) -> bool:
     return bool((_tokens(attrs.get("class")) | _tokens(attrs.get("id"))) & _DROP_NAMES)
 
 
+_CONTAINERS = {"p", "div", "table", "ul", "ol", "section", "article", "blockquote", "pre"} | set(_HEADINGS)
+
+
+def _layout_table(table) -> bool:
+    """A table used for page layout (its cells hold paragraphs, lists or tables): read as blocks."""
+    return any(isinstance(e.tag, str) and e.tag in _CONTAINERS for cell in table.iter("td", "th") for e in cell.iter()
+               if e is not cell)
+
+
 def _main(root):
     mains = [e for e in root.iter() if isinstance(e.tag, str) and (e.tag == "main" or e.get("role") == "main")]
     if len(mains) == 1:
@@ -90,6 +99,9 @@ def _main(root):
 
 
 class _Walker:
+    """Walks the main content in document order, writing blocks: inline text gathers in a buffer
+    that each block-level element flushes as a paragraph (or item, or quote)."""
+
     def __init__(self, builder: TextBuilder):
         self.builder = builder
         self.buffer: list[str] = []
@@ -155,12 +167,12 @@ class _Walker:
             code = "\n".join(line.rstrip() for line in "".join(element.itertext()).strip("\n").split("\n"))
             if code.strip():
                 self.builder.block("code", code.replace("\r", ""))
-        elif tag == "table":
+        elif tag == "table" and not _layout_table(element):
             self.flush()
             self.table(element)
         elif tag == "br":
             self.buffer.append("\n")
-        elif tag == "li" or tag in _BLOCKS:
+        elif tag == "li" or tag in _BLOCKS or tag in ("table", "tbody", "thead", "tfoot", "td", "th"):
             self.flush()
             outer = self.kind
             if tag == "li":
