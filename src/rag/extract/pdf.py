@@ -431,15 +431,13 @@ def extract_pdf(data: bytes, limits: CorpusSettings) -> Extracted:
 
     before: Line | None = None
     for lines in pages:
-        builder_page = lines[0].page if lines else None
         right, pitch = _column_right(lines), _pitch(lines)
         for i, line in enumerate(lines):
-            if i == 0 and builder_page is not None and (before is None or _new_block(before, line, right, pitch)):
+            if before is None or _new_block(before, line, right, pitch):
                 flush()
-                builder.page(line.page)
-            elif before is not None and _new_block(before, line, right, pitch):
-                flush()
-            paragraph.append(line)
+                if i == 0:
+                    builder.page(line.page)   # the page starts with a block of its own
+            paragraph.append(line)   # (a page whose first line continues a paragraph starts inside it: `flush`)
             before = line
         if not lines:
             flush()
@@ -447,10 +445,10 @@ def extract_pdf(data: bytes, limits: CorpusSettings) -> Extracted:
     flush()
     # Pages with no text of their own (images, blank, or all furniture) still get an (empty) range.
     starts = {number for number, _ in builder.page_starts}
-    for lines_number in range(1, len(pages) + 1):
-        if lines_number not in starts:
-            later = [at for number, at in builder.page_starts if number > lines_number]
-            builder.page_starts.append((lines_number, min(later) if later else builder.length))
+    for missing in range(1, len(pages) + 1):
+        if missing not in starts:
+            later = [at for number, at in builder.page_starts if number > missing]
+            builder.page_starts.append((missing, min(later) if later else builder.length))
     notes = ()
     if empty:
         shown = ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "")
