@@ -220,6 +220,17 @@ def _is_toc_page(lines: list[Line]) -> bool:
     return len(body) >= 5 and ending >= 0.6 * len(body)
 
 
+def _furniture(line: Line, at_edge: bool, index: int, running: set[str], counters: set[int], body: float) -> bool:
+    """Whether `line` (on page `index`, among the page's top or bottom lines when `at_edge`) is a
+    running header or footer, a page counter's line, or a footnote mark."""
+    if at_edge and _key(line) in running:
+        return True
+    number = _edge_number(line.text)
+    if at_edge and number is not None and number - index in counters and len(line.text) <= 80:
+        return True
+    return is_page_number(line.text) and line.size < body * 0.9   # a footnote mark, a small page number
+
+
 def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
     """Pages without running headers and footers, page numbers, footnote marks and
     table-of-contents entries."""
@@ -235,14 +246,7 @@ def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
         by_position = _edges(lines)
         edge = {id(line) for line in by_position[:3] + by_position[-3:]}
 
-        def furniture(line: Line) -> bool:
-            if id(line) in edge and _key(line) in running:
-                return True
-            number = _edge_number(line.text)
-            if id(line) in edge and number is not None and number - index in counters and len(line.text) <= 80:
-                return True
-            return is_page_number(line.text) and line.size < body * 0.9   # a footnote mark, a small page number
-        kept = [line for line in lines if not furniture(line)]
+        kept = [line for line in lines if not _furniture(line, id(line) in edge, index, running, counters, body)]
         by_position = _edges(kept)
         numbers = set()
         for side in (by_position[:2], by_position[::-1][:2]):
