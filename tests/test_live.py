@@ -25,6 +25,7 @@ from rag.corpus import CorpusError
 from rag.i18n import t
 from rag.pipeline import Pipeline
 from rag.web import notices, upload
+from rag.web.access import Guard
 from rag.web.live import BuildProgress, LivePipeline, answers_with
 
 ASKED = "用手掌付款有什么优势？"
@@ -256,7 +257,7 @@ def test_with_uploads_the_routes_open_with_a_document_sized_limit(monkeypatch, a
                                                                                     allow_upload=True))
     web.launch(web.build_app(web.LivePipeline.ready(article_qa), settings), settings)
     assert seen["max_file_size"] == max(settings.corpus.max_document_bytes, settings.corpus.max_file_bytes)
-    assert [m.cls for m in seen["app_kwargs"]["middleware"]] == [serving.CallGuard, serving.UploadLimit]
+    assert [m.cls for m in seen["app_kwargs"]["middleware"]] == [Guard, serving.CallGuard, serving.UploadLimit]
 
 
 @pytest.fixture

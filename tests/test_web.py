@@ -320,10 +320,18 @@ def test_app_script_passes_its_flags_to_serve(monkeypatch, tmp_path):
     monkeypatch.setattr(web, "serve", served.append)
     app = load_app_script()
     assert app.main([]) == 0
-    assert app.main(["--host", "0.0.0.0", "--port", "8000", "--share", "--index", str(tmp_path), "--allow-upload"]) == 0
+    assert app.main(["--host", "0.0.0.0", "--port", "8000", "--share", "--index", str(tmp_path), "--allow-upload",
+                     "--no-auth"]) == 0
     assert (served[0].host, served[0].port, served[0].share) == (Settings().host, Settings().port, False)
     assert (served[1].host, served[1].port, served[1].share, served[1].index_dir) == ("0.0.0.0", 8000, True, tmp_path)
     assert (served[0].server.allow_upload, served[1].server.allow_upload) == (False, True)
+    assert (served[0].server.no_auth, served[1].server.no_auth) == (False, True)
+    # Uploads from other machines without accounts: refused before serving (exit 2).
+    assert app.main(["--host", "0.0.0.0", "--allow-upload"]) == 2 and len(served) == 2
+    users = tmp_path / "users.json"
+    users.write_text('{"format": "rag-users/1", "users": []}')
+    assert app.main(["--host", "0.0.0.0", "--allow-upload", "--users", str(users)]) == 0
+    assert served[2].server.users_file == users
 
 
 # --- End to end through gradio_client -------------------------------------------------------

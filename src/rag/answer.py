@@ -1,4 +1,10 @@
-"""The answer stage: choose verbatim quotes from the retrieved sentences, or abstain.
+"""The answer stage: the words that answer inside a verbatim quote, or abstain.
+
+With the reader on (the default, `reader_answer`): the trained extractive reader (`rag.reader`)
+reads the best retrieved passages and its best span is the answer, quoted inside the sentence(s)
+that hold it; whether to show it is the abstention model's call (`relevance.READER_ABSTENTION`,
+fitted by benchmarks/fit_reader.py). With it off (`answer`, kept for one release so both can be
+compared in one `rag eval` run): whole sentences chosen by similarity and lexical signals, as below.
 
 Nothing here generates text. A quote is always `document.text[start:end]` of a sentence (or of
 adjacent sentences merged, or a clause span) that retrieval returned; what a person sees is each
@@ -11,6 +17,7 @@ source) are answered by `forms.form_answer`.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 
@@ -28,6 +35,7 @@ from .relevance import (
     question_language,
     question_terms,
     relevance,
+    signals,
     term_coverage,
 )
 from .retrieval import Hit, Retrieval, ScoredSentence
@@ -69,6 +77,15 @@ class Passage(Located):
 
 
 @dataclass(frozen=True)
+class AnswerSpan(Located):
+    """The words that answer: `text == document.text[start:end]`, inside quote [`quote`]."""
+
+    text: str
+    quote: int = 1
+    display: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every interface shows. `to_json()` is the `rag ask --json` schema."""
 
@@ -83,6 +100,8 @@ class Answer:
     #: The question as resolved against the conversation, when it differs from `question`
     #: (what was typed): "它有什么优势？" -> "刷掌支付有什么优势？" (`conversation.resolve`).
     understood_as: str | None = None
+    #: The reader's answer span (None: abstained, the reader is off, or a document-form answer).
+    span: AnswerSpan | None = None
 
     def to_json(self) -> dict:
         """The public JSON object; later versions add fields, never rename these."""
@@ -96,6 +115,7 @@ class Answer:
             "lang": self.lang,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "understood_as": self.understood_as,
+            "span": asdict(self.span) if self.span else None,
         }
 
 
@@ -212,6 +232,13 @@ def _cut(quote: Quote, document: Document) -> Quote:
                    page=page_of(document, quote.start))
 
 
+def form_quotes(form, documents: dict[str, Document]) -> list[Quote]:
+    """The quotes of a document-form answer (`forms.form_answer`): its span, or each of its parts."""
+    parts = form.parts or ((form.start, form.end, form.section),)
+    return [_cut(Quote(doc=form.doc, start=start, end=end, n=n, text="", title="", section=section, score=1.0),
+                 documents[form.doc]) for n, (start, end, section) in enumerate(parts, start=1)]
+
+
 def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
     c = hit.chunk
     return Passage(doc=c.doc, start=c.start, end=c.end, title=c.title, section=c.section, text=c.text,
@@ -240,8 +267,7 @@ def answer(retrieval: Retrieval, documents: dict[str, Document], settings: Answe
     form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
     if form:
         score = 1.0
-        quotes = [_cut(Quote(doc=form.doc, start=form.start, end=form.end, n=1, text="", title="",
-                             section=form.section, score=1.0), documents[form.doc])]
+        quotes = form_quotes(form, documents)
     elif score >= strictness:
         quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, settings)]
     abstained = not quotes
@@ -255,3 +281,93 @@ def refuse_unresolved(question: str, reference: str) -> Answer:
     no previous turn to resolve it against: a refusal with a hint, never a quote from whatever
     passage happens to be nearest."""
     return Answer(question, True, unresolved_message(question, reference), [], [], 0.0, question_language(question))
+
+
+# --- The reader's answer: the words that answer, inside the sentence(s) that hold them ---------
+
+def reader_features(span) -> dict[str, float]:
+    """The reader's features of one span, as the abstention model reads them."""
+    return {"reader_margin": span.margin, "reader_rank": float(span.rank - 1)}
+
+
+def choose_span(spans: list, model: RelevanceModel | None, lang: str):
+    """The span the abstention model rates best: its margin less its rank, by the model's own
+    weights (other signals are the same for every span of a question)."""
+    weights = model.weights[lang] if model else {}
+    w_margin, w_rank = weights.get("reader_margin", 1.0), weights.get("reader_rank", -1.0)
+    return max(spans, key=lambda s: (w_margin * s.margin + w_rank * (s.rank - 1), -s.rank))
+
+
+def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> tuple[int, int, str]:
+    """The sentence or sentences (of those retrieval returned) that hold `[start, end)`, as
+    (start, end, section): the quote a span is shown in. The span itself when none holds it."""
+    holding = sorted((s for s in sentences if s.doc == doc and s.start < end and start < s.end), key=lambda s: s.start)
+    if not holding:
+        return start, end, ""
+    return min(start, holding[0].start), max(end, holding[-1].end), holding[0].section
+
+
+def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
+                model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
+    """Answer with the reader, or abstain when the abstention model's probability that the
+    documents answer is below `strictness` (without a fitted model, `model` None: when the best
+    span's margin over "no answer" is not positive).
+
+    The quotes are the sentences `select_quotes` chooses (their recall on the suite is higher
+    than that of the sentence around the reader's own best span: docs/reader.md), and the answer
+    span is the reader's best span inside them (`choose_span`); when none of the spans it found
+    in the passages lies inside them, it reads the quotes alone and takes its best span there."""
+    started = time.perf_counter()
+    settings = settings or AnswerSettings()
+    lang = question_language(retrieval.question)
+    shown = [_passage(h, documents) for h in retrieval.hits]
+    hits = retrieval.hits[:passages]
+    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
+    best = choose_span(spans, model, lang) if spans else None
+    if best is None:
+        score = 0.0
+    elif model is None:
+        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, best.margin))))
+    else:
+        features = reader_features(best)
+        if any(name not in features for name in model.weights[lang]):
+            features |= signals(retrieval)
+        score = model.score(features, lang)
+    timings = dict(retrieval.timings_ms)
+    if best is None or score < strictness:
+        timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
+        return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
+    quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, settings)]
+    inside = [s for s in spans if any(q.doc == s.doc and q.start <= s.start and s.end <= q.end for q in quotes)]
+    if not inside and quotes:
+        # The reader preferred words outside the chosen sentences: read those sentences alone.
+        inside = reader.read(retrieval.question, [(q.doc, q.start, q.text) for q in quotes])
+    if inside:
+        best = choose_span(inside, model, lang)
+    else:
+        document = documents[best.doc]
+        q_start, q_end, section = quote_around(best.doc, best.start, best.end, [s.sentence for s in retrieval.sentences])
+        quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
+                        title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
+                        score=round(score, 4), display=display(document, q_start, q_end))]
+    holder = next(q for q in quotes if q.doc == best.doc and q.start <= best.start and best.end <= q.end)
+    document = documents[best.doc]
+    span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=holder.n,
+                      display=display(document, best.start, best.end))
+    timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
+    text = f"{span.display}\n" + format_answer(quotes)
+    return Answer(retrieval.question, False, text, quotes, shown, score, lang, timings, span=span)
+
+
+def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
+                  model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
+    """The answer stage with the reader on: a question about the documents themselves
+    (`forms.form_answer`) is answered from them; any other by `read_answer`."""
+    settings = settings or AnswerSettings()
+    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
+    if form:
+        lang = question_language(retrieval.question)
+        quotes = form_quotes(form, documents)
+        return Answer(retrieval.question, False, format_answer(quotes), quotes,
+                      [_passage(h, documents) for h in retrieval.hits], 1.0, lang, dict(retrieval.timings_ms))
+    return read_answer(retrieval, documents, reader, passages, strictness, model, settings)

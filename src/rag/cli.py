@@ -1,5 +1,5 @@
-"""Command line: `rag index`, `rag add`, `rag remove`, `rag show`, `rag ask`, `rag chat`, `rag serve`, `rag eval`
-(also `python -m rag`).
+"""Command line: `rag index`, `rag add`, `rag remove`, `rag show`, `rag ask`, `rag chat`, `rag serve`, `rag eval`,
+`rag user`, `rag audit` (also `python -m rag`).
 
 Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
 or a setting out of range (rag.validation). Output survives any locale: what the terminal's
@@ -12,6 +12,7 @@ import dataclasses
 import json
 import sys
 import time
+from pathlib import Path
 
 from .config import Settings
 
@@ -34,6 +35,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="where passages are ranked: 'local' (FAISS + BM25 in the index folder) or "
                              "'milvus:PATH.db' / 'milvus:http://host:19530' (filled from the index on first "
                              f"use; needs the 'milvus' extra; default: {defaults.stores.store})")
+    parser.add_argument("--reader", choices=("on", "off"),
+                        help="on: the trained reader finds the words that answer (docs/reader.md); off: the "
+                             "sentence-choosing answer stage of earlier releases (default: on)")
+    parser.add_argument("--reader-weights", metavar="PATH",
+                        help="the reader's weights (reader.npz beside its reader.json card; default: the bundled ones)")
 
 
 def _ask_options(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +101,38 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let visitors add documents (.txt .md .pdf .docx .html) to the corpus from the page; the index is then "
                         f"updated in the background (off by default; at most {defaults.server.max_upload_files} "
                         f"files of {defaults.corpus.max_document_bytes:,} bytes at a time)")
+    p.add_argument("--users", dest="users_file", metavar="FILE",
+                   help="accounts (made with `rag user add`): the page asks for a login and every /api/ route for "
+                        "'Authorization: Bearer TOKEN'; readers ask, editors also add and remove documents")
+    p.add_argument("--no-auth", action="store_true", default=None,
+                   help="serve --allow-upload to other machines without accounts, on purpose (a proxy in front "
+                        "checks who may); without it, or --users, such a server refuses to start")
+
+    p.add_argument("--client-limits", metavar="IN_FLIGHT/PER_MINUTE",
+                   help="requests one client (token, login session, else address) may have in progress and start "
+                        f"per minute; beyond them 429 (default: {defaults.server.limits.in_flight}/"
+                        f"{defaults.server.limits.per_minute}; 'off': only the server's shared bound)")
+
+    p = sub.add_parser("user", help="accounts for `rag serve --users FILE`: add, remove, list, token")
+    users = p.add_subparsers(dest="user_command", required=True)
+    for name, text in (("add", "add an account (the password from a prompt, or --password-stdin)"),
+                       ("remove", "remove an account (its tokens end with it)"),
+                       ("list", "list the accounts: names and roles, never secrets"),
+                       ("token", "print a new API token for an account, once, on the last line")):
+        q = users.add_parser(name, help=text)
+        if name != "list":
+            q.add_argument("name", metavar="NAME", help="the account's name")
+        q.add_argument("--users", dest="users_file", metavar="FILE", required=True, help="the users file")
+        if name == "add":
+            q.add_argument("--role", choices=["reader", "editor"], required=True,
+                           help="reader: asks; editor: also adds and removes documents")
+            q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        if name == "token":
+            q.add_argument("--revoke", action="store_true", help="end every token of this account instead")
+
+    p = sub.add_parser("audit", help="print the audit log: every document added or removed, when and by whom")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the log's JSON lines as they are")
 
     p = sub.add_parser("eval", help="evaluate a file of question/answer pairs")
     _common(p)
@@ -117,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: How each checked setting is spelled on the command line, for messages.
-FLAGS = {"top_k": "-k/--top-k", "strictness": "--strictness"}
+FLAGS = {"top_k": "-k/--top-k", "strictness": "--strictness", "client_limits": "--client-limits"}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -130,11 +168,31 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "strictness", None) is not None:
         check_strictness(args.strictness)
     names = ("corpus_dir", "index_dir", "model", "english_model", "top_k", "strictness", "host", "port", "share",
-             "relevance_model", "store", "allow_upload")
+             "relevance_model", "store", "allow_upload", "users_file", "no_auth")
     settings = Settings().replace(**{n: getattr(args, n, None) for n in names})
+    if getattr(args, "reader", None) is not None:
+        settings = settings.replace(reader=args.reader == "on")
+    if getattr(args, "reader_weights", None):
+        settings = dataclasses.replace(settings, reader=dataclasses.replace(settings.reader, weights=Path(args.reader_weights)))
+    if getattr(args, "client_limits", None) is not None:
+        settings = dataclasses.replace(settings, server=dataclasses.replace(
+            settings.server, limits=client_limits(args.client_limits, settings.server.limits)))
     if (getattr(args, "english_model", None) or "").lower() == "none":
         settings = dataclasses.replace(settings, english_model=None)
     return settings
+
+
+def client_limits(text: str, limits):
+    """`--client-limits IN_FLIGHT/PER_MINUTE` (or `off`) as `LimitSettings`; `SettingError` otherwise."""
+    from .validation import SettingError
+
+    if text.strip().lower() == "off":
+        return dataclasses.replace(limits, in_flight=10**9, per_minute=10**9)
+    in_flight, _, per_minute = text.partition("/")
+    if not (in_flight.strip().isdigit() and per_minute.strip().isdigit() and int(in_flight) > 0 and int(per_minute) > 0):
+        raise SettingError("client_limits", f"give two whole numbers above 0 as IN_FLIGHT/PER_MINUTE (e.g. 4/240), or off; "
+                                            f"not {text[:40]!r}")
+    return dataclasses.replace(limits, in_flight=int(in_flight), per_minute=int(per_minute))
 
 
 def _log(message: str) -> None:
@@ -202,7 +260,8 @@ def cmd_add(args) -> int:
     index is updated. Exit 1 when any file was refused (the others are still added)."""
     from pathlib import Path
 
-    from .corpus import add_files, file_limit
+    from .changes import add, cli_user
+    from .corpus import file_limit
 
     settings = settings_from(args)
     files, status = [], EXIT_OK
@@ -219,12 +278,8 @@ def cmd_add(args) -> int:
             status = EXIT_ERROR
             continue
         files.append((path.name, path.read_bytes()))
-    from .extract import ExtractCache
-    from .index import EXTRACTED_DIR
-
-    # Extracted once: the index update that follows finds the text in the cache.
-    added, problems = add_files(files, settings.corpus_dir, settings.corpus, replace=args.replace,
-                                cache=ExtractCache(settings.index_dir / EXTRACTED_DIR))
+    change = add(settings, files, cli_user(), replace=args.replace)
+    added, problems = change.done, change.problems
     for problem in problems:
         _log(f"rag: {problem.message}")
     if problems:
@@ -237,10 +292,11 @@ def cmd_add(args) -> int:
 
 def cmd_remove(args) -> int:
     """`rag remove DOC...`: move documents out of the corpus (to INDEX/removed/), then update the index."""
-    from .corpus import remove_documents
+    from .changes import cli_user, remove
 
     settings = settings_from(args)
-    removed, problems = remove_documents(args.documents, settings.corpus_dir, settings.index_dir / "removed")
+    change = remove(settings, args.documents, cli_user())
+    removed, problems = change.done, change.problems
     for problem in problems:
         _log(f"rag: {problem.message}")
     if removed:
@@ -361,9 +417,96 @@ def cmd_chat(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    """`rag serve`: refuses at once (exit 2, one line) a server that would take documents from
+    other machines without accounts, and a users file that cannot be read (exit 1)."""
+    from .auth import UsersFile, startup_problem
+
+    settings = settings_from(args)
+    problem = startup_problem(settings)
+    if problem:
+        _log(f"rag serve: {problem}")
+        return EXIT_USAGE
+    if settings.server.users_file is not None:
+        users = UsersFile.load(settings.server.users_file, must_exist=True)   # before loading any model
+        if not users.users:
+            _log(f"Note: {users.path} holds no account yet, so nobody can log in: add one with "
+                 f"`rag user add NAME --role editor --users {users.path}` (the server sees it at once).")
     from .web import serve
 
-    serve(settings_from(args))
+    serve(settings)
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new account's password: one line of stdin, or typed twice at a prompt (not echoed)."""
+    import getpass
+
+    from .auth import UsersError
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():
+        raise UsersError("no terminal to ask for a password: pass --password-stdin and send it on standard input")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise UsersError("the two passwords differ; nothing was changed")
+    return password
+
+
+def cmd_user(args) -> int:
+    """`rag user add|remove|list|token`: change the users file (atomically, mode 0600)."""
+    from .auth import UsersFile
+
+    command = args.user_command
+    users = UsersFile.load(args.users_file, must_exist=command != "add")
+    if command == "list":
+        for user in sorted(users.users.values(), key=lambda u: u.name):
+            tokens = f"{len(user.tokens)} token{'s' if len(user.tokens) != 1 else ''}"
+            print(f"{user.name}\t{user.role}\t{tokens}\tadded {user.created}")
+        return EXIT_OK
+    if command == "add":
+        from .auth import UsersError, check_name
+
+        check_name(args.name)
+        if args.name in users.users:   # said before asking for a password
+            raise UsersError(f"{args.name}: already in {users.path} (remove it first to start over)")
+        user = users.add(args.name, args.role, _read_password(args.password_stdin))
+        users.save()
+        _log(f"Added {user.name} ({user.role}) to {users.path}.")
+    elif command == "remove":
+        users.remove(args.name)
+        users.save()
+        _log(f"Removed {args.name} from {users.path}; its tokens and logins no longer work.")
+    elif args.revoke:
+        count = users.revoke(args.name)
+        users.save()
+        _log(f"Revoked {count} token{'s' if count != 1 else ''} of {args.name}.")
+    else:
+        token = users.new_token(args.name)
+        users.save()
+        _log(f"A new API token for {args.name}; it is shown once (only its hash is kept). Send it as "
+             "'Authorization: Bearer TOKEN'.")
+        print(token, flush=True)
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    """`rag audit`: every document added or removed (INDEX/audit.jsonl), oldest first."""
+    from .changes import audit_path, read_audit
+
+    settings = settings_from(args)
+    entries, bad = read_audit(settings)
+    for entry in entries:
+        if args.json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            print(f"{entry['time']}  {entry['user']}  {entry['action']:<6}  {entry['document']}  "
+                  f"sha256:{str(entry.get('sha256', ''))[:16]}")
+    if not entries:
+        _log(f"No changes recorded in {audit_path(settings)}.")
+    if bad:
+        _log(f"rag audit: {bad} line{'s' if bad != 1 else ''} of {audit_path(settings)} could not be read; skipped.")
     return EXIT_OK
 
 
@@ -408,9 +551,11 @@ def survive_any_locale() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
+    from .auth import UsersError
     from .corpus import CorpusError
     from .embedding import EmbedderError
     from .index import IndexProblem
+    from .reader import ReaderWeightsError
     from .relevance import ModelError
     from .stores import StoreError
     from .validation import QuestionError, SettingError
@@ -418,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     survive_any_locale()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "show": cmd_show, "ask": cmd_ask,
-                "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval}
+                "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval, "user": cmd_user, "audit": cmd_audit}
     try:
         return commands[args.command](args)
     except QuestionError as exc:
@@ -427,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingError as exc:
         print(f"rag: argument {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    except (CorpusError, EmbedderError, IndexProblem, ModelError, StoreError) as exc:
+    except (CorpusError, EmbedderError, IndexProblem, ModelError, ReaderWeightsError, StoreError, UsersError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # e.g. an index folder that cannot be created or written

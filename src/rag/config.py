@@ -136,6 +136,48 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ReaderSettings:
+    """The extractive reader (src/rag/reader, docs/reader.md): which words of the retrieved
+    passages answer. Off: the sentence-choosing answer stage of earlier releases (kept for one
+    release so both can be compared in one `rag eval` run)."""
+
+    enabled: bool = True
+    #: The trained weights (`reader.npz` beside its `reader.json` card); None: the bundled ones.
+    weights: Path | None = None
+    #: The best retrieved passages read whole (each in one or more windows).
+    passages: int = 3
+    #: Tokens per window (question included); a longer passage is read in overlapping windows.
+    max_tokens: int = 256
+    max_question_tokens: int = 48
+    overlap: int = 64
+    #: The longest answer span, in tokens.
+    max_answer_tokens: int = 30
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """The limits per client and on failed logins (`ServerSettings.limits`; rag.limits, docs/security.md)."""
+
+    #: Requests one client may have in progress at once (questions, document changes): as many as
+    #: the server answers at once (`concurrency_limit`), so a client alone can still use every worker.
+    in_flight: int = 4
+    #: Requests one client may start in any 60 seconds.
+    per_minute: int = 240
+    #: Failed logins for one name before each further attempt waits.
+    login_free_per_name: int = 5
+    #: Failed logins (and wrong tokens) from one address before each further attempt waits.
+    login_free_per_address: int = 20
+    #: The first wait after the free failures (seconds), doubled with every further failure...
+    login_backoff_seconds: float = 1.0
+    #: ...up to this.
+    login_max_backoff_seconds: float = 900.0
+    #: A name or address with no failure for this long starts again from zero.
+    login_forget_seconds: float = 3600.0
+    #: Clients (or names, addresses) remembered at most; the least recently seen are forgotten.
+    max_keys: int = 10_000
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     """How much the web server takes on at once (docs/reliability.md). Beyond these limits a
     caller is told "busy, try again" at once instead of waiting behind a flood."""
@@ -173,6 +215,14 @@ class ServerSettings:
     #: How often an open page asks for the index's status while a build runs (seconds); it stops
     #: asking once the index is ready.
     status_poll_seconds: float = 1.0
+    #: `rag serve --users FILE`: accounts (rag.auth). The page asks for a login, every /api/ route
+    #: for a bearer token; readers ask, editors also add and remove documents. None: no accounts.
+    users_file: Path | None = None
+    #: `rag serve --no-auth`: serve uploads to other machines without accounts, on purpose (a
+    #: proxy in front does the checking); without it such a server refuses to start.
+    no_auth: bool = False
+    #: Requests per client and failed logins (rag.limits).
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 @dataclass(frozen=True)
@@ -205,6 +255,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     stores: StoreSettings = field(default_factory=StoreSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
     evaluation: EvalSettings = field(default_factory=EvalSettings)
     #: The relevance model's weights (written by benchmarks/fit_relevance.py); None: the bundled file.
     relevance_model: Path | None = None
@@ -241,8 +292,13 @@ class Settings:
             changes["retrieval"] = dataclasses.replace(self.retrieval, top_k=int(changes.pop("top_k")))
         if "store" in changes:
             changes["stores"] = dataclasses.replace(self.stores, store=str(changes.pop("store")))
-        if "allow_upload" in changes:
-            changes["server"] = dataclasses.replace(self.server, allow_upload=bool(changes.pop("allow_upload")))
+        if "reader" in changes and isinstance(changes["reader"], bool):
+            changes["reader"] = dataclasses.replace(self.reader, enabled=changes["reader"])
+        server = {key: changes.pop(key) for key in ("allow_upload", "users_file", "no_auth") if key in changes}
+        if server:
+            if "users_file" in server:
+                server["users_file"] = Path(server["users_file"])
+            changes["server"] = dataclasses.replace(changes.get("server", self.server), **server)
         for key in ("corpus_dir", "index_dir", "relevance_model"):
             if key in changes:
                 changes[key] = Path(changes[key])

@@ -7,6 +7,8 @@
   inline definition "GaaS(Generative AI as a Service)" (Schwartz & Hearst's abbreviation pattern).
 - *Source*: "这篇文章的来源是哪里？" is answered with the line of the document naming the source
   its metadata gives; *author*: "这篇文章是谁写的？" with its byline (作者：…) near the top.
+- *Outline*: "文章提到了哪些趋势？", "报告包括哪几个方向？" is answered with the headings of the
+  numbered sections whose numbering word is what is asked for (趋势一…趋势十), one quote each.
 - *Listed under a heading*: "社区老年食堂存在哪些问题？" is answered with the list under the one
   heading that names what is asked for (三、存在的问题), when the rest of the question's words
   are the document's title and that heading: the report's own list is the answer, though its
@@ -31,7 +33,9 @@ class FormAnswer(Located):
     """The span a question about the documents themselves is answered with."""
 
     section: str
-    form: str  # "section", "gloss", "source", "byline" or "list"
+    form: str  # "section", "gloss", "source", "byline", "list" or "outline"
+    #: For an outline answer: every heading quoted, as (start, end, section title), in order.
+    parts: tuple[tuple[int, int, str], ...] = ()
 
 
 _CN_NUM = "一二三四五六七八九十百两"
@@ -124,6 +128,28 @@ def section_answer(question: str, documents: dict[str, Document], hit_docs: list
         if chosen is not None and chosen.heading:
             return FormAnswer(doc=document.path, start=chosen.heading[0], end=chosen.heading[1],
                               section=chosen.title, form="section")
+    return None
+
+
+_OUTLINE_ZH = re.compile(r"(?:哪些|哪几[个条项大点]?|几[个条项大点]|多少[个条项])\s*(?P<noun>[\u4e00-\u9fff]{1,4}?)\s*[？?。]?$")
+_OUTLINE_FILLER_ZH = re.compile(r"文章|本文|这篇|该文|全文|原文|文中|报告|资料|文档|提到|讲到|谈到|说到|列出|列举|介绍|"
+                                r"包括|包含|分为|总结|归纳|讨论|共|一共|总共|有|了|的|里|中|请问|呢|吗|[？?。！!，,\s]")
+
+
+def outline_answer(question: str, documents: dict[str, Document], hit_docs: list[str],
+                   max_items: int = 20) -> FormAnswer | None:
+    """The headings of the numbered sections a question like "文章提到了哪些趋势？" asks for:
+    the numbering word of the headings (趋势一, 趋势二, …) is the noun asked about, and the rest
+    of the question is only about the document. At least two such sections, at most `max_items`."""
+    match = _OUTLINE_ZH.search(question)
+    if not match or _OUTLINE_FILLER_ZH.sub("", question[:match.start()]):
+        return None
+    for document in _docs_by_hits(documents, hit_docs):
+        sections = [s for s in _numbered_sections(document, match.group("noun"), True) if s.heading]
+        if 2 <= len(sections) <= max_items:
+            parts = tuple((s.heading[0], s.heading[1], s.title) for s in sections)
+            return FormAnswer(doc=document.path, start=parts[0][0], end=parts[0][1], section=parts[0][2],
+                              form="outline", parts=parts)
     return None
 
 
@@ -266,7 +292,7 @@ def form_answer(question: str, documents: dict[str, Document], hit_docs: list[st
     `hit_docs` are the documents of the retrieved passages, best first: they break ties when the
     question's own words do not single out a document. A list answer quotes at most `max_items`
     items."""
-    answer = section_answer(question, documents, hit_docs)
+    answer = section_answer(question, documents, hit_docs) or outline_answer(question, documents, hit_docs)
     if answer:
         return answer
     for path in dict.fromkeys(hit_docs):   # only documents retrieval found: the question is about them

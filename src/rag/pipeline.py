@@ -9,12 +9,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .answer import Answer, answer, refuse_unresolved
+from .answer import Answer, answer, reader_answer, refuse_unresolved
 from .config import Settings
 from .conversation import Segmenter, resolve
 from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
-from .relevance import load_model
+from .reader import Reader
+from .relevance import READER_ABSTENTION, load_model
 from .retrieval import Retriever
 from .stores import check_store, open_store
 from .validation import QuestionError, check_question, check_strictness, check_top_k
@@ -32,6 +33,12 @@ class Pipeline:
         self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder, store,
                                    settings.retrieval.candidate_factor)
         self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
+        r = settings.reader
+        #: The extractive reader (loaded on its first question), or None: the sentence-choosing stage.
+        self.reader = Reader(r.weights, r.max_tokens, r.max_question_tokens, r.overlap, r.max_answer_tokens) \
+            if r.enabled else None
+        #: Whether to show the reader's answer (benchmarks/fit_reader.py); None before it is fitted.
+        self.abstention_model = load_model(str(READER_ABSTENTION)) if r.enabled and READER_ABSTENTION.is_file() else None
         self.segmenter = Segmenter(index.background, getattr(index.tokenizer, "vocabulary", ()))
         # No lock here: retrieval encodes one question at a time (its embedders are not documented
         # as thread-safe) and runs the rest (jieba, FAISS, BM25, answer) in parallel; measured
@@ -46,6 +53,8 @@ class Pipeline:
         without Chinese characters), so a one-shot Chinese question does not pay for it.
         """
         load_model(str(settings.relevance_model) if settings.relevance_model else None)  # fail before the build
+        if settings.reader.enabled:
+            Reader(settings.reader.weights).check()
         check_store(settings.stores.store)
         embedder = load_embedder(settings.model)
         english = LazyEmbedder(settings.english_model) if settings.english_model else None
@@ -72,7 +81,11 @@ class Pipeline:
             result = refuse_unresolved(question, resolution.unresolved)
         else:
             retrieval = self.retriever.search(resolution.question, top_k)
-            result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
+            if self.reader is not None:
+                result = reader_answer(retrieval, self.index.documents, self.reader, self.settings.reader.passages,
+                                       strictness, self.abstention_model, self.settings.answer)
+            else:
+                result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
         if resolution.understood_as:
             result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000

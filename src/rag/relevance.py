@@ -42,6 +42,9 @@ from .lexical import cjk_bigrams, english_stems, has_cjk
 from .retrieval import Hit, Retrieval
 
 BUNDLED_MODEL = Path(__file__).with_name("data") / "relevance.json"
+#: The same kind of model over the reader's features (and any signals that still earn their place),
+#: deciding whether the reader's answer is shown: written by benchmarks/fit_reader.py.
+READER_ABSTENTION = Path(__file__).with_name("data") / "reader_abstention.json"
 #: Weight of an English question word without any translation in the corpus (translated words
 #: weigh their IDF, 0.5 to ~3.5): it counts against coverage.
 UNTRANSLATED_WEIGHT = 1.0
@@ -305,7 +308,10 @@ def signals(retrieval: Retrieval) -> dict[str, float]:
 
 
 SIGNALS = ("best_cos", "spread", "coverage", "missing", "missing_max", "focus_missing", "unsupported", "constraint",
-           "type_mismatch", "helper_best")
+           "type_mismatch", "helper_best",
+           # From the reader (answer.read_answer): its best span's margin over "no answer", and
+           # that span's passage rank - 1.
+           "reader_margin", "reader_rank")
 
 
 def relevance(retrieval: Retrieval, model: RelevanceModel | None = None) -> float:

@@ -38,6 +38,11 @@ DEFINITIONS = {
     "mrr": "mean of 1/rank of the first passage holding the expected span (0 when none does)",
     "answer_recall": "share of answerable rows whose expected span lies inside the quoted text",
     "char_f1": "CMRC 2018 character F1 of the quotes against the expected span, mean over answerable rows",
+    "span_f1": "CMRC 2018 character F1 of the answer span (the reader's words; the quotes when there is none), "
+               "mean over answerable rows (0 when abstaining)",
+    "span_em": "share of answerable rows whose answer span equals the expected span (CMRC normalisation)",
+    "span_verbatim_rate": "share of answer spans that equal their document's text at their offsets and lie inside "
+                          "their quote",
     "false_abstain_rate": "share of answerable rows that abstained (lower is better)",
     "abstain_rate": "share of unanswerable rows that abstained (correctly)",
     "verbatim_rate": "share of quotes equal to their document's text at their offsets",
@@ -131,6 +136,22 @@ def prediction_text(quotes: list[dict]) -> str:
     return "".join(q.get("display") or q["text"] for q in sorted(quotes, key=lambda q: q["n"]))
 
 
+def span_text(answer: dict) -> str:
+    """What span_f1 scores: the answer span as shown, else the quotes (`prediction_text`)."""
+    span = answer.get("span")
+    if span:
+        return span.get("display") or span["text"]
+    return prediction_text(answer["quotes"])
+
+
+def span_is_verbatim(answer: dict, documents: Mapping[str, str]) -> bool:
+    """Whether the answer's span equals its document's text at its offsets and lies inside its quote."""
+    span = answer["span"]
+    quote = next((q for q in answer["quotes"] if q["n"] == span.get("quote", 1)), None)
+    return is_verbatim(span, documents) and quote is not None and quote["doc"] == span["doc"] \
+        and quote["start"] <= span["start"] <= span["end"] <= quote["end"]
+
+
 def shows_markup(quote: dict) -> bool:
     """Whether the quote as displayed still holds Markdown or table markup."""
     return bool(_MARKUP.search(quote.get("display") or quote["text"]))
@@ -177,6 +198,10 @@ class RowResult:
     markup_quotes: int = 0
     #: The conversation a follow-up row was asked in (earlier questions as understood, oldest first).
     history: tuple[str, ...] = ()
+    span_f1: float | None = None
+    span_em: float | None = None
+    #: Whether the answer's span is verbatim and inside its quote (None: no span).
+    span_verbatim: bool | None = None
 
     @property
     def abstained(self) -> bool:
@@ -203,6 +228,9 @@ class RowResult:
             "reciprocal_rank": reciprocal_rank(self.rank) if answerable else None,
             "answer_recall": self.answer_recall,
             "char_f1": self.char_f1,
+            "span_f1": self.span_f1,
+            "span_em": self.span_em,
+            "span_verbatim": self.span_verbatim,
             "false_abstain": self.abstained if answerable else None,
             "correct_abstain": self.abstained if not answerable else None,
             "quotes": self.quotes,
@@ -236,8 +264,10 @@ def score_row(row: EvalRow, answer: dict, documents: Mapping[str, str]) -> RowRe
     quotes = answer["quotes"]
     verbatim = sum(is_verbatim(q, documents) for q in quotes)
     markup = sum(shows_markup(q) for q in quotes)
+    span_ok = span_is_verbatim(answer, documents) if answer.get("span") else None
     if not row.answerable:
-        return RowResult(row, answer, None, None, None, None, len(quotes), verbatim, markup_quotes=markup)
+        return RowResult(row, answer, None, None, None, None, len(quotes), verbatim, markup_quotes=markup,
+                         span_verbatim=span_ok)
     gold = row.expected
     expected_doc = row.fields.get("doc")
     wrong_doc = any(q["doc"] != expected_doc for q in quotes) if quotes and isinstance(expected_doc, str) else None
@@ -248,6 +278,9 @@ def score_row(row: EvalRow, answer: dict, documents: Mapping[str, str]) -> RowRe
         answer_recall=answer_recalled(gold, quotes, documents),
         char_f1=0.0 if answer["abstained"] else char_f1(prediction_text(quotes), gold),
         quotes=len(quotes), verbatim_quotes=verbatim, wrong_doc=wrong_doc, markup_quotes=markup,
+        span_f1=0.0 if answer["abstained"] else char_f1(span_text(answer), gold),
+        span_em=0.0 if answer["abstained"] else float(cmrc_normalize(span_text(answer)) == cmrc_normalize(gold)),
+        span_verbatim=span_ok,
     )
 
 
@@ -265,6 +298,9 @@ def aggregate(results: list[RowResult], top_k: int) -> dict:
         "mrr": _mean([reciprocal_rank(r.rank) for r in answerable]),
         "answer_recall": _mean([bool(r.answer_recall) for r in answerable]),
         "char_f1": _mean([r.char_f1 for r in answerable]),
+        "span_f1": _mean([r.span_f1 for r in answerable]),
+        "span_em": _mean([r.span_em for r in answerable]),
+        "span_verbatim_rate": _mean([r.span_verbatim for r in results if r.span_verbatim is not None]),
         "false_abstain_rate": _mean([r.abstained for r in answerable]),
         "abstain_rate": _mean([r.abstained for r in unanswerable]),
         "verbatim_rate": verbatim / quotes if quotes else 1.0,

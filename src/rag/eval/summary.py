@@ -11,7 +11,8 @@ from .metrics import RowResult, aggregate
 from .rows import FOLLOW_UP_GROUP, BadRow, EvalUsageError, group_value
 
 #: Metrics --fail-under accepts (higher is better), besides hit@k for any k up to top_k.
-FLOOR_METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "answer_recall", "char_f1", "abstain_rate", "verbatim_rate")
+FLOOR_METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "answer_recall", "char_f1", "span_f1", "span_em", "abstain_rate",
+                 "verbatim_rate", "span_verbatim_rate")
 #: Metrics where lower is better: a floor makes no sense for them.
 LOWER_IS_BETTER = ("false_abstain_rate", "wrong_doc_rate", "latency_p50_ms", "latency_p95_ms")
 

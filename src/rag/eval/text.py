@@ -9,8 +9,8 @@ from .rows import FOLLOW_UP_GROUP
 #: The summary table's rows: (metric or count name, the summary part holding it).
 TABLE_ROWS = [("rows", "counts"), ("answerable", "counts"), ("unanswerable", "counts")] + \
     [(f"hit@{k}", "metrics") for k in SUMMARY_HITS] + \
-    [(name, "metrics") for name in ("mrr", "answer_recall", "char_f1", "false_abstain_rate",
-                                    "abstain_rate", "verbatim_rate", "wrong_doc_rate", "markup_quotes",
+    [(name, "metrics") for name in ("mrr", "answer_recall", "char_f1", "span_f1", "span_em", "false_abstain_rate",
+                                    "abstain_rate", "verbatim_rate", "span_verbatim_rate", "wrong_doc_rate", "markup_quotes",
                                     "latency_p50_ms", "latency_p95_ms")]
 
 

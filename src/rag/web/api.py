@@ -19,9 +19,12 @@ import anyio
 from ..answer import Answer, QuestionError
 from ..config import ServerSettings
 from ..i18n import language_of, t
+from ..limits import FairLimiter
 from ..pipeline import Pipeline
 from .live import LivePipeline, Status
 
+#: Where `access.Guard` puts the caller's client key (its token, else its address) in the request's scope.
+CLIENT_KEY = "rag.client"
 #: The fields `/ask` takes, in the order of Gradio's endpoint.
 FIELDS = ("question", "top_k", "strictness", "history")
 
@@ -62,21 +65,24 @@ class Busy(Exception):
 
 class Admission:
     """At most `running` calls at once and `waiting` more in line; one more is refused at once
-    (`Busy`), as Gradio's bounded queue refuses with "Queue is full". Used from one event loop,
-    so the count needs no lock."""
+    (`Busy`), as Gradio's bounded queue refuses with "Queue is full". The line is served
+    round-robin by client (`rag.limits.FairLimiter`; the key `access.Guard` gives each caller).
+    Used from one event loop, so the count needs no lock."""
 
     def __init__(self, running: int, waiting: int):
         self.limiter = anyio.CapacityLimiter(running)
+        self.fair = FairLimiter(running)
         self.capacity = running + waiting
         self.inside = 0
 
-    async def run(self, work: Callable[[], object]):
-        """`work()` in a worker thread once a place is free; `Busy` when the line is full."""
+    async def run(self, work: Callable[[], object], client: str = ""):
+        """`work()` in a worker thread once a place is free (in `client`'s turn); `Busy` when the line is full."""
         if self.inside >= self.capacity:
             raise Busy
         self.inside += 1
         try:
-            return await anyio.to_thread.run_sync(work, limiter=self.limiter)
+            async with self.fair.slot(client):
+                return await anyio.to_thread.run_sync(work, limiter=self.limiter)
         finally:
             self.inside -= 1
 
@@ -147,7 +153,8 @@ def routes(live: LivePipeline, server: ServerSettings) -> list:
                 return refuse(413, too_large)
         try:
             data = read_call(body)
-            return JSONResponse(await admission.run(lambda: answer_call(live, data)))
+            client = request.scope.get(CLIENT_KEY, "")
+            return JSONResponse(await admission.run(lambda: answer_call(live, data), client))
         except CallProblem as exc:
             return refuse(exc.status, str(exc))
         except Busy:

@@ -14,6 +14,7 @@ import time
 from html import escape
 from pathlib import Path
 
+import anyio
 import gradio as gr
 
 from .. import serving
@@ -24,7 +25,8 @@ from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS, language_of, t
 from ..pipeline import Pipeline
 from ..structure import outline
 from ..validation import SettingError
-from . import api, notices, render, upload
+from . import api, documents_api, editing, notices, render, upload
+from .access import Access, Guard
 from .api import ask_in_conversation, not_ready
 from .assets import DOCS_JS, PAGE_CSS, PAGE_JS, TITLE_JS
 from .live import LivePipeline
@@ -100,9 +102,12 @@ def title_html(title: str) -> str:
 
 def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
     """The chat page and the `/ask` endpoint, answering with `live.current` (shared by all users)
-    and saying what state the index is in; with `settings.server.allow_upload`, an upload control."""
+    and saying what state the index is in; upload and remove controls for those who may change the
+    documents (`access.Access`: editors with `--users`, everyone with `--allow-upload` alone)."""
     i18n = gradio_i18n()
-    uploads = settings.server.allow_upload
+    access = Access.from_settings(settings, log=_log)
+    # Document changes from the page: for editors (accounts), or for everyone (--allow-upload, no accounts).
+    uploads = access.editors_can_change()
 
     def documents_now() -> dict[str, Document]:
         qa = live.current
@@ -179,11 +184,17 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         return [*out, title_html(page_title(documents)), render.outline_html(documents, lang or DEFAULT_LANGUAGE),
                 gr.update(samples=samples, visible=bool(samples)), status.generation]
 
-    def take_upload(files, choice: str, shown: str):
+    def take_upload(files, choice: str, shown: str, request: gr.Request = None):
         """The upload control: add the files that pass the checks, then update the index."""
         lang = forced_language(choice) or shown or DEFAULT_LANGUAGE
+        caller = editing.identity_of(access, request)
+        if caller is None or not caller.editor:   # the control is hidden from readers; this is the check
+            upload.discard(upload.named_files(files), Path(gr.utils.get_upload_folder()).resolve())
+            status = live.status()
+            return [editing.message_html(editing.words(lang, "editors_only"), True, lang), None,
+                    notices.index_status_html(status, lang), gr.update(active=status.busy)]
         added, problems = upload.receive(upload.named_files(files), settings, lang,
-                                         Path(gr.utils.get_upload_folder()).resolve())
+                                         Path(gr.utils.get_upload_folder()).resolve(), user=caller.name)
         if added:
             live.update_in_background()
         status = live.status()
@@ -270,10 +281,14 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                 docs = gr.HTML(render.outline_html(documents, DEFAULT_LANGUAGE), elem_id="rag-docs", js_on_load=DOCS_JS,
                                padding=True, server_functions=[open_section])
                 if uploads:
-                    files = upload.upload_control(label=i18n("upload_label"), elem_id="rag-upload", height=120)
+                    # With accounts: shown to editors once the page has loaded (editing.wire).
+                    files = upload.upload_control(label=i18n("upload_label"), elem_id="rag-upload", height=120,
+                                                  visible=access.allow_changes)
                     hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes,
                                                     settings.corpus.max_file_bytes)
-                    upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True)
+                    upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True,
+                                            visible=access.allow_changes)
+                    controls = editing.build(settings, access, visible=access.allow_changes)
 
         labelled = [question, send, restart, settings_box, top_k, strictness, intro, docs, language, examples,
                     *([files] if uploads else [])]
@@ -296,11 +311,15 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         timer.tick(**poll)
         if uploads:
             # Unprocessed: the handler reads the visitor's file names from Gradio's FileData.
-            files.upload(take_upload, inputs=[files, language, shown], preprocess=False,
-                         outputs=[upload_result, files, index_status, timer], api_visibility="private")
+            uploaded = files.upload(take_upload, inputs=[files, language, shown], preprocess=False,
+                                    outputs=[upload_result, files, index_status, timer], api_visibility="private")
+            editing.wire(demo, controls, live, settings, access, [files, upload_result], language, shown, index_status,
+                         timer, forced_language, after=[uploaded])
         gr.api(ask, api_name="ask")
     demo.rag_i18n = i18n   # handed to launch(): Gradio takes translations there
-    demo.rag_routes = api.routes(live, settings.server)   # POST /api/ask, added by launch()
+    # POST /api/ask and the documents API, added by launch(), behind access.Guard.
+    demo.rag_routes = api.routes(live, settings.server) + documents_api.routes(live, settings, access)
+    demo.rag_access = access
     return demo
 
 
@@ -313,12 +332,24 @@ pages, `corpus.max_file_bytes`).
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
     server = settings.server
-    if server.allow_upload:
+    access = getattr(demo, "rag_access", None) or Access.from_settings(settings, log=_log)
+    if access.editors_can_change():
         server = dataclasses.replace(server, max_upload_bytes=max(settings.corpus.max_document_bytes,
                                                                   settings.corpus.max_file_bytes))
     serving.queue(demo, server)
     options = serving.launch_options(server)
     options["app_kwargs"]["routes"] = getattr(demo, "rag_routes", [])
+    # Outermost: accounts, limits and login throttling before anything else reads the request.
+    options["app_kwargs"]["middleware"].insert(0, serving._middleware(Guard, access=access))
+    if access.accounts is not None:
+        accounts = access.accounts
+
+        async def login(name: str, password: str) -> bool:
+            # scrypt takes ~50 ms of CPU: in a worker thread, not on the event loop.
+            return await anyio.to_thread.run_sync(accounts.login, name, password) is not None
+
+        options["auth"] = login
+        options["auth_message"] = "请登录 · Please sign in"
     return demo.launch(
         **options,
         server_name=settings.host, server_port=settings.port, share=settings.share,
@@ -370,8 +401,11 @@ def serve(settings: Settings) -> None:
              "questions are answered once the index is built.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         _log(f"Note: listening on {settings.host}, so other machines can reach this chat.")
-    if settings.server.allow_upload:
-        _log("Note: uploads are on (--allow-upload): anyone who reaches the page can add documents.")
+    if settings.server.users_file is not None:
+        _log(f"Accounts from {settings.server.users_file}: the page asks for a login, /api/ for a token; "
+             "editors add and remove documents.")
+    elif settings.server.allow_upload:
+        _log("Note: uploads are on (--allow-upload): anyone who reaches the page can add and remove documents.")
     try:
         launch(demo, settings)
     except OSError as exc:   # typically: the port is taken

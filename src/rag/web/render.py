@@ -280,11 +280,22 @@ def suggestions(answer: Answer, documents: dict[str, Document]) -> list[tuple[st
     return out
 
 
-def quote_html(quote: Quote, turn: int, lang: str) -> str:
-    """A quote's words followed by its [n] as a link to its source card."""
+def span_in_quote_html(quote: Quote, span) -> str:
+    """The quote's words (display form) with the answer span inside it marked, by offsets."""
+    shown = Document(quote.doc, quote.title, None, quote.text)
+    a, b = span.start - quote.start, span.end - quote.start
+    return (f'{text_html(display(shown, 0, a))}<mark class="rag-answer">{text_html(display(shown, a, b))}</mark>'
+            f'{text_html(display(shown, b, len(quote.text)))}')
+
+
+def quote_html(quote: Quote, turn: int, lang: str, span=None) -> str:
+    """A quote's words followed by its [n] as a link to its source card; the answer span, when
+    it lies in this quote, is marked inside it."""
     label = escape(t(lang, "cite_label", n=quote.n))
     words = quote.display or quote.text
-    return (f'<p class="rag-quote"><span{lang_attr(words)}>{text_html(words)}</span> '
+    inside = span is not None and span.quote == quote.n and quote.start <= span.start < span.end <= quote.end
+    body = span_in_quote_html(quote, span) if inside else text_html(words)
+    return (f'<p class="rag-quote"><span{lang_attr(words)}>{body}</span> '
             f'<a class="rag-cite-link" href="#rag-src-{turn}-{quote.n}" data-n="{quote.n}" '
             f'aria-label="{label}">[{quote.n}]</a></p>')
 
@@ -309,7 +320,11 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
                          f'<ul class="rag-suggestions">{items}</ul>')
         parts.append(f'<p><a class="rag-jump" href="#rag-docs-top">{escape(t(lang, "see_outline"))}</a></p>')
     else:
-        parts += [quote_html(q, turn.n, lang) for q in sorted(answer.quotes, key=lambda q: q.n)]
+        span = getattr(answer, "span", None)
+        if span is not None:
+            words = span.display or span.text
+            parts.append(f'<p class="rag-span"><strong{lang_attr(words)}>{text_html(words)}</strong></p>')
+        parts += [quote_html(q, turn.n, lang, span) for q in sorted(answer.quotes, key=lambda q: q.n)]
     tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer))}" '
              f'data-copied="{escape(t(lang, "copied"))}">{escape(t(lang, "copy"))}</button>'
              f' <a class="rag-jump" href="#rag-srcs-{turn.n}">{escape(t(lang, "jump_sources"))}</a></div>')

