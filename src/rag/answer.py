@@ -83,6 +83,8 @@ class AnswerSpan(Located):
     text: str
     quote: int = 1
     display: str = ""
+    #: The 1-based page where the span starts, None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -349,11 +351,12 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
         q_start, q_end, section = quote_around(best.doc, best.start, best.end, [s.sentence for s in retrieval.sentences])
         quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
                         title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
-                        score=round(score, 4), display=display(document, q_start, q_end))]
+                        score=round(score, 4), display=display(document, q_start, q_end),
+                        page=page_of(document, q_start))]
     holder = next(q for q in quotes if q.doc == best.doc and q.start <= best.start and best.end <= q.end)
     document = documents[best.doc]
     span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=holder.n,
-                      display=display(document, best.start, best.end))
+                      display=display(document, best.start, best.end), page=page_of(document, best.start))
     timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
     text = f"{span.display}\n" + format_answer(quotes)
     return Answer(retrieval.question, False, text, quotes, shown, score, lang, timings, span=span)
