@@ -39,7 +39,12 @@ def test_index_then_ask_json_on_the_real_article(folders, article_text):
     assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score", "display", "page"}
     assert quote["page"] is None  # a text file has no pages
     assert set(result["passages"][0]) == {"doc", "title", "section", "start", "end", "text", "score", "display", "page"}
-    assert result["answer"] == f"{quote['display']} [1]" or result["answer"].startswith(f"{quote['display']} [1]\n")
+    # The reader's span first (its words inside quote [1]), then the quotes with their markers.
+    span = result["span"]
+    assert span and article_text[span["start"]:span["end"]] == span["text"] and quote["start"] <= span["start"]
+    assert span["page"] is None
+    assert result["answer"] == f"{span['display']}\n{quote['display']} [1]" \
+        or result["answer"].startswith(f"{span['display']}\n{quote['display']} [1]\n")
 
 
 def test_human_readable_answer_with_numbered_citations(folders):
