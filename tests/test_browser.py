@@ -476,7 +476,7 @@ def test_an_uploaded_document_is_indexed_and_answers(open_page, make_corpus):
         expect(result).to_contain_text("已加入：量子农场.md, a&lt;b&gt;.md。")
         expect(result.locator(".rag-problems li")).to_have_count(2)
         # the reasons in the page's language (issue 20), the names as text
-        expect(result).to_contain_text(f"{markup}：不是 .txt 或 .md 文件名，未加入")
+        expect(result).to_contain_text(f"{markup}：不是文档文件名（.txt .md .pdf .docx .html .htm），未加入")
         expect(result).to_contain_text("binary.md：不是有效的 UTF-8 文本")
         expect(page.locator("#rag-index-status")).to_contain_text("索引已就绪：3 篇资料", timeout=ANSWER_TIMEOUT_MS * 4)
         # Names are text: the one with markup did not become an element, the one with entities

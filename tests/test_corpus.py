@@ -28,19 +28,19 @@ def test_bad_files_are_reported_by_name_and_the_rest_still_load(make_corpus):
         "bad.txt": "正文。",
     })
     documents, problems = load_corpus(settings.corpus_dir)
-    assert sorted(d.path for d in documents) == ["bad.txt", "good.txt"]
+    assert sorted(d.path for d in documents) == ["bad.txt", "good.txt", "latin1.txt"]
     messages = " | ".join(p.message for p in problems)
-    assert "latin1.txt: not valid UTF-8" in messages
+    assert "latin1.txt: not UTF-8; read as " in messages   # detected (charset-normalizer), and said
     assert "empty.txt: empty file" in messages
     assert "bad.txt.meta.json: metadata ignored" in messages
-    assert "image.png" not in messages  # not a document type: ignored silently
+    assert messages.count("image.png") == 1 and "not a supported type" in messages  # listed once, never silently
 
 
 def test_missing_folder_or_no_usable_document_is_a_clear_error(tmp_path, make_corpus):
     with pytest.raises(CorpusError, match="corpus folder not found"):
         load_corpus(tmp_path / "nope")
     settings = make_corpus({"only.txt": b"\xff\xfe\xfa"})
-    with pytest.raises(CorpusError, match="only.txt: not valid UTF-8"):
+    with pytest.raises(CorpusError, match="only.txt: starts with a utf-16 byte-order mark but is not valid utf-16"):
         load_corpus(settings.corpus_dir)
 
 

@@ -249,7 +249,8 @@ def test_the_page_has_no_upload_control_unless_allowed(article_qa):
                                                                                     allow_upload=True))
     opened = web.build_app(web.LivePipeline.ready(article_qa), settings)
     files = [b for b in opened.blocks.values() if isinstance(b, gr.File)]
-    assert len(files) == 1 and files[0].file_types == [".txt", ".md"] and files[0].file_count == "multiple"
+    assert len(files) == 1 and files[0].file_count == "multiple"
+    assert files[0].file_types == [".txt", ".md", ".pdf", ".docx", ".html", ".htm"]
 
 
 def test_with_uploads_the_routes_open_with_a_document_sized_limit(monkeypatch, article_qa):
@@ -258,14 +259,15 @@ def test_with_uploads_the_routes_open_with_a_document_sized_limit(monkeypatch, a
     settings = dataclasses.replace(article_qa.settings, server=dataclasses.replace(article_qa.settings.server,
                                                                                     allow_upload=True))
     web.launch(web.build_app(web.LivePipeline.ready(article_qa), settings), settings)
-    assert seen["max_file_size"] == settings.corpus.max_document_bytes
+    assert seen["max_file_size"] == max(settings.corpus.max_document_bytes, settings.corpus.max_file_bytes)
     assert [m.cls for m in seen["app_kwargs"]["middleware"]] == [Guard, serving.CallGuard, serving.UploadLimit]
 
 
 @pytest.fixture
 def upload_settings(make_corpus):
     settings = make_corpus({"a.md": "# 甲\n\n第一篇文档。\n"})
-    return dataclasses.replace(settings, corpus=dataclasses.replace(settings.corpus, max_document_bytes=1000),
+    return dataclasses.replace(settings, corpus=dataclasses.replace(settings.corpus, max_document_bytes=1000,
+                                                                    max_file_bytes=1000),
                                server=dataclasses.replace(settings.server, allow_upload=True, max_upload_files=3))
 
 
@@ -308,10 +310,10 @@ def test_refused_uploads_write_nothing_and_say_why(upload_settings, tmp_path):
     added, problems = upload.receive(upload.named_files(files[:3]), upload_settings, "en", tmp_path / "gradio")
     assert added == [] and len(problems) == 3
     assert problems[0] == "big.md: 1,200 bytes, over the limit of 1,000 (Settings.corpus.max_document_bytes); refused"
-    assert "notes.pdf: not a .txt or .md file name; refused" in problems[1]
+    assert "notes.pdf: truncated PDF" in problems[1]   # a PDF is a document, this one a broken one
     assert problems[2].startswith("bin.md: not valid UTF-8")
     added, problems = upload.receive(upload.named_files(files[3:]), upload_settings, "en", tmp_path / "gradio")
-    assert added == [] and problems == [f"{markup}: not a .txt or .md file name; refused"]
+    assert added == [] and problems == [f"{markup}: not a document file name (.txt .md .pdf .docx .html .htm); refused"]
     html = notices.upload_html(added, problems, "en")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;.md" in html
     assert sorted(p.name for p in upload_settings.corpus_dir.iterdir()) == before

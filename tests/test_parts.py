@@ -162,12 +162,13 @@ def test_add_files_checks_each_file_and_writes_only_good_ones(tmp_path):
                                  ("binary.txt", bytes(range(256)) * 4), ("latin.txt", "caf\xe9".encode("latin-1")),
                                  ("notes.pdf", b"%PDF-1.4"), ("kept.md", "# 别的\n别的内容。".encode()),
                                  ("huge.md", b"a" * 2_000_001), ("empty.md", b"  \n")], corpus)
-    assert added == ["new.md", "escape.md"]  # a path is reduced to its name: it cannot leave the folder
+    # A path is reduced to its name: it cannot leave the folder; Latin-1 text is detected and read.
+    assert added == ["new.md", "escape.md", "latin.txt"]
     messages = " | ".join(p.message for p in problems)
     for expected in ("binary.txt", "not valid UTF-8", "notes.pdf", "a different document of that name",
                      "over the limit", "empty"):
         assert expected in messages
-    assert sorted(p.name for p in corpus.iterdir()) == ["escape.md", "kept.md", "new.md"]  # no temporary files
+    assert sorted(p.name for p in corpus.iterdir()) == ["escape.md", "kept.md", "latin.txt", "new.md"]  # no temporary files
     assert (corpus / "kept.md").read_text("utf-8") == "# 原有\n原有的内容。"
     assert add_files([("kept.md", "# 别的\n别的内容。".encode())], corpus, replace=True)[0] == ["kept.md"]
     with pytest.raises(CorpusError):
@@ -195,7 +196,7 @@ def test_rag_add_and_remove_update_the_index(make_corpus, tmp_path, capsys):
     new = tmp_path / "b.md"
     new.write_text("# 乙\n液冷技术把数据中心的能耗降低了三成。", "utf-8")
     bad = tmp_path / "c.txt"
-    bad.write_bytes(b"\xff\xfe\x00binary")
+    bad.write_bytes(bytes(range(256)))
     assert main(["add", str(new), str(bad), *where]) == 1  # b.md is added, c.txt refused
     err = capsys.readouterr().err
     assert "c.txt: not valid UTF-8" in err and "Added to" in err and "1 new or changed" in err

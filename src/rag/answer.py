@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
 from .conversation import unresolved_message
-from .corpus import Document, Located
+from .corpus import Document, Located, page_of
 from .forms import form_answer
 from .lexical import has_cjk
 from .relevance import (
@@ -59,6 +59,8 @@ class Quote(Located):
     section: str
     score: float
     display: str = ""
+    #: The 1-based page where the quote starts (`corpus.page_of`), None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Passage(Located):
     text: str
     score: float
     display: str = ""
+    #: The 1-based page where the passage starts, None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class AnswerSpan(Located):
     text: str
     quote: int = 1
     display: str = ""
+    #: The 1-based page where the span starts, None for a format without pages.
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,8 @@ def _cut(quote: Quote, document: Document) -> Quote:
     while end > quote.start + 1 and document.text[end - 1] in _TRAILING_CLAUSE_MARKS:
         end -= 1
     return replace(quote, end=end, text=document.text[quote.start:end], title=document.title,
-                   score=round(quote.score, 4), display=display(document, quote.start, end))
+                   score=round(quote.score, 4), display=display(document, quote.start, end),
+                   page=page_of(document, quote.start))
 
 
 def form_quotes(form, documents: dict[str, Document]) -> list[Quote]:
@@ -237,7 +244,8 @@ def form_quotes(form, documents: dict[str, Document]) -> list[Quote]:
 def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
     c = hit.chunk
     return Passage(doc=c.doc, start=c.start, end=c.end, title=c.title, section=c.section, text=c.text,
-                   score=hit.score, display=display(documents[c.doc], c.start, c.end))
+                   score=hit.score, display=display(documents[c.doc], c.start, c.end),
+                   page=page_of(documents[c.doc], c.start))
 
 
 def format_answer(quotes: list[Quote]) -> str:
@@ -348,11 +356,12 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
         q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
         quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
                         title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
-                        score=round(score, 4), display=display(document, q_start, q_end))]
+                        score=round(score, 4), display=display(document, q_start, q_end),
+                        page=page_of(document, q_start))]
     holder = next(q for q in quotes if q.doc == best.doc and q.start <= best.start and best.end <= q.end)
     document = documents[best.doc]
     span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=holder.n,
-                      display=display(document, best.start, best.end))
+                      display=display(document, best.start, best.end), page=page_of(document, best.start))
     timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
     text = f"{span.display}\n" + format_answer(quotes)
     return Answer(retrieval.question, False, text, quotes, shown, score, lang, timings, span=span)

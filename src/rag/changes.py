@@ -102,7 +102,12 @@ def read_audit(settings: Settings) -> tuple[list[dict], int]:
 def add(settings: Settings, files: list[tuple[str, bytes]], user: str, replace: bool = False) -> Change:
     """Put `(name, data)` files into the corpus (`corpus.add_files`: the checks, atomic writes)
     and record each one added."""
-    added, problems = add_files(files, settings.corpus_dir, settings.corpus, replace=replace)
+    from .extract import ExtractCache
+
+    # A PDF, Word file or web page is extracted once, to check it, into the index's cache: the
+    # update that follows finds its text there.
+    added, problems = add_files(files, settings.corpus_dir, settings.corpus, replace=replace,
+                                cache=ExtractCache(settings.index_dir / "extracted"))
     data_of = {}
     for name, data in files:
         data_of.setdefault(Path(str(name).replace("\\", "/")).name.strip(), data)

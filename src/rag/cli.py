@@ -1,5 +1,5 @@
-"""Command line: `rag index`, `rag add`, `rag remove`, `rag ask`, `rag chat`, `rag serve`, `rag eval`, `rag user`,
-`rag audit` (also `python -m rag`).
+"""Command line: `rag index`, `rag add`, `rag remove`, `rag show`, `rag ask`, `rag chat`, `rag serve`, `rag eval`,
+`rag user`, `rag audit` (also `python -m rag`).
 
 Exit codes: 0 success, 1 a problem with the corpus, index or model, 2 bad usage, a bad question
 or a setting out of range (rag.validation). Output survives any locale: what the terminal's
@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", help="copy documents into the corpus and update the index (only they are embedded)")
     _common(p)
-    p.add_argument("files", nargs="+", metavar="FILE", help=".md or .txt files (UTF-8)")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help=".md, .txt (any common encoding), .pdf, .docx, .html or .htm files")
     p.add_argument("--replace", action="store_true",
                    help="replace a corpus document of the same name (otherwise it is kept and the file refused)")
 
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("documents", nargs="+", metavar="DOC",
                    help="a document's path inside the corpus folder, as citations show it (e.g. notes/a.md); "
                         "it is moved to INDEX/removed/, not deleted")
+
+    p = sub.add_parser("show", help="print a document's text as the index holds it (what quotes are cut from)")
+    _common(p)
+    p.add_argument("document", metavar="DOC", help="a document's path inside the corpus folder, as citations show it")
+    p.add_argument("--json", action="store_true",
+                   help='print {"doc", "format", "encoding", "text", "pages": [{"page", "start", "end"}]}')
 
     p = sub.add_parser("ask", help="answer one question")
     _common(p)
@@ -94,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help=f"port (default: {defaults.port})")
     p.add_argument("--share", action="store_true", default=None, help="create a public Gradio share link (off by default)")
     p.add_argument("--allow-upload", action="store_true", default=None,
-                   help="let visitors add .txt/.md files to the corpus from the page; the index is then "
+                   help="let visitors add documents (.txt .md .pdf .docx .html) to the corpus from the page; the index is then "
                         f"updated in the background (off by default; at most {defaults.server.max_upload_files} "
                         f"files of {defaults.corpus.max_document_bytes:,} bytes at a time)")
     p.add_argument("--users", dest="users_file", metavar="FILE",
@@ -214,11 +221,17 @@ def print_answer(result, out=None) -> None:
             for p in result.passages[:3]:
                 snippet = (p.display or p.text).replace("\n", " ")
                 snippet = snippet if len(snippet) <= 60 else snippet[:60] + "…"
-                print(shown(f"  - {p.title} · {p.section} [{p.start}:{p.end}] {snippet}"), file=out)
+                print(shown(f"  - {p.title} · {p.section}{page_label(p)} [{p.start}:{p.end}] {snippet}"), file=out)
         return
     print(file=out)
     for q in result.quotes:
-        print(shown(f"[{q.n}] {q.title} · {q.section} · {q.doc} [{q.start}:{q.end}]"), file=out)
+        print(shown(f"[{q.n}] {q.title} · {q.section} · {q.doc}{page_label(q)} [{q.start}:{q.end}]"), file=out)
+
+
+def page_label(unit) -> str:
+    """` p. 4` for a quote or passage of a paged document, "" otherwise."""
+    page = getattr(unit, "page", None)
+    return f" p. {page}" if page else ""
 
 
 def _update_index(settings: Settings, force: bool = False) -> int:
@@ -254,7 +267,7 @@ def cmd_add(args) -> int:
     from pathlib import Path
 
     from .changes import add, cli_user
-    from .corpus import already_in_corpus
+    from .corpus import already_in_corpus, file_limit
 
     settings = settings_from(args)
     files, status = [], EXIT_OK
@@ -264,10 +277,10 @@ def cmd_add(args) -> int:
             _log(f"rag: {name}: not a file; refused")
             status = EXIT_ERROR
             continue
-        size, limit = path.stat().st_size, settings.corpus.max_document_bytes
+        size, (limit, setting) = path.stat().st_size, file_limit(path.name, settings.corpus)
         if size > limit:  # refused before reading it
             _log(f"rag: {path.name}: {size:,} bytes, over the limit of {limit:,} "
-                 "(Settings.corpus.max_document_bytes); refused")
+                 f"(Settings.corpus.{setting}); refused")
             status = EXIT_ERROR
             continue
         files.append((path.name, path.read_bytes()))
@@ -300,6 +313,36 @@ def cmd_remove(args) -> int:
         _log(f"Removed from {settings.corpus_dir}: {', '.join(removed)} (moved to {settings.index_dir / 'removed'}).")
         _update_index(settings)
     return EXIT_ERROR if problems else EXIT_OK
+
+
+def cmd_show(args) -> int:
+    """`rag show DOC`: the document's text exactly as quotes are cut from it (for a PDF, Word file
+    or web page, the cleaned extraction the index keeps); `--json` adds its format, encoding and
+    page ranges. The index is brought up to date first, as for a question."""
+    from .embedding import load_embedder
+    from .index import current_index, open_index
+
+    settings = settings_from(args)
+    index, reason = current_index(settings)
+    if index is None or reason:
+        index = open_index(settings, load_embedder(settings.model), _log, _progress)
+    name = args.document.replace("\\", "/").strip().lstrip("/")
+    document = index.documents.get(name)
+    if document is None:
+        _log(f"rag: {args.document}: no such document in the index of {settings.corpus_dir} "
+             f"(documents: {', '.join(list(index.documents)[:5])}{' …' if len(index.documents) > 5 else ''})")
+        return EXIT_ERROR
+    if args.json:
+        from .extract import format_of
+
+        obj = {"doc": document.path, "format": document.format or format_of(document.path) or "text",
+               "encoding": document.encoding, "text": document.text}
+        if document.pages:
+            obj["pages"] = [{"page": page, "start": start, "end": end} for page, start, end in document.pages]
+        print(json_text(obj, sys.stdout))
+    else:
+        sys.stdout.write(document.text)   # exactly: offsets count its characters
+    return EXIT_OK
 
 
 def json_text(obj, stream) -> str:
@@ -530,8 +573,8 @@ def main(argv: list[str] | None = None) -> int:
 
     survive_any_locale()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,
-                "serve": cmd_serve, "eval": cmd_eval, "user": cmd_user, "audit": cmd_audit}
+    commands = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "show": cmd_show, "ask": cmd_ask,
+                "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval, "user": cmd_user, "audit": cmd_audit}
     try:
         return commands[args.command](args)
     except QuestionError as exc:

@@ -56,6 +56,14 @@ class CorpusSettings:
     #: A document where more than this share of characters are control, private-use, unassigned or
     #: replacement characters is binary or garbage, not text: skipped with a message.
     max_control_share: float = 0.1
+    #: A PDF, Word file or web page larger than this (bytes) is skipped: their files hold images,
+    #: fonts and markup besides the text, which must still fit `max_document_bytes` once extracted.
+    max_file_bytes: int = 50_000_000
+    #: A PDF of more pages is skipped (a 2,000-page PDF is a long book: ~1.5 M Chinese characters).
+    max_pages: int = 2_000
+    #: A Word file whose zip members would unpack to more than this (bytes) is skipped before
+    #: anything is parsed: a guard against decompression bombs.
+    max_unpacked_bytes: int = 200_000_000
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
 """Load the documents of a corpus folder.
 
-Every UTF-8 `.txt` or `.md` file below the folder is a document. A sidecar `NAME.meta.json`
-(e.g. `fintech-ten-trends.txt.meta.json`) may give its display `title` and `source`. A file
-that cannot be read as text is reported by name and skipped; the other documents still load.
+Every `.txt`, `.md`, `.pdf`, `.docx`, `.html` or `.htm` file below the folder is a document
+(any other file is listed once, as not indexed). Text files are read in their encoding (UTF-8,
+else detected: `extract.text`); the other formats are extracted and cleaned (`extract`), and
+that text, kept with the index, is what quotes are cut from and `rag show` prints. A sidecar
+`NAME.meta.json` (e.g. `fintech-ten-trends.txt.meta.json`) may give its display `title` and
+`source`. A file that cannot be read is reported by name with the reason and skipped; the other
+documents still load.
 
 Limits (`config.CorpusSettings`): a file over `max_document_bytes`, or one that is mostly control
 or binary characters, is skipped with a reason; a corpus over `max_corpus_bytes` is refused. A
@@ -11,17 +15,19 @@ so a link cannot make a system file quotable.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import CorpusSettings
+from .extract import EXTRACTED, FORMATS, ExtractCache, ExtractError, format_of
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = tuple(FORMATS)
 META_SUFFIX = ".meta.json"
 
 
@@ -32,13 +38,34 @@ class CorpusError(Exception):
 @dataclass(frozen=True)
 class Document:
     """One text of the corpus. `path` is relative to the corpus folder, with `/` separators;
-    `examples` are questions it answers, from its sidecar (shown as examples in the web chat)."""
+    `examples` are questions it answers, from its sidecar (shown as examples in the web chat).
+
+    `format` is text, markdown, pdf, docx or html ("" counts by the file's suffix); `encoding`
+    the text file's encoding (or the web page's). For an extracted format, `text` is the cleaned
+    extraction, `blocks` its layout as (kind, start, end, level) and, for a PDF, `pages` the
+    (page, start, end) ranges of `text` (1-based pages). The layout fields are derived from the
+    file as `text` is, so they take no part in comparing or hashing documents.
+    """
 
     path: str
     title: str
     source: str | None
     text: str
     examples: tuple[str, ...] = ()
+    format: str = ""
+    encoding: str | None = None
+    pages: tuple[tuple[int, int, int], ...] = field(default=(), compare=False)
+    blocks: tuple[tuple[str, int, int, int], ...] = field(default=(), compare=False)
+
+
+def page_of(document: Document, offset: int) -> int | None:
+    """The 1-based page holding character `offset` of `document.text`, or None for a document
+    without pages (text, Markdown, Word, web pages)."""
+    pages = document.pages
+    if not pages:
+        return None
+    at = bisect.bisect_right([start for _, start, _ in pages], offset) - 1
+    return pages[max(at, 0)][0]
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,7 @@ def scan_corpus(folder: Path) -> tuple[list[Path], list[Problem]]:
     root = folder.resolve()
     found: list[Path] = []
     problems: list[Problem] = []
+    unsupported: list[str] = []
     walked = {root}
 
     def walk(directory: Path) -> None:
@@ -159,10 +187,20 @@ def scan_corpus(folder: Path) -> tuple[list[Path], list[Problem]]:
                         walk(path)
                 elif entry.is_file() and _is_document(entry.name):
                     found.append(path)
+                elif entry.is_file() and not entry.name.startswith(".") and not entry.name.endswith(META_SUFFIX):
+                    unsupported.append(rel)
             except OSError:
                 continue
     walk(folder)
+    if unsupported:
+        problems.append(Problem("", unsupported_message(unsupported)))
     return sorted(found), problems
+
+
+def unsupported_message(paths: list[str], limit: int = 8) -> str:
+    """One line naming the files of a type that is not read (the first `limit` of them)."""
+    names = ", ".join(paths[:limit]) + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+    return (f"not indexed, not a supported type ({' '.join(DOCUMENT_SUFFIXES)}): {names}")
 
 
 def document_files(folder: Path) -> list[Path]:
@@ -267,33 +305,66 @@ def garbage_share(text: str) -> float:
     return len(_GARBAGE.findall(text)) / len(text) if text else 0.0
 
 
-def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None) -> Document:
-    """Read one document. Raises `ValueError` with a message naming the file when it is unusable
-    (too large, not UTF-8, empty, or mostly control/binary characters)."""
+def file_limit(name: str, limits: CorpusSettings) -> tuple[int, str]:
+    """The largest file (bytes) of this name's format, and the setting that says so."""
+    if format_of(name) in EXTRACTED:
+        return limits.max_file_bytes, "max_file_bytes"
+    return limits.max_document_bytes, "max_document_bytes"
+
+
+def read_document(path: Path, folder: Path, limits: CorpusSettings | None = None,
+                  cache: ExtractCache | None = None) -> tuple[Document, list[str]]:
+    """Read one document, and notes on how it was read (an encoding that had to be detected,
+    PDF pages without text). Raises `ValueError` with a message naming the file when it is
+    unusable (too large, no readable text, a damaged or password-protected file, empty, or
+    mostly control/binary characters). Extractions go through `cache` when given."""
+    from .extract.text import decode
+
     limits = limits or CorpusSettings()
     rel = path.relative_to(folder).as_posix()
+    fmt = format_of(path.name) or "text"
     size = path.stat().st_size
-    if size > limits.max_document_bytes:
-        raise ValueError(f"{rel}: {size:,} bytes, over the limit of {limits.max_document_bytes:,} "
-                         "(Settings.corpus.max_document_bytes); skipped")
-    data = path.read_bytes()[:limits.max_document_bytes + 1]
+    cap, setting = file_limit(path.name, limits)
+    if size > cap:
+        raise ValueError(f"{rel}: {size:,} bytes, over the limit of {cap:,} (Settings.corpus.{setting}); skipped")
+    data = path.read_bytes()[:cap + 1]
+    notes: list[str] = []
+    extracted = None
     try:
-        # utf-8-sig drops a leading BOM, so offsets count characters of the visible text.
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{rel}: not valid UTF-8 (byte {exc.start + 1}); skipped") from None
+        if fmt in EXTRACTED:
+            extracted = (cache or ExtractCache(None)).get(fmt, data, limits)
+            text, encoding = extracted.text, extracted.encoding
+            notes += [f"{rel}: {note}" for note in extracted.notes]
+        else:
+            text, encoding = decode(data)
+    except ExtractError as exc:
+        raise ValueError(f"{rel}: {exc}; skipped") from None
+    if fmt not in EXTRACTED and encoding != "utf-8":
+        notes.append(f"{rel}: not UTF-8; read as {encoding}")
     if not text.strip():
         raise ValueError(f"{rel}: empty file; skipped")
+    if extracted is not None and len(text.encode("utf-8")) > limits.max_document_bytes:
+        raise ValueError(f"{rel}: its text takes {len(text.encode('utf-8')):,} bytes, over the limit of "
+                         f"{limits.max_document_bytes:,} (Settings.corpus.max_document_bytes); skipped")
     share = garbage_share(text)
     if share > limits.max_control_share:
         raise ValueError(f"{rel}: {share:.0%} control or binary characters, not text "
                          f"(Settings.corpus.max_control_share is {limits.max_control_share:.0%}); skipped")
     meta, _ = _read_metadata(path, folder)
-    title = str(meta.get("title") or _default_title(path, text))
+    title = str(meta.get("title") or (extracted.title if extracted else None) or _default_title(path, text))
     source = meta.get("source")
     examples = meta.get("examples") if isinstance(meta.get("examples"), list) else []
-    return Document(path=rel, title=title, source=str(source) if source else None, text=text,
-                    examples=tuple(str(q) for q in examples if isinstance(q, str) and q.strip()))
+    document = Document(path=rel, title=title, source=str(source) if source else None, text=text,
+                        examples=tuple(str(q) for q in examples if isinstance(q, str) and q.strip()),
+                        format=fmt, encoding=encoding, pages=extracted.pages if extracted else (),
+                        blocks=extracted.blocks if extracted else ())
+    return document, notes
+
+
+def load_document(path: Path, folder: Path, limits: CorpusSettings | None = None,
+                  cache: ExtractCache | None = None) -> Document:
+    """Read one document (see `read_document`, whose notes this drops)."""
+    return read_document(path, folder, limits, cache)[0]
 
 
 def _safe_name(name: str) -> str | None:
@@ -306,10 +377,12 @@ def _safe_name(name: str) -> str | None:
 
 
 def add_files(files: list[tuple[str, bytes]], folder: Path, limits: CorpusSettings | None = None,
-              replace: bool = False) -> tuple[list[str], list[Problem]]:
+              replace: bool = False, cache: ExtractCache | None = None) -> tuple[list[str], list[Problem]]:
     """Put documents into the corpus folder: each `(name, data)` is written only after it passes
-    `load_document`'s checks (a `.txt`/`.md` name, size, UTF-8, text rather than binary), through a
-    temporary file renamed into place, so the corpus never holds half a file or one that will not load.
+    `read_document`'s checks (a document name, size, readable text rather than binary; a PDF, Word
+    file or web page is extracted, through `cache` when given, so the index build finds it done),
+    through a temporary file renamed into place, so the corpus never holds half a file or one that
+    will not load.
 
     A name is reduced to its last path component. A file of that name with other content is kept
     (a `Problem`) unless `replace`; one with the same content is reported as added (nothing to do).
@@ -327,11 +400,12 @@ def add_files(files: list[tuple[str, bytes]], folder: Path, limits: CorpusSettin
         base = _safe_name(name)
         label = str(name)[-80:] or "(no name)"
         if base is None:
-            problems.append(Problem(label, f"{label}: not a .txt or .md file name; refused"))
+            problems.append(Problem(label, f"{label}: not a document file name ({' '.join(DOCUMENT_SUFFIXES)}); refused"))
             continue
-        if len(data) > limits.max_document_bytes:
+        cap, setting = file_limit(base, limits)
+        if len(data) > cap:
             problems.append(Problem(base, f"{base}: {len(data):,} bytes, over the limit of "
-                                          f"{limits.max_document_bytes:,} (Settings.corpus.max_document_bytes); refused"))
+                                          f"{cap:,} (Settings.corpus.{setting}); refused"))
             continue
         target = folder / base
         if target.is_symlink() or (target.exists() and not target.is_file()):
@@ -351,10 +425,11 @@ def add_files(files: list[tuple[str, bytes]], folder: Path, limits: CorpusSettin
         return added, problems + [Problem(base, f"{base}: the corpus would exceed {limits.max_corpus_bytes:,} bytes "
                                                 "(Settings.corpus.max_corpus_bytes); refused") for base, _ in staged]
     for base, data in staged:
-        tmp = folder / f".{base}.{os.getpid()}.{os.urandom(3).hex()}.tmp"  # hidden: never scanned
+        # Hidden (never scanned), with the name's suffix last: it decides how the file is read.
+        tmp = folder / f".tmp-{os.getpid()}-{os.urandom(3).hex()}-{base}"
         try:
             tmp.write_bytes(data)
-            load_document(tmp, folder, limits)  # the same checks as the index will make
+            read_document(tmp, folder, limits, cache)  # the same checks as the index will make
             os.replace(tmp, folder / base)
             added.append(base)
         except ValueError as exc:
@@ -394,12 +469,14 @@ def remove_documents(paths: list[str], folder: Path, trash: Path) -> tuple[list[
     return removed, problems
 
 
-def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[list[Document], list[Problem]]:
-    """Load every document below `folder`.
+def load_corpus(folder: Path, limits: CorpusSettings | None = None,
+                cache: ExtractCache | None = None) -> tuple[list[Document], list[Problem]]:
+    """Load every document below `folder` (PDF, Word and web pages extracted through `cache`).
 
-    Returns the documents and the problems met (skipped files and links, ignored metadata).
-    Raises `CorpusError` when the folder is missing, holds no usable document, or its documents
-    together exceed `limits.max_corpus_bytes`.
+    Returns the documents and the problems met (skipped files and links, files of other types,
+    detected encodings, ignored metadata). Raises `CorpusError` when the folder is missing, holds
+    no usable document, or its documents together exceed `limits.max_corpus_bytes` (text files
+    by their size, checked before anything is read; every document by its text's size).
     """
     limits = limits or CorpusSettings()
     folder = Path(folder)
@@ -412,16 +489,22 @@ def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[lis
             sizes[path] = path.stat().st_size
         except OSError:
             sizes[path] = 0
-    total = sum(size for size in sizes.values() if size <= limits.max_document_bytes)
+    total = sum(size for path, size in sizes.items()
+                if size <= limits.max_document_bytes and format_of(path.name) not in EXTRACTED)
+
+    def too_much(total: int) -> CorpusError:
+        return CorpusError(f"the documents in {folder} hold {total:,} bytes, over the limit of "
+                           f"{limits.max_corpus_bytes:,} (Settings.corpus.max_corpus_bytes): "
+                           "index fewer documents or raise the limit")
     if total > limits.max_corpus_bytes:
-        raise CorpusError(f"the documents in {folder} hold {total:,} bytes, over the limit of "
-                          f"{limits.max_corpus_bytes:,} (Settings.corpus.max_corpus_bytes): "
-                          "index fewer documents or raise the limit")
+        raise too_much(total)
     documents = []
     for path in paths:
         rel = path.relative_to(folder).as_posix()
         try:
-            documents.append(load_document(path, folder, limits))
+            document, notes = read_document(path, folder, limits, cache)
+            documents.append(document)
+            problems += [Problem(rel, note) for note in notes]
         except ValueError as exc:
             problems.append(Problem(rel, str(exc)))
             continue
@@ -431,8 +514,12 @@ def load_corpus(folder: Path, limits: CorpusSettings | None = None) -> tuple[lis
         _, meta_problem = _read_metadata(path, folder)
         if meta_problem:
             problems.append(Problem(rel, meta_problem))
+    total = sum(len(d.text.encode("utf-8")) if d.format in EXTRACTED else sizes.get(folder / d.path, 0)
+                for d in documents)
+    if total > limits.max_corpus_bytes:
+        raise too_much(total)
     if not documents:
-        detail = "; ".join(p.message for p in problems) or "no .txt or .md files"
+        detail = "; ".join(p.message for p in problems) or f"no {', '.join(DOCUMENT_SUFFIXES)} files"
         raise CorpusError(f"no usable document in {folder}: {detail}")
     return documents, problems
 

@@ -97,8 +97,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_not_ready": "索引仍在建立中，请稍后再问。",
         "server_busy": "服务器正忙，请稍后再问。",
         "index_missing": "没有可用的索引，无法回答：{error}",
-        "upload_label": "添加文档（.txt 或 .md）",
-        "upload_hint": "每次最多 {files} 个文件，每个不超过 {size} 字节。文件通过检查后加入资料，索引随后在后台更新。",
+        "upload_label": "添加文档（.txt .md .pdf .docx .html）",
+        "upload_hint": "每次最多 {files} 个文件；文本文件每个不超过 {size} 字节，PDF、Word 文件和网页不超过 {file_size} 字节。"
+                       "文件通过检查后加入资料，索引随后在后台更新。",
+        "page": "第 {page} 页",
+        "open_original": "打开原文件（第 {page} 页）",
+        "open_original_file": "打开原文件",
         "upload_added": "已加入：{names}。索引随后在后台更新，进度见页面上方。",
         "upload_unchanged": "{name}：资料中已有这个文件，内容相同，没有变化。",
         "upload_refused": "未加入：",
@@ -187,9 +191,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "index_not_ready": "The index is still being built; please ask again shortly.",
         "server_busy": "The server is busy; please ask again in a moment.",
         "index_missing": "There is no index to answer from: {error}",
-        "upload_label": "Add documents (.txt or .md)",
-        "upload_hint": "Up to {files} file{files_s} at a time, {size} bytes each at most. A file joins the documents once it "
-                       "passes the checks; the index is then updated in the background.",
+        "upload_label": "Add documents (.txt .md .pdf .docx .html)",
+        "upload_hint": "Up to {files} file{files_s} at a time: a text file of {size} bytes at most, a PDF, Word file or web "
+                       "page of {file_size} bytes. A file joins the documents once it passes the checks; the index "
+                       "is then updated in the background.",
+        "page": "p. {page}",
+        "open_original": "Open the original file at page {page}",
+        "open_original_file": "Open the original file",
         "upload_added": "Added: {names}. The index is updated in the background; see the status at the top.",
         "upload_unchanged": "{name}: already in the documents with the same content; nothing changed.",
         "upload_refused": "Not added:",

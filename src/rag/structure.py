@@ -7,6 +7,10 @@ punctuation and starts with a numbering form (`一、` `（一）` `1.` `1、` `
 `趋势X:`-style `WORD + numeral + colon`, or Markdown `#`); a table row (`|` or tab), a byline
 (`作者：…`, `来源：…`) or an unnumbered short line never is.
 
+A PDF, Word file or web page brings its own blocks (`Document.blocks`, recorded by `extract`:
+headings from the outline, styles, font sizes or `h1`-`h6`; list items; table rows); when the
+extractor found no heading, numbered one-line paragraphs are headings as in plain text.
+
 Every offset points into `document.text`, so the chunks, sentences and quotes cut from these
 blocks keep the promise `text == document.text[start:end]`. What a person is *shown* is the
 display form (`display`), with the markup taken out.
@@ -264,12 +268,27 @@ def _levels(text: str, blocks: list[Block]) -> list[Block]:
     return out
 
 
+def _extracted_blocks(document: Document) -> list[Block]:
+    """The layout an extractor recorded (PDF, Word, web page). When it found no heading at all,
+    short one-line paragraphs with a numbering form are headings, as in plain text."""
+    blocks = [Block(kind, start, end, level) for kind, start, end, level in document.blocks]
+    if any(b.kind == "heading" for b in blocks):
+        return blocks
+    text = document.text
+    numbered = [Block("heading", b.start, b.end, 0) if b.kind == "paragraph" and "\n" not in text[b.start:b.end]
+                and heading_form(text[b.start:b.end]) else b for b in blocks]
+    return _levels(text, numbered)
+
+
 @lru_cache(maxsize=64)
 def outline(document: Document) -> Outline:
     """The title line and sections of `document` (see the module docstring). Cached: question
     forms and the web page ask for the same documents' layout again and again."""
     text = document.text
-    blocks = _markdown_blocks(text) if is_markdown(document) else _levels(text, _text_blocks(text))
+    if document.blocks:
+        blocks = _extracted_blocks(document)
+    else:
+        blocks = _markdown_blocks(text) if is_markdown(document) else _levels(text, _text_blocks(text))
     title = title_line(text, is_markdown(document))  # never a numbered heading
     title_at = None
     if title and blocks and blocks[0].start <= title[0] < blocks[0].end + 1:

@@ -193,6 +193,8 @@ def run(settings: Settings, file: Path, by: str | None = None, out: Path | None 
     terminal table's printer) default to the real ones; tests pass their own.
     """
     from ..corpus import load_corpus
+    from ..extract import ExtractCache
+    from ..index import EXTRACTED_DIR
 
     open_pipeline = open_pipeline or _open_pipeline
     clock = clock or _clock
@@ -214,7 +216,9 @@ def run(settings: Settings, file: Path, by: str | None = None, out: Path | None 
     refused: list[BadRow] = []
     try:
         qa = open_pipeline(settings, log)
-        documents = {doc.path: doc.text for doc in load_corpus(settings.corpus_dir)[0]}
+        # Through the index's extraction cache: the build just made every PDF's, Word file's and web page's text.
+        cache = ExtractCache(settings.index_dir / EXTRACTED_DIR)
+        documents = {doc.path: doc.text for doc in load_corpus(settings.corpus_dir, settings.corpus, cache)[0]}
         if not past_deadline():
             warm_up(qa, rows)
         steps = (progress or _tqdm("eval", "question"))(rows)

@@ -9,6 +9,8 @@ Folder layout (`index/` by default)::
                          English helper model: chunks.en.npy, sentences.en.npy, spans.en.npy
     parts/<key>/         one document's chunks, vectors, tokens and lexicon share (`parts`):
                          a rebuild embeds only documents that are new or changed
+    extracted/<sha>.json the cleaned text of a PDF, Word file or web page (`extract`), by the
+                         file's hash: an unchanged file is not extracted again
 
 A build is written to a temporary folder, renamed into place, and only then does `CURRENT`
 switch to it (`os.replace`), so a crash at any point leaves the previous index usable.
@@ -28,6 +30,7 @@ from .. import __version__
 from ..config import Settings
 from ..corpus import corpus_state, fingerprint, load_corpus, trusted_stats
 from ..embedding import Embedder
+from ..extract import ExtractCache
 from ..lexical import QueryTokenizer
 from .build import build_index, chunking_params, embedding_text, lexicon_versions, vector_index_params
 from .lock import update_lock
@@ -35,7 +38,10 @@ from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, Index
 from .parts import PART_FORMAT, PARTS, PartStore
 from .store import load_index, read_manifest, save_index, validate_manifest
 
-__all__ = ["CURRENT", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
+#: Where the text extracted from PDF, Word and web pages is kept, by file hash (`extract.ExtractCache`).
+EXTRACTED_DIR = "extracted"
+
+__all__ = ["CURRENT", "EXTRACTED_DIR", "FORMAT_VERSION", "MANIFEST", "CorruptIndex", "Index", "IndexProblem", "MissingIndex",
            "build_index", "chunking_params", "current_index", "embedding_text", "load_index", "open_index", "read_manifest",
            "rebuild_index", "save_index", "stale_reason", "validate_manifest"]
 
@@ -130,9 +136,13 @@ def _rebuild(settings: Settings, embedder: Embedder, log: Callable[[str], None],
         english_embedder = load_embedder(settings.english_model)
     if not settings.english_model:
         english_embedder = None
-    documents, problems = load_corpus(settings.corpus_dir, settings.corpus)
+    extracted = ExtractCache(settings.index_dir / EXTRACTED_DIR)
+    documents, problems = load_corpus(settings.corpus_dir, settings.corpus, extracted)
     for problem in problems:
         log(f"warning: {problem.message}")
+    if extracted.extracted:
+        log(f"Extracted the text of {extracted.extracted} PDF, Word or web page file{'s' * (extracted.extracted != 1)} "
+            f"in {extracted.seconds:.1f} s.")
     # Hash after loading so the manifest describes exactly what was read.
     state = corpus_state(settings.corpus_dir)
     parts = PartStore(settings.index_dir / PARTS)
@@ -141,5 +151,6 @@ def _rebuild(settings: Settings, embedder: Embedder, log: Callable[[str], None],
     index.manifest["corpus_stat"] = trusted_stats(state)
     save_index(index, settings.index_dir)
     parts.keep_only(set(index.manifest["parts"]))
+    extracted.keep_only_used()
     index.tokenizer = QueryTokenizer(index.path / "vocab.txt")
     return index

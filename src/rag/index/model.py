@@ -13,7 +13,7 @@ from ..corpus import Document
 from ..lexical import Background, QueryTokenizer
 from .units import Layout
 
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 

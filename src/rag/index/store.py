@@ -296,6 +296,13 @@ def _json(folder: Path, name: str):
     return json.loads((folder / name).read_text("utf-8"))
 
 
+def document_from_json(d: dict) -> Document:
+    """A `Document` as `documents.json` holds it (lists back to tuples: documents are hashed)."""
+    return Document(**(d | {"examples": tuple(d.get("examples") or ()),
+                            "pages": tuple(tuple(p) for p in d.get("pages") or ()),
+                            "blocks": tuple(tuple(b) for b in d.get("blocks") or ())}))
+
+
 def load_index(root: Path) -> Index:
     """Load the current index under `root`, checking every file against the manifest."""
     import bm25s
@@ -304,8 +311,7 @@ def load_index(root: Path) -> Index:
     folder, manifest = read_manifest(root)
     try:
         verify_files(folder, manifest["files"])
-        documents = {d["path"]: Document(**(d | {"examples": tuple(d.get("examples") or ())}))
-                     for d in _json(folder, "documents.json")}
+        documents = {d["path"]: document_from_json(d) for d in _json(folder, "documents.json")}
         chunks, sentences, spans = load_units(folder, documents)
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
         # Memory-mapped: pages are read when a question touches their rows.

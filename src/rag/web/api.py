@@ -130,8 +130,9 @@ def routes(live: LivePipeline, server: ServerSettings) -> list:
     """The plain JSON API: `POST /api/ask` with {"question": …, "top_k"?, "strictness"?,
     "history"?} answers 200 and `Answer.to_json()`, or an error status and {"error": message}:
     400 (a bad body or question), 413 (a body over `max_call_bytes`), 503 (busy: retry after a
-    second; or no index yet)."""
-    from starlette.responses import JSONResponse
+    second; or no index yet). `GET /api/file/DOC` gives the original file of a document of the
+    index (a citation's "open the original file", at `#page=N` for a PDF), 404 for anything else."""
+    from starlette.responses import FileResponse, JSONResponse
     from starlette.routing import Route
 
     admission = Admission(server.concurrency_limit, server.max_queue)
@@ -160,4 +161,46 @@ def routes(live: LivePipeline, server: ServerSettings) -> list:
         except Busy:
             return refuse(503, t(question_language(data.get("question")), "server_busy"))
 
-    return [Route("/api/ask", ask, methods=["POST"])]
+    async def original(request):
+        found = original_file(live, request.path_params["doc"])
+        if found is None:
+            return refuse(404, "No such document in the index.")
+        path, media_type, headers = found
+        return FileResponse(path, media_type=media_type, headers=headers)
+
+    return [Route("/api/ask", ask, methods=["POST"]), Route("/api/file/{doc:path}", original, methods=["GET", "HEAD"])]
+
+
+#: How the original files are served: a PDF for the browser's own viewer (which opens it at
+#: `#page=N`); a web page or text file as a sandboxed document, so a page added to the corpus
+#: cannot run its scripts in the chat's origin; a Word file as a download.
+_MEDIA = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html", ".txt": "text/plain",
+          ".md": "text/plain", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def original_file(live: LivePipeline, doc: str):
+    """(path, media type, headers) of the corpus file behind document `doc` of the index served,
+    or None: only a document of that index, inside the corpus folder, is ever served."""
+    from pathlib import Path
+
+    qa = live.current
+    if qa is None or doc not in qa.index.documents:
+        return None
+    root = Path(qa.settings.corpus_dir).resolve()
+    try:
+        path = (root / doc).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    suffix = path.suffix.lower()
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    if suffix != ".pdf":
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    if suffix == ".docx":
+        headers["Content-Disposition"] = "attachment"
+    encoding = qa.index.documents[doc].encoding
+    media = _MEDIA.get(suffix, "application/octet-stream")
+    if media.startswith("text/") and encoding:
+        media += f"; charset={encoding}"
+    return path, media, headers

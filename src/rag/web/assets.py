@@ -27,8 +27,10 @@ _PAGE_CSS = """
 .rag-who { display: block; font-size: 0.8em; font-weight: 600; }
 .rag-q, .rag-quote, .rag-notfound { margin: 2px 0; }
 .rag-understood { font-style: italic; margin: 0 0 4px; }
-.rag-cite-link, .rag-jump, .rag-back, .rag-linkish { color: #1d4ed8; font-weight: 600; text-decoration: underline; }
-.dark .rag-cite-link, .dark .rag-jump, .dark .rag-back, .dark .rag-linkish { color: #93b4ff; }
+.rag-cite-link, .rag-jump, .rag-back, .rag-linkish, .rag-original {
+  color: #1d4ed8; font-weight: 600; text-decoration: underline;
+}
+.dark .rag-cite-link, .dark .rag-jump, .dark .rag-back, .dark .rag-linkish, .dark .rag-original { color: #93b4ff; }
 .rag-cite-link { padding: 0 2px; }
 .rag-linkish { background: none; border: 0; box-shadow: none; padding: 0; cursor: pointer; font: inherit; text-align: left; }
 .rag-tools, .rag-card-tools { margin-top: 6px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }

@@ -38,7 +38,9 @@ def routes(live: LivePipeline, settings: Settings, access: Access) -> list:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    largest = settings.corpus.max_document_bytes
+    # The largest file of any format (a PDF's limit); each format's own is checked by `corpus.add_files`.
+    largest = max(settings.corpus.max_document_bytes, settings.corpus.max_file_bytes)
+    setting = "max_file_bytes" if largest == settings.corpus.max_file_bytes else "max_document_bytes"
 
     def refuse(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -71,7 +73,7 @@ def routes(live: LivePipeline, settings: Settings, access: Access) -> list:
         if length is None or not length.isdigit():
             return refuse(411, "An upload must state its Content-Length.")
         if int(length) > largest + MULTIPART_OVERHEAD:
-            return refuse(413, f"{int(length):,} bytes, over the limit of {largest:,} (Settings.corpus.max_document_bytes); "
+            return refuse(413, f"{int(length):,} bytes, over the limit of {largest:,} (Settings.corpus.{setting}); "
                                "refused")
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return refuse(400, "Send the document as multipart/form-data, in the field 'file'.")

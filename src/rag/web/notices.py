@@ -58,7 +58,7 @@ def index_status_html(status: Status, lang: str | None) -> str:
 #: logs) in the page's other language, so a Chinese page does not list English reasons under a
 #: Chinese heading. A reason not listed here (a new check) is shown as it is.
 _REASONS_ZH = [
-    (r"not a \.txt or \.md file name; refused", "不是 .txt 或 .md 文件名，未加入"),
+    (r"not a document file name \((?P<kinds>[^)]*)\); refused", "不是文档文件名（{kinds}），未加入"),
     (r"(?P<size>[\d,]+) bytes, over the limit of (?P<limit>[\d,]+) .*", "{size} 字节，超过上限 {limit} 字节，未加入"),
     (r"the corpus holds something else of that name; refused", "资料中已有同名的其他内容，未加入"),
     (r"a different document of that name is in the corpus.*", "资料中已有同名但内容不同的文件，未加入（不会覆盖）"),
@@ -96,8 +96,11 @@ def upload_html(added: list[str], problems: list[str], lang: str) -> str:
     return f'<div class="rag-upload-result" role="status" lang="{lang}">{"".join(parts)}</div>'
 
 
-def upload_hint_html(files: int, size: int) -> str:
-    """The upload control's limits, in both languages (the page's language is not known yet)."""
-    hints = "".join(f'<p class="rag-muted" lang="{code}">{escape(t(code, "upload_hint", files=files, size=f"{size:,}"))}</p>'
+def upload_hint_html(files: int, size: int, file_size: int | None = None) -> str:
+    """The upload control's limits, in both languages (the page's language is not known yet):
+    `size` bytes for a text file, `file_size` for a PDF, Word file or web page."""
+    file_size = size if file_size is None else file_size
+    hints = "".join(f'<p class="rag-muted" lang="{code}">'
+                    f'{escape(t(code, "upload_hint", files=files, size=f"{size:,}", file_size=f"{file_size:,}"))}</p>'
                     for code in ("zh", "en"))
     return f'<div class="rag-upload-result">{hints}</div>'

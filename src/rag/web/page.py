@@ -334,7 +334,8 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
                     # With accounts: shown to editors once the page has loaded (editing.wire).
                     files = upload.upload_control(label=i18n("upload_label"), elem_id="rag-upload", height=120,
                                                   visible=access.allow_changes)
-                    hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes)
+                    hint = notices.upload_hint_html(settings.server.max_upload_files, settings.corpus.max_document_bytes,
+                                                    settings.corpus.max_file_bytes)
                     upload_result = gr.HTML(hint, elem_id="rag-upload-result", js_on_load=None, padding=True,
                                             visible=access.allow_changes)
                     controls = editing.build(settings, access, visible=access.allow_changes)
@@ -383,14 +384,16 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
 def launch(demo: gr.Blocks, settings: Settings, prevent_thread_lock: bool = False):
     """Queue and launch `demo` on settings.host:port (loopback by default), share link per settings,
     within the limits of `settings.server` (rag.serving: bounded queue; uploads closed unless
-    `allow_upload`, then each file at most `corpus.max_document_bytes`).
+    `allow_upload`, then each file at most `corpus.max_document_bytes` or, for PDF, Word and web
+pages, `corpus.max_file_bytes`).
 
     Returns Gradio's `(app, local_url, share_url)`; blocks unless `prevent_thread_lock`.
     """
     server = settings.server
     access = getattr(demo, "rag_access", None) or Access.from_settings(settings, log=_log)
     if access.editors_can_change():
-        server = dataclasses.replace(server, max_upload_bytes=settings.corpus.max_document_bytes)
+        server = dataclasses.replace(server, max_upload_bytes=max(settings.corpus.max_document_bytes,
+                                                                  settings.corpus.max_file_bytes))
     serving.queue(demo, server)
     options = serving.launch_options(server)
     options["app_kwargs"]["routes"] = getattr(demo, "rag_routes", [])
@@ -437,7 +440,10 @@ def serve(settings: Settings) -> None:
         if live.current is None and not settings.server.allow_upload:
             # Nothing to serve and no way to add documents: a corpus that cannot be indexed ends
             # here (exit 1), not in a page that can only say so.
-            load_corpus(settings.corpus_dir, settings.corpus)
+            from ..extract import ExtractCache
+            from ..index import EXTRACTED_DIR
+
+            load_corpus(settings.corpus_dir, settings.corpus, ExtractCache(settings.index_dir / EXTRACTED_DIR))
         _log(f"Updating the index in the background ({live.reason}); answering from the previous one meanwhile."
              if live.current else f"Building the index in the background: {live.reason}.")
         live.update_in_background()

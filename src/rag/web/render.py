@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import quote as url_quote
 
 from ..answer import NOT_FOUND, Answer, Passage, Quote
 from ..corpus import Document
@@ -143,7 +144,8 @@ def cited_passages(answer: Answer) -> list[tuple[Passage, list[Quote]]]:
                         and p.start <= quote.start and quote.end <= p.end), None)
         if passage is None:
             passage = Passage(doc=quote.doc, start=quote.start, end=quote.end, title=quote.title,
-                              section=quote.section, text=quote.text, score=quote.score, display=quote.display)
+                              section=quote.section, text=quote.text, score=quote.score, display=quote.display,
+                              page=getattr(quote, "page", None))
         for held, quotes in groups:
             if held == passage:
                 quotes.append(quote)
@@ -176,15 +178,28 @@ def passage_card(passage: Passage, quotes: list[Quote], lang: str, turn: int) ->
                    f'data-start="{target.start}" data-end="{target.end}" data-n="{first.n if first else 0}" '
                    f'data-lang="{lang}">{escape(t(lang, "open_in_document"))}</button>')
     back = (f'<a class="rag-back" href="#rag-turn-{turn}">{escape(t(lang, "back_to_answer"))}</a>' if quotes else "")
+    page = getattr(target, "page", None)
+    where_page = f' · <span class="rag-page">{escape(t(lang, "page", page=page))}</span>' if page else ""
     return (
         f'<div class="rag-card"{card_id} tabindex="-1">{anchors}'
         f'<div class="rag-where">{cites}<span{lang_attr(passage.title)}>{escape(passage.title)}</span> › '
-        f'<span{lang_attr(passage.section)}>{escape(section_name(passage.section, lang))}</span></div>'
+        f'<span{lang_attr(passage.section)}>{escape(section_name(passage.section, lang))}</span>{where_page}</div>'
         f'<p class="rag-passage"{lang_attr(passage.text)}>{highlight(passage, quotes)}</p>'
-        f'<div class="rag-card-tools">{open_button} {back}</div>'
+        f'<div class="rag-card-tools">{open_button} {original_link(passage.doc, page, lang)} {back}</div>'
         f'<details class="rag-more"><summary>{escape(t(lang, "details"))}</summary><ul>{details}</ul></details>'
         f'</div>'
     )
+
+
+def original_link(doc: str, page: int | None, lang: str) -> str:
+    """A link that opens the document's original file (served by `api.original_file`), at the
+    page for a PDF (`#page=N`, which browsers' PDF viewers follow). Only a PDF, Word file or web
+    page gets one: a text file's original is what the card already shows."""
+    if not doc.lower().endswith((".pdf", ".docx", ".html", ".htm")):
+        return ""
+    href = f"api/file/{url_quote(doc)}" + (f"#page={page}" if page else "")
+    label = t(lang, "open_original", page=page) if page else t(lang, "open_original_file")
+    return f'<a class="rag-original" href="{escape(href)}" target="_blank" rel="noopener">{escape(label)}</a>'
 
 
 def sources_group(turn: Turn, lang: str, latest: bool) -> str:

@@ -1,6 +1,7 @@
 """Documents added from the page (`rag serve --allow-upload`): checked, written, then indexed.
 
-Gradio writes each uploaded file to its cache (at most `max_document_bytes`, its `max_file_size`)
+Gradio writes each uploaded file to its cache (at most the larger of `max_document_bytes` and
+`max_file_bytes`, its `max_file_size`; each format's own limit is checked here)
 and hands the page `FileData`; `named_files` keeps the name the visitor's file had, which Gradio's
 preprocessing would reduce to a path (with `<>:"|?*` and more stripped). `receive` refuses a batch
 over `max_upload_files`, reads each file within the size limit, hands them to `corpus.add_files`
@@ -16,15 +17,15 @@ import gradio as gr
 
 from .. import changes
 from ..config import Settings
-from ..corpus import CorpusError, already_in_corpus
+from ..corpus import DOCUMENT_SUFFIXES, CorpusError, already_in_corpus, file_limit
 from ..i18n import t
 
 #: What the file picker offers (the server checks every name again: `corpus.add_files`).
-UPLOAD_TYPES = [".txt", ".md"]
+UPLOAD_TYPES = list(DOCUMENT_SUFFIXES)
 
 
 def upload_control(**options) -> gr.File:
-    """The page's file input: several .txt/.md files. Its event must run with `preprocess=False`
+    """The page's file input: several documents. Its event must run with `preprocess=False`
     so the handler gets Gradio's `FileData` (with the visitor's file name) for `named_files`."""
     return gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", **options)
 
@@ -62,14 +63,15 @@ def receive(files: list[tuple[str, str]] | None, settings: Settings, lang: str,
     try:
         if len(files) > limit:
             return [], [t(lang, "upload_too_many", limit=limit, count=len(files))]
-        # Gradio refuses a file over `max_document_bytes` already, unless its limit was set otherwise:
-        # such a file is never read.
-        largest = settings.corpus.max_document_bytes
+        # Gradio refuses a file over the largest limit already, unless its limit was set otherwise;
+        # a file over its own format's limit is never read.
         sizes = [Path(path).stat().st_size for _, path in files]
-        too_large = [f"{str(name)[-80:]}: {size:,} bytes, over the limit of {largest:,} "
-                     "(Settings.corpus.max_document_bytes); refused"
-                     for (name, _), size in zip(files, sizes) if size > largest]
-        batch = [(name, Path(path).read_bytes()) for (name, path), size in zip(files, sizes) if size <= largest]
+        limits = [file_limit(str(name), settings.corpus) for name, _ in files]
+        too_large = [f"{str(name)[-80:]}: {size:,} bytes, over the limit of {limit:,} "
+                     f"(Settings.corpus.{setting}); refused"
+                     for (name, _), size, (limit, setting) in zip(files, sizes, limits) if size > limit]
+        batch = [(name, Path(path).read_bytes()) for (name, path), size, (limit, _) in zip(files, sizes, limits)
+                 if size <= limit]
         # The same file again: nothing to add (and no rebuild), and the page says so.
         unchanged = [t(lang, "upload_unchanged", name=str(name)[-80:]) for name, data in batch
                      if already_in_corpus(name, data, settings.corpus_dir)]
