@@ -98,7 +98,7 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     settings = dataclasses.replace(Settings(corpus_dir=corpus, index_dir=tmp / "index"), english_model=None)
     qa = Pipeline.open(settings.replace(**settings_changes), log=lambda m: None)
     build_s = time.perf_counter() - started
-    items = [(p, q) for p in paragraphs for q in p.questions]
+    items = [(p, q) for p in paragraphs for q in p.questions if q.question.strip()]
     random.Random(seed).shuffle(items)
     items = items[:limit] if limit else items
     f1s, ems, recalled, refused, wrong, ms = [], [], [], [], [], []

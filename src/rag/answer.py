@@ -341,10 +341,9 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
     # Whole sentences: the span gives the precision, the quote the context it is read in.
     sentences = [s.sentence for s in retrieval.sentences]
-    quotes = [_cut(replace(q, start=a, end=b), documents[q.doc])
-              for q in select_quotes(retrieval, documents, settings)
-              for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
-    quotes = merge_adjacent(quotes)
+    widened = [replace(q, start=a, end=b) for q in select_quotes(retrieval, documents, settings)
+               for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
+    quotes = [_cut(q, documents[q.doc]) for q in merge_adjacent(widened)]
     inside = [s for s in spans if any(q.doc == s.doc and q.start <= s.start and s.end <= q.end for q in quotes)]
     if not inside and quotes:
         # The reader preferred words outside the chosen sentences: read those sentences alone.
