@@ -84,6 +84,7 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     refused, answers citing another paragraph than the question's."""
     from rag.config import Settings
     from rag.pipeline import Pipeline
+    from rag.validation import QuestionError
 
     corpus = tmp / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -102,8 +103,13 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     random.Random(seed).shuffle(items)
     items = items[:limit] if limit else items
     f1s, ems, recalled, refused, wrong, ms = [], [], [], [], [], []
+    skipped = 0
     for p, q in items:
-        answer = qa.ask(q.question)
+        try:
+            answer = qa.ask(q.question)
+        except QuestionError:   # a data row whose question is empty once cleaned
+            skipped += 1
+            continue
         ms.append(answer.timings_ms.get("total", 0.0))
         golds = [a for _, a in q.answers]
         refused.append(answer.abstained)
@@ -117,7 +123,7 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
         ems.append(max(em(shown, g) for g in golds))
         recalled.append(any(g in x.text for g in golds for x in answer.quotes))
         wrong.append(any(x.doc != names[id(p)] for x in answer.quotes))
-    return {"paragraphs": len(paragraphs), "questions": len(items), "build_s": round(build_s, 1),
+    return {"paragraphs": len(paragraphs), "questions": len(items) - skipped, "build_s": round(build_s, 1),
             "f1": round(100 * statistics.mean(f1s), 1), "em": round(100 * statistics.mean(ems), 1),
             "quote_recall": round(statistics.mean(recalled), 3), "answerable_refused": round(statistics.mean(refused), 3),
             "wrong_document": round(statistics.mean(wrong), 3) if wrong else None,
