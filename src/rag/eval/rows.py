@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import EvalSettings
+from ..validation import json_depth_exceeds
 
 #: The row limits of the default settings (a frozen dataclass, safe to share).
 DEFAULT_LIMITS = EvalSettings()
@@ -63,35 +64,6 @@ class _RowProblem(ValueError):
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-#: What the depth check looks at: brackets, and the quotes and backslashes that say whether a bracket is inside a string.
-_DEPTH_TOKEN = re.compile(r'[\[\]{}"\\]')
-
-
-def json_depth_exceeds(text: str, limit: int) -> bool:
-    """Whether the JSON text nests objects/lists deeper than `limit` (checked before parsing, since
-    the parser itself recurses and a 100,000-deep line would exhaust the stack). One linear pass;
-    brackets inside strings do not count."""
-    depth, in_string, skip = 0, False, -1
-    for match in _DEPTH_TOKEN.finditer(text):
-        pos, token = match.start(), match.group()
-        if pos == skip:  # the character after a backslash inside a string
-            continue
-        if in_string:
-            if token == "\\":
-                skip = pos + 1
-            elif token == '"':
-                in_string = False
-        elif token == '"':
-            in_string = True
-        elif token in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in "]}":
-            depth -= 1
-    return False
-
-
 def _number_hooks(limits: EvalSettings) -> dict:
     """json.loads hooks that refuse numbers too long to be text and NaN/Infinity (not JSON)."""
 
