@@ -20,15 +20,19 @@ SRC = PROJECT_ROOT / "src"
 START_TIMEOUT_S = 120
 
 # The child: settings from a JSON argument (limits included, which have no command-line flag), then serve.
+# The reader is off: these tests are about who may do what and how fairly the server shares its
+# workers; the answer stage has tests of its own, and its cost (~0.2 s a question) would turn the
+# flood test's "answered within seconds" into a measure of the reader instead of the limits.
 LAUNCHER = """
 import json, sys
 from pathlib import Path
-from rag.config import LimitSettings, ServerSettings, Settings
+from rag.config import LimitSettings, ReaderSettings, ServerSettings, Settings
 from rag.web import serve
 spec = json.loads(sys.argv[1])
 server = ServerSettings(users_file=Path(spec["users"]) if spec.get("users") else None,
                         allow_upload=spec.get("allow_upload", False), limits=LimitSettings(**spec.get("limits", {})))
-serve(Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), port=spec["port"], server=server))
+serve(Settings(corpus_dir=Path(spec["corpus"]), index_dir=Path(spec["index"]), port=spec["port"], server=server,
+               reader=ReaderSettings(enabled=spec.get("reader", False))))
 """
 
 
