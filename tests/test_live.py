@@ -396,10 +396,10 @@ def test_progress_over_two_passes_only_grows():
 def test_upload_reasons_are_in_the_pages_language():
     """Issue 20: a Chinese page listed the corpus' English reasons under its Chinese heading."""
     problems = ["binary.md: not valid UTF-8 (byte 129); refused", "a: b.md: empty file; refused",
-                "x.exe: not a .txt or .md file name; refused", "big.md: 3,000,000 bytes, over the limit of 2,000,000 "
+                "x.exe: not a document file name (.txt .md .pdf .docx .html .htm); refused", "big.md: 3,000,000 bytes, over the limit of 2,000,000 "
                 "(Settings.corpus.max_document_bytes); refused", "odd.md: a reason nobody translated"]
     html = notices.upload_html([], problems, "zh")
     assert "binary.md：不是有效的 UTF-8 文本（第 129 字节），未加入" in html and "a: b.md：空文件，未加入" in html
-    assert "x.exe：不是 .txt 或 .md 文件名，未加入" in html and "big.md：3,000,000 字节，超过上限 2,000,000 字节，未加入" in html
+    assert "x.exe：不是文档文件名（.txt .md .pdf .docx .html .htm），未加入" in html and "big.md：3,000,000 字节，超过上限 2,000,000 字节，未加入" in html
     assert "odd.md: a reason nobody translated" in html   # unknown: as written, never dropped
     assert "not valid UTF-8 (byte 129)" in notices.upload_html([], problems, "en")
