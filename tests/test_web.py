@@ -29,7 +29,8 @@ ASKED = "用手掌付款有什么优势？"          # the question of the issue
 OFF_TOPIC = "今天天气怎么样？"
 ENGLISH = "What does generative AI produce?"
 ANSWER_KEYS = {"question", "abstained", "answer", "quotes", "passages", "relevance", "lang", "timings_ms",
-               "understood_as"}  # Answer.understood_as: a follow-up as resolved
+               "understood_as",  # Answer.understood_as: a follow-up as resolved
+               "span"}           # the reader's answer span (None when abstaining)
 SERVER_START_SECONDS = 120   # bound for `python app.py` to build its index and listen
 
 # Gradio's queue statistics call pandas APIs that pandas 3 deprecates; nothing of ours.
