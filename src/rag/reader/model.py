@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .e5file import E5File, ModelFileError
-from .encoder import LAYER_TENSORS, Layer, embed, mask_bias_of, run_layer
+from .encoder import LAYER_TENSORS, Buffers, Layer, embed, run_layer
 from .tokenizer import Tokenizer
 from .windows import Window
 
@@ -140,20 +140,17 @@ class ReaderModel:
         self._layers = layers
 
     def logits(self, batch: list[Window]) -> list[Logits]:
-        """Start and end logits for each window (padded into one batch)."""
+        """Start and end logits for each window (the windows packed into one forward pass)."""
         if not batch:
             return []
-        T = max(len(w.ids) for w in batch)
-        ids = np.full((len(batch), T), self.vocab.pad, dtype=np.int64)
-        lengths = np.array([len(w.ids) for w in batch])
-        for i, w in enumerate(batch):
-            ids[i, :len(w.ids)] = w.ids
+        lengths = [len(w.ids) for w in batch]
+        ids = np.concatenate([np.asarray(w.ids, np.int64) for w in batch])
+        positions = np.concatenate([np.arange(n) for n in lengths])
         c = self.config
-        x = embed(self._file.word_rows(ids.reshape(-1)).reshape(len(batch), T, -1),
-                  np.broadcast_to(np.arange(T), (len(batch), T)), self._pos, self._type, *self._ln, c.eps)
-        mask = mask_bias_of(lengths, T)
+        x = embed(self._file.word_rows(ids), positions, self._pos, self._type, *self._ln, c.eps)
+        buffers = Buffers(lengths, c.hidden, self._layers[0].fi_w.shape[1], c.heads)
         for layer in self._layers:
-            x = run_layer(layer, x, mask, c.heads, c.eps)
-        out = x.reshape(-1, c.hidden) @ self._head_w + self._head_b
-        out = out.reshape(len(batch), T, 2)
-        return [Logits(out[i, :lengths[i], 0].copy(), out[i, :lengths[i], 1].copy()) for i in range(len(batch))]
+            x = run_layer(layer, x, lengths, c.heads, c.eps, buffers)
+        out = x @ self._head_w + self._head_b
+        bounds = np.cumsum([0, *lengths])
+        return [Logits(out[a:b, 0].copy(), out[a:b, 1].copy()) for a, b in zip(bounds[:-1], bounds[1:])]
