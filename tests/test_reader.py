@@ -228,6 +228,36 @@ def test_the_answer_is_a_span_inside_its_verbatim_quote(article_qa, article_text
     assert answer["answer"].splitlines()[0] == span["display"]
 
 
+def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scorers_sentences(article_qa):
+    """`candidate_spans`: the document is the sentence scorer's; when the passages read hold no
+    span there, the reader reads that document's chosen sentences (verbatim, at their offsets)
+    and their spans carry the document's retrieval rank."""
+    from rag.answer import candidate_spans
+    from rag.reader import ReadSpan
+
+    class Recording:
+        def __init__(self):
+            self.calls = []
+
+        def read(self, question, passages, per_passage=3):
+            self.calls.append(passages)
+            if len(self.calls) == 1:
+                return []   # nothing in the passages retrieval ranked first
+            doc, offset, text = passages[0]
+            return [ReadSpan(doc, offset, offset + 2, text[:2], 1.5, 1)]
+
+    retrieval = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 5)
+    documents = article_qa.index.documents
+    reader = Recording()
+    spans, lexical = candidate_spans(retrieval, documents, reader, 3, article_qa.settings.answer)
+    assert len(reader.calls) == 2 and lexical
+    doc = lexical[0].doc
+    for name, offset, text in reader.calls[1]:
+        assert name == doc and documents[doc].text[offset:offset + len(text)] == text
+    rank = next(i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc)
+    assert [s.rank for s in spans] == [rank] and spans[0].text == documents[doc].text[spans[0].start:spans[0].end]
+
+
 def test_an_off_topic_question_is_refused_without_a_span(article_qa):
     answer = article_qa.ask("比特币今天的价格是多少？").to_json()
     assert answer["abstained"] and answer["span"] is None and answer["quotes"] == []

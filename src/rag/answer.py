@@ -309,22 +309,47 @@ def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> t
     return min(start, holding[0].start), max(end, holding[-1].end), holding[0].section
 
 
+def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int,
+                    settings: AnswerSettings) -> tuple[list, list[Quote]]:
+    """The reader's spans the answer is chosen among, and the sentence scorer's quotes.
+
+    The reader reads the top `passages` passages. The document is the one whose sentences the
+    lexical scorer (`select_quotes`) rates best: it picks the right paragraph more often than the
+    reader's margin does (docs/answers.md), so the spans are those the reader found in it. When
+    it found none there (the document was ranked below the passages read, or nothing in them
+    answered), it reads the scorer's sentences of that document, ranked where retrieval ranked
+    the document. Without a lexical choice, all spans."""
+    hits = retrieval.hits[:passages]
+    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
+    lexical = select_quotes(retrieval, documents, settings)
+    if not lexical:
+        return spans, lexical
+    doc = lexical[0].doc
+    chosen = [s for s in spans if s.doc == doc]
+    if not chosen:
+        rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
+        sentences = [s.sentence for s in retrieval.sentences]
+        parts = [quote_around(q.doc, q.start, q.end, sentences)[:2] for q in lexical if q.doc == doc]
+        text = documents[doc].text
+        chosen = [replace(s, rank=rank) for s in reader.read(retrieval.question, [(doc, a, text[a:b]) for a, b in parts])]
+    return chosen or spans, lexical
+
+
 def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
                 model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
     """Answer with the reader, or abstain when the abstention model's probability that the
     documents answer is below `strictness` (without a fitted model, `model` None: when the best
     span's margin over "no answer" is not positive).
 
-    The quotes are the sentences `select_quotes` chooses (their recall on the suite is higher
-    than that of the sentence around the reader's own best span: docs/reader.md), and the answer
-    span is the reader's best span inside them (`choose_span`); when none of the spans it found
-    in the passages lies inside them, it reads the quotes alone and takes its best span there."""
+    The answer is the best of `candidate_spans` (`choose_span`: its margin less its retrieval
+    rank), quoted [1] inside the whole sentence(s) that hold it. The sentences `select_quotes`
+    rates best in the same document follow as further quotes: the context a reader of the answer
+    needs when the span is a single name or number (docs/answers.md has the figures)."""
     started = time.perf_counter()
     settings = settings or AnswerSettings()
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
-    hits = retrieval.hits[:passages]
-    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
+    spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings)
     best = choose_span(spans, model, lang) if spans else None
     if best is None:
         score = 0.0
@@ -339,27 +364,21 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     if best is None or score < strictness:
         timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
-    # Whole sentences: the span gives the precision, the quote the context it is read in.
-    sentences = [s.sentence for s in retrieval.sentences]
-    widened = [replace(q, start=a, end=b) for q in select_quotes(retrieval, documents, settings)
-               for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
-    quotes = [_cut(q, documents[q.doc]) for q in merge_adjacent(widened)]
-    inside = [s for s in spans if any(q.doc == s.doc and q.start <= s.start and s.end <= q.end for q in quotes)]
-    if not inside and quotes:
-        # The reader preferred words outside the chosen sentences: read those sentences alone.
-        inside = reader.read(retrieval.question, [(q.doc, q.start, q.text) for q in quotes])
-    if inside:
-        best = choose_span(inside, model, lang)
-    else:
-        document = documents[best.doc]
-        q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
-        quotes = [Quote(doc=best.doc, start=q_start, end=q_end, n=1, text=document.text[q_start:q_end],
-                        title=document.title, section=section or next(h.chunk.section for h in hits if h.chunk.doc == best.doc),
-                        score=round(score, 4), display=display(document, q_start, q_end),
-                        page=page_of(document, q_start))]
-    holder = next(q for q in quotes if q.doc == best.doc and q.start <= best.start and best.end <= q.end)
     document = documents[best.doc]
-    span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=holder.n,
+    sentences = [s.sentence for s in retrieval.sentences]
+    q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
+    holder = Quote(doc=best.doc, start=q_start, end=q_end, n=1, text="", title="",
+                   section=section or next((h.chunk.section for h in retrieval.hits if h.chunk.doc == best.doc), ""),
+                   score=score)
+    # Whole sentences: the span gives the precision, the quote the context it is read in.
+    supporting = [replace(q, start=a, end=b) for q in lexical if q.doc == best.doc
+                  for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
+    merged = merge_adjacent([holder, *supporting[:settings.max_quotes - 1]])
+    first = next(q for q in merged if q.start <= best.start and best.end <= q.end)
+    ordered = [first, *(q for q in merged if q is not first)]
+    quotes = [_cut(replace(q, n=n, score=score if q is first else q.score), documents[q.doc])
+              for n, q in enumerate(ordered, start=1)]
+    span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=1,
                       display=display(document, best.start, best.end), page=page_of(document, best.start))
     timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
     text = f"{span.display}\n" + format_answer(quotes)

@@ -35,14 +35,21 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
     s_log = logits.start[window.offset:window.offset + n]
     e_log = logits.end[window.offset:window.offset + n]
     null = float(logits.start[0] + logits.end[0])
-    scores = s_log[:, None] + e_log[None, :]
-    i, j = np.indices(scores.shape)
-    scores = np.where((j >= i) & (j - i < max_answer_tokens), scores, -np.inf)
-    flat = np.argsort(scores, axis=None)[::-1][: top_n * 4]
+    # Only the band of allowed spans: band[s, d] scores start s, end s + d (d < max_answer_tokens),
+    # a few thousand numbers where the full start x end matrix has tens of thousands.
+    width = min(max_answer_tokens, n)
+    padded = np.concatenate([e_log, np.full(width - 1, -np.inf, dtype=e_log.dtype)])
+    band = s_log[:, None] + np.lib.stride_tricks.sliding_window_view(padded, width)
+    flat_band = band.ravel()
+    k = min(top_n * 4, flat_band.size)
+    best = np.argpartition(flat_band, flat_band.size - k)[flat_band.size - k:]
+    best = best[np.argsort(-flat_band[best], kind="stable")]
     out: list[SpanCandidate] = []
-    for k in flat:
-        s, e = divmod(int(k), n)
-        if not np.isfinite(scores[s, e]):
+    for index in best:
+        s, d = divmod(int(index), width)
+        e = s + d
+        score = float(flat_band[index])
+        if not np.isfinite(score):
             break
         a, b = int(window.starts[s]), int(window.ends[e])
         while a < b and text[a] in _EDGE:
@@ -51,7 +58,7 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
             b -= 1
         if b <= a or any(c.start == a and c.end == b for c in out):
             continue
-        out.append(SpanCandidate(a, b, float(scores[s, e]), float(scores[s, e]) - null))
+        out.append(SpanCandidate(a, b, score, score - null))
         if len(out) == top_n:
             break
     return out
