@@ -88,6 +88,12 @@ def ask(page: Page, question: str, turn: int = 1) -> None:
     box.press("Enter")
     expect(page.locator(f"#rag-turn-{turn} .rag-q")).to_have_text(question, timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator(f"#rag-srcs-{turn}")).to_be_attached()
+    # Gradio dims an output while its event is still pending (opacity 0.2): wait until the answer
+    # is shown as a person sees it, or a colour-contrast check would judge the dimmed page.
+    page.wait_for_function(
+        """(selector) => { for (let e = document.querySelector(selector); e; e = e.parentElement) {
+               if (parseFloat(getComputedStyle(e).opacity) < 1) return false; } return true; }""",
+        arg=f"#rag-turn-{turn}", timeout=ANSWER_TIMEOUT_MS)
 
 
 def screenshot(page: Page, name: str, full_page: bool = True) -> None:
