@@ -124,8 +124,7 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
             log.write(json.dumps({"question": q.question, "golds": golds, "doc": names[id(p)], "refused": answer.abstained,
                                   "relevance": answer.relevance, "span": answer.span.text if answer.span else None,
                                   "quotes": [[x.doc, x.text] for x in answer.quotes],
-                                  "hits": [x.get("doc") if isinstance(x, dict) else getattr(x, "doc", None)
-                                           for x in answer.passages]}, ensure_ascii=False) + "\n")
+                                  "hits": [x.doc for x in answer.passages]}, ensure_ascii=False) + "\n")
         if answer.abstained:
             f1s.append(0.0)
             ems.append(0.0)

@@ -311,7 +311,8 @@ def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> t
 
 def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int,
                     settings: AnswerSettings) -> tuple[list, list[Quote]]:
-    """The reader's spans the answer is chosen among, and the sentence scorer's quotes.
+    """The reader's spans the answer is chosen among, and the sentence scorer's quotes widened to
+    whole sentences.
 
     The reader reads the top `passages` passages. The document is the one whose sentences the
     lexical scorer (`select_quotes`) rates best: it picks the right paragraph more often than the
@@ -321,17 +322,18 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     the document. Without a lexical choice, all spans."""
     hits = retrieval.hits[:passages]
     spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
-    lexical = select_quotes(retrieval, documents, settings)
+    sentences = [s.sentence for s in retrieval.sentences]
+    lexical = [replace(q, start=a, end=b) for q in select_quotes(retrieval, documents, settings)
+               for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
     if not lexical:
         return spans, lexical
-    doc = lexical[0].doc
+    doc = lexical[0].doc   # select_quotes quotes one document
     chosen = [s for s in spans if s.doc == doc]
     if not chosen:
         rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
-        sentences = [s.sentence for s in retrieval.sentences]
-        parts = [quote_around(q.doc, q.start, q.end, sentences)[:2] for q in lexical if q.doc == doc]
         text = documents[doc].text
-        chosen = [replace(s, rank=rank) for s in reader.read(retrieval.question, [(doc, a, text[a:b]) for a, b in parts])]
+        read = reader.read(retrieval.question, [(doc, q.start, text[q.start:q.end]) for q in lexical])
+        chosen = [replace(s, rank=rank) for s in read]
     return chosen or spans, lexical
 
 
@@ -371,8 +373,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
                    section=section or next((h.chunk.section for h in retrieval.hits if h.chunk.doc == best.doc), ""),
                    score=score)
     # Whole sentences: the span gives the precision, the quote the context it is read in.
-    supporting = [replace(q, start=a, end=b) for q in lexical if q.doc == best.doc
-                  for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
+    supporting = [q for q in lexical if q.doc == best.doc]
     merged = merge_adjacent([holder, *supporting[:settings.max_quotes - 1]])
     first = next(q for q in merged if q.start <= best.start and best.end <= q.end)
     ordered = [first, *(q for q in merged if q is not first)]

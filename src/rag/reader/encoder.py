@@ -92,8 +92,7 @@ class Buffers:
         self.inner = np.empty((n, ffn), np.float32)
         self.activated = np.empty((n, ffn), np.float32)
         # Per window: q, k^T, v as [heads, t, hd], the scores [heads, t, t], the context [heads, t, hd].
-        self.head_size = longest * hidden
-        self.q, self.k_t, self.v, self.heads_ctx = (np.empty(self.head_size, np.float32) for _ in range(4))
+        self.q, self.k_t, self.v, self.heads_ctx = (np.empty(longest * hidden, np.float32) for _ in range(4))
         self.scores = np.empty(heads * longest * longest, np.float32)
 
 
