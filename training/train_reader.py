@@ -116,12 +116,39 @@ def build_examples(paragraphs, tok, vocab, args, rng, with_negatives=True):
                 continue
             if negatives:
                 examples.append(rng.choice(negatives))
+            if args.deleted_sentence_share and rng.random() < args.deleted_sentence_share:
+                deleted = without_answer_sentence(p.context, q.answers)
+                if deleted is not None:
+                    context, cut = deleted
+                    ws = windows(qids, tok.encode(context), vocab.bos, vocab.eos, args.max_tokens,
+                                 args.max_question_tokens, args.overlap)
+                    # The window around the cut: the text nearest the missing answer.
+                    near = [w for w in ws if len(w.starts) and w.starts[0] <= cut <= w.ends[-1]] or ws
+                    examples.append((rng.choice(near).ids, 0, 0))
             if others and rng.random() < args.other_paragraph_share:
                 o = rng.choice(others)
                 ws = windows(qids, tokens(o.context), vocab.bos, vocab.eos, args.max_tokens, args.max_question_tokens,
                              args.overlap)
                 examples.append((rng.choice(ws).ids, 0, 0))
     return examples
+
+
+SENTENCE_END = "。！？!?"
+
+
+def without_answer_sentence(context: str, answers) -> tuple[str, int] | None:
+    """The paragraph with the sentence(s) holding the answer removed, and where they were: the
+    same text, the same topic, the question's words nearby, but not the answer (the near-topic
+    unanswerable case the suite's questions pose). None when no answer text is left out of it
+    that way (the answer recurs elsewhere, or the sentence is the whole paragraph)."""
+    start, text = answers[0]
+    end = start + len(text)
+    a = max((context.rfind(c, 0, start) for c in SENTENCE_END), default=-1) + 1
+    b = min((i for i in (context.find(c, end) for c in SENTENCE_END) if i >= 0), default=len(context) - 1) + 1
+    rest = context[:a] + context[b:]
+    if len(rest) < 20 or any(t in rest for _, t in answers):
+        return None
+    return rest, a
 
 
 def pad(batch, pad_id):
@@ -226,6 +253,8 @@ def main(argv=None):
     ap.add_argument("--max-question-tokens", type=int, default=48)
     ap.add_argument("--overlap", type=int, default=64)
     ap.add_argument("--other-paragraph-share", type=float, default=0.8)
+    ap.add_argument("--deleted-sentence-share", type=float, default=0.0,
+                    help="share of questions that also get their paragraph without the answer's sentence as a negative")
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)

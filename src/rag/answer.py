@@ -181,10 +181,11 @@ def list_after_colon(sentence: Sentence, end: int, text: str, sentences: dict[in
     return end
 
 
-def select_quotes(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings) -> list[Quote]:
-    """The spans to quote: the best sentence (trimmed to its answering clauses), plus up to
-    `max_quotes - 1` more sentences of the same document scoring within the language's
-    extra-quote margin of it."""
+def select_quotes(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings,
+                  whole_sentences: bool = False) -> list[Quote]:
+    """The spans to quote: the best sentence (trimmed to its answering clauses unless
+    `whole_sentences`), plus up to `max_quotes - 1` more sentences of the same document scoring
+    within the language's extra-quote margin of it."""
     terms = question_terms(retrieval)
     scores = {s.sentence.id: sentence_score(s, terms, settings.lexical_weight) for s in retrieval.sentences}
     ranked = sorted(retrieval.sentences, key=lambda s: (-scores[s.sentence.id], s.sentence.id))
@@ -200,7 +201,10 @@ def select_quotes(retrieval: Retrieval, documents: dict[str, Document], settings
     by_id = {s.sentence.id: s.sentence for s in retrieval.sentences}
     for n, scored in enumerate(chosen, start=1):
         text = documents[scored.sentence.doc].text
-        start, end = typed_clause(retrieval.question, text, *quote_span(scored, text, settings), terms)
+        if whole_sentences:
+            start, end = scored.sentence.start, scored.sentence.end
+        else:
+            start, end = typed_clause(retrieval.question, text, *quote_span(scored, text, settings), terms)
         end = list_after_colon(scored.sentence, end, text, by_id, settings.max_list_lines)
         # Text and title are filled in by `answer`, which holds the documents.
         quotes.append(Quote(doc=scored.sentence.doc, start=start, end=end, n=n, text="", title="",
@@ -311,8 +315,8 @@ def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> t
 
 def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int,
                     settings: AnswerSettings) -> tuple[list, list[Quote]]:
-    """The reader's spans the answer is chosen among, and the sentence scorer's quotes widened to
-    whole sentences.
+    """The reader's spans the answer is chosen among, and the sentence scorer's quotes (whole
+    sentences).
 
     The reader reads the top `passages` passages. The document is the one whose sentences the
     lexical scorer (`select_quotes`) rates best: it picks the right paragraph more often than the
@@ -322,9 +326,7 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     the document. Without a lexical choice, all spans."""
     hits = retrieval.hits[:passages]
     spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
-    sentences = [s.sentence for s in retrieval.sentences]
-    lexical = [replace(q, start=a, end=b) for q in select_quotes(retrieval, documents, settings)
-               for a, b, _ in [quote_around(q.doc, q.start, q.end, sentences)]]
+    lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
     if not lexical:
         return spans, lexical
     doc = lexical[0].doc   # select_quotes quotes one document
