@@ -53,6 +53,14 @@ FEATURE_SETS = {
 SIGNS = SIGNS | {"reader_margin": 1, "reader_rank": -1}
 
 
+def ablations() -> dict[str, dict[str, list[str]]]:
+    """"reader+relevance" without one lexical signal at a time: whether each still earns its place."""
+    full = FEATURE_SETS["reader+relevance"]
+    signals_used = dict.fromkeys(n for names in full.values() for n in names if n not in READER)
+    return {f"reader+relevance - {drop}": {lang: [n for n in names if n != drop] for lang, names in full.items()}
+            for drop in signals_used}
+
+
 def rows_of(documents: list[str], tmp: Path, log) -> list[dict]:
     """Per question and setting: the relevance signals and the reader's best span per passage rank."""
     out = []
@@ -172,7 +180,11 @@ def main() -> None:
                         help="add rows from N DRCD training articles to every fit (default: none)")
     parser.add_argument("--public-cache", type=Path)
     parser.add_argument("--seed", type=int, default=13, help="the reader's training seed (its DRCD split)")
+    parser.add_argument("--ablate", action="store_true", help="also score the feature set without each lexical signal")
+    parser.add_argument("--features", help="write this feature set whatever its left-out figure (after comparing "
+                                           "held-out figures; see docs/answers.md)")
     args = parser.parse_args()
+    feature_sets = FEATURE_SETS | (ablations() if args.ablate else {})
     tuning, held = tuning_documents(), held_out()
     if args.cache and args.cache.is_file():
         rows = json.loads(args.cache.read_text("utf-8"))
@@ -191,7 +203,9 @@ def main() -> None:
             if args.public_cache:
                 args.public_cache.write_text(json.dumps(public), "utf-8")
     best = None
-    for name, features in FEATURE_SETS.items():
+    for name, features in feature_sets.items():
+        if args.features and name != args.features:
+            continue
         for params in GRID:
             per_doc = {d: score(fit([r for r in rows + public if r["doc"] != d], features, params),
                                 [r for r in rows if r["doc"] == d]) for d in tuning}
@@ -206,7 +220,7 @@ def main() -> None:
     for doc, s in per_doc.items():
         for lang in ("all", "zh", "en"):
             print(f"  {doc:26} {lang:3} " + " ".join(f"{k}={v:.3f}" if v is not None else f"{k}=–" for k, v in s[lang].items()))
-    model = fit(rows + public, FEATURE_SETS[name], params)
+    model = fit(rows + public, feature_sets[name], params)
     model = RelevanceModel(model.weights, model.bias, {
         "written_by": "benchmarks/fit_reader.py", "date": date.today().isoformat(), "features": name,
         "fitted_on": tuning + ([f"DRCD training split (seed {args.seed}), {args.public} articles"] if public else []),

@@ -11,7 +11,7 @@ from rag.reader import Reader, ReaderWeightsError
 from rag.reader.e5file import E5File, ModelFileError
 from rag.reader.encoder import LAYER_TENSORS, Layer, embed, run_layer
 from rag.reader.model import DEFAULT_WEIGHTS, Logits, ReaderModel, base_model_path, save_weights, verify_weights
-from rag.reader.spans import decode
+from rag.reader.spans import decode, whole_numbers
 from rag.reader.tokenizer import Tokenizer
 from rag.reader.windows import windows
 
@@ -109,6 +109,35 @@ def test_decode_picks_the_best_span_and_trims_punctuation(tok):
     (best, *_) = decode(w, Logits(start.astype(np.float32), end.astype(np.float32)), text, 30)
     assert text[best.start:best.end] == "掌纹和掌静脉"
     assert best.margin == pytest.approx(10.0 - 2.0)
+
+
+def _one_span_logits(w, text, first_char, last_char):
+    """Logits preferring the span from the token holding text[first_char] to the one holding text[last_char]."""
+    start, end = np.full(len(w.ids), -5.0, np.float32), np.full(len(w.ids), -5.0, np.float32)
+    first = next(i for i, (a, b) in enumerate(zip(w.starts, w.ends)) if a <= first_char < b)
+    last = next(i for i, (a, b) in enumerate(zip(w.starts, w.ends)) if a <= last_char < b)
+    start[w.offset + first], end[w.offset + last] = 5.0, 5.0
+    return Logits(start, end)
+
+
+def test_decode_never_cuts_a_number_from_its_digits_or_percent_sign(tok):
+    text = "使用自助借还设备的比例达到72%，接待12,400人次。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 64, 8, 8)
+    at = text.index("72")
+    (best, *_) = decode(w, _one_span_logits(w, text, at, at + 1), text, 30)
+    assert text[best.start:best.end] == "72%"
+    assert whole_numbers(text, text.index("400"), text.index("400") + 3) == (text.index("12,"), text.index("12,") + 6)
+    assert whole_numbers("增长3.5倍", 2, 3) == (2, 5) and whole_numbers("第3章", 1, 2) == (1, 2)
+
+
+@pytest.mark.parametrize("text", ["夜间值守采取馆员+志愿者模式：\n\n- 每馆夜间至少安排1名正式馆员；",
+                                  "| 接待人次 | 12,400 | 27,500 |", "志愿者模式：\n- 每馆至少1名馆员"])
+def test_decode_never_runs_across_paragraphs_list_items_or_table_cells(tok, text):
+    (w,) = windows([7], tok.encode(text), 0, 2, 64, 8, 8)
+    first, last = text.index("志愿者") if "志愿者" in text else text.index("接待"), len(text.rstrip("|；。 ")) - 1
+    spans = decode(w, _one_span_logits(w, text, first, last), text, 60, top_n=10)
+    assert spans and all("\n\n" not in text[c.start:c.end] and "|" not in text[c.start:c.end]
+                         and "\n-" not in text[c.start:c.end] for c in spans)
 
 
 def test_decode_reports_a_negative_margin_when_no_answer_wins(tok):

@@ -79,6 +79,10 @@ def test_answer_types():
     assert not answer_type_mismatch("东城区有多少家食堂？", "东城区 | 42 | 3100 | 12元")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区的食堂多在老旧小区附近。")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区 | 四十余 | 较多")
+    # The generic measure 个 also stands for the noun it counts: 几个小时 is answered by "4小时".
+    assert not answer_type_mismatch("志愿者每周至少服务几个小时？", "志愿者每周服务时间不少于4小时。")
+    assert not answer_type_mismatch("海外建了多少个仓？", "海外仓已超过2,500个。")
+    assert answer_type_mismatch("志愿者每周至少服务几个小时？", "志愿者须参加为期两天的岗前培训。")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区\n42")   # a number alone on a line is no cell
     assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
 
@@ -88,4 +92,7 @@ def test_focus_and_near_matches():
     assert focus_words("这幅长卷是哪位画家的作品？", ["长卷", "画家", "作品"]) == ["长卷"]
     assert focus_words("隐私计算是什么？", ["隐私", "计算"]) == ["计算"]
     assert matches("监测仪", "连续血糖监测仪是") and not matches("数字人民币", "数字货币与人民币")
+    # A Chinese abbreviation matches the name it shortens, not characters far apart.
+    assert matches("国办", "中共中央办公厅、国务院办公厅印发") and matches("长护险", "长期护理保险")
+    assert not matches("国办", "国家统计局发布的报告中，办公") and not matches("收取", "收入")
     assert content_bigrams("刷掌支付是什么？") == {"刷掌", "掌支", "支付"}

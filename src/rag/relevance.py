@@ -74,7 +74,7 @@ _BEST_SENTENCES = 3
 #: A table cell that is a bare number (in a row's text, cells are split by "|"): its measure is
 #: the column's header, so it can answer a count asked with a measure word (多少家).
 _NUMBER_CELL = re.compile(r"(?:^|\|)\s*\d+(?:[.,]\d+)*\s*(?=\||$)", re.M)
-_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])")
+_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])(?P<noun>\w?)")
 #: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
 _ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
                         r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
@@ -159,16 +159,28 @@ def term_coverage(terms: list[dict[str, float]], text: str) -> float:
 
 
 def matches(word: str, evidence: str) -> bool:
-    """`word` occurs in `evidence`, or nearly: every character bigram of a Chinese word of 3 to 5
-    characters occurs there (跨境电商综合 ~ 跨境电商的综合), all but one of a longer word's;
+    """`word` occurs in `evidence`, or nearly: a Chinese word of 2 to 4 characters as the
+    abbreviation of a longer name (国办 ~ 国务院办公厅); every character bigram of a Chinese word
+    of 3 to 5 characters (跨境电商综合 ~ 跨境电商的综合), all but one of a longer word's;
     数字人民币 does not match 数字货币与人民币 (字人 is missing)."""
     if word in evidence:
         return True
-    if len(word) < 3 or not has_cjk(word):
+    if not has_cjk(word):
+        return False
+    if len(word) <= 4 and _abbreviation(word).search(evidence):
+        return True
+    if len(word) < 3:
         return False
     pairs = [word[i:i + 2] for i in range(len(word) - 1)]
     missing = sum(p not in evidence for p in pairs)
     return missing == 0 or (len(word) > 5 and missing == 1)
+
+
+@lru_cache(maxsize=4096)
+def _abbreviation(word: str) -> re.Pattern:
+    """`word` as a Chinese abbreviation of a longer name: its characters in order, at most two
+    others between each (国办 ~ 国务院办公厅, 长护险 ~ 长期护理保险)."""
+    return re.compile(r"[^\W\d_]{0,2}".join(map(re.escape, word)))
 
 
 def evidence_text(retrieval: Retrieval, best_chunk: Hit | None) -> str:
@@ -187,9 +199,14 @@ def asks_for(question: str) -> str | None:
 
 
 def asks_measure(question: str) -> str | None:
-    """The measure word a count question asks with (座 in 多少座), if any."""
+    """The measure word a count question asks with (座 in 多少座), as a regular expression, if
+    any. The generic 个 also stands for the noun after it, which an answer often counts without
+    个 (几个小时 -> "4小时", 多少个国家 -> "12国")."""
     match = _MEASURE_AFTER_ASK.search(question)
-    return match.group("m") if match else None
+    if not match:
+        return None
+    measure, noun = match.group("m"), match.group("noun")
+    return f"个|{re.escape(noun)}" if measure == "个" and noun and has_cjk(noun) else re.escape(measure)
 
 
 def holds_type(question: str, kind: str, text: str) -> bool:
@@ -197,7 +214,7 @@ def holds_type(question: str, kind: str, text: str) -> bool:
     asked with a measure word, 多少座, needs that measure word after a number)."""
     measure = asks_measure(question) if kind == "count" else None
     if measure:
-        return re.search(rf"{_NUMBER}\s*(?:多)?\s*[万亿千百]?\s*{measure}", text) is not None \
+        return re.search(rf"{_NUMBER}\s*(?:多)?\s*[万亿千百]?\s*(?:{measure})", text) is not None \
             or ("|" in text and _NUMBER_CELL.search(text) is not None)
     return ANSWER_TYPES[kind][1].search(text) is not None
 

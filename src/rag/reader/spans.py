@@ -6,6 +6,7 @@ its score minus its window's no-answer score: above 0 the window prefers the spa
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,9 @@ from .windows import Window
 
 # Characters a span should not start or end with: an answer is the words, not their punctuation.
 _EDGE = set(" \t\r\n\u3000，,。.、；;：:！!？?「」『』“”‘’\"'（）()《》【】[]*_#>|-—·")
+#: What an answer never runs across: a paragraph break, a new list item or a table cell boundary
+#: (the words that answer sit in one paragraph, item or cell; a span across them is two half-answers).
+_STRUCTURE_BREAK = re.compile(r"\n\s*\n|\n\s*(?:[-*+•]|\d{1,3}[.)、])\s|\|")
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,27 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
             a += 1
         while b > a and text[b - 1] in _EDGE:
             b -= 1
-        if b <= a or any(c.start == a and c.end == b for c in out):
+        a, b = whole_numbers(text, a, b)
+        if b <= a or _STRUCTURE_BREAK.search(text, a, b) or any(c.start == a and c.end == b for c in out):
             continue
         out.append(SpanCandidate(a, b, score, score - null))
         if len(out) == top_n:
             break
     return out
+
+
+def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
+    """`[start, end)` widened so that a number at either edge is whole: its digits, decimals and
+    thousands separators, and a percent sign right after it ("72%", not "72"; "12.5", not "12")."""
+    def digit(i: int) -> bool:
+        return 0 <= i < len(text) and text[i].isdigit()
+
+    if digit(start):
+        while digit(start - 1) or (text[start - 1:start] in (".", ",") and digit(start - 2)):
+            start -= 1
+    if digit(end - 1):
+        while digit(end) or (text[end:end + 1] in (".", ",") and digit(end + 1)):
+            end += 1
+        if text[end:end + 1] in ("%", "％", "‰"):
+            end += 1
+    return start, end
