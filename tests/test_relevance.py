@@ -9,6 +9,7 @@ from rag.relevance import (
     RelevanceModel,
     answer_type_mismatch,
     asks_for,
+    constraint_names,
     content_bigrams,
     focus_words,
     load_model,
@@ -85,6 +86,20 @@ def test_answer_types():
     assert answer_type_mismatch("志愿者每周至少服务几个小时？", "志愿者须参加为期两天的岗前培训。")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区\n42")   # a number alone on a line is no cell
     assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
+
+
+def test_the_kind_of_answer_asked_for_is_no_constraint():
+    """A place the question names constrains the answer; the noun after its question word (哪一个
+    城市, jieba tags it a place) is the kind of answer, which the answer need not repeat."""
+    from types import SimpleNamespace
+
+    def names(question, named):
+        return constraint_names(SimpleNamespace(question=question, named=named))
+
+    assert names("亚洲第一个出口加工区位于台湾的哪一个城市?", ("台湾", "城市")) == ["台湾"]
+    assert names("阿穆尔河指的是中国的哪一条河川?", ("中国", "河川")) == ["中国"]
+    assert names("什么东西的出现导致了私有制?", ("东西",)) == []
+    assert names("城市轨道交通在哪一年开通？", ("城市",)) == ["城市"]
 
 
 def test_focus_and_near_matches():

@@ -69,6 +69,8 @@ ANSWER_TYPES = {
               re.compile(rf"{_NUMBER}\s*[^\s，。、]{{0,3}}")),
 }
 _QUESTION_WORD = re.compile(r"多少|几|哪|什么|谁|何时|何处|怎么|怎样|如何|是否")
+#: A question word with its measure word (哪一个, 哪条, 什么): the noun after it is the answer's kind.
+_ASKED_KIND = re.compile(r"(?:哪|什么|何|多少|几)(?:一)?[个条座家位种所部类间]?")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:？?！!]")
 _BEST_SENTENCES = 3
 #: A table cell that is a bare number (in a row's text, cells are split by "|"): its measure is
@@ -231,7 +233,7 @@ def unsupported(retrieval: Retrieval, ranked: list, focus: list[str]) -> bool:
     for scored in ranked:
         text = f"{scored.sentence.context}\n{scored.sentence.header}\n{scored.sentence.text}".lower()
         if holds_type(retrieval.question, kind, scored.sentence.text) \
-                and all(matches(n, text) for n in retrieval.named) and all(matches(w, text) for w in focus):
+                and all(matches(n, text) for n in constraint_names(retrieval)) and all(matches(w, text) for w in focus):
             return False
     return True
 
@@ -266,11 +268,19 @@ def focus_words(question: str, words: list[str]) -> list[str]:
     return before[-1:]
 
 
+def constraint_names(retrieval: Retrieval) -> list[str]:
+    """The places, organisations and people the question names, less a word right after its
+    question word: that names the kind of answer (哪一个**城市**, 什么**东西**), which the
+    answer itself need not repeat (jieba's dictionary tags such common nouns as places)."""
+    asked = [m.end() for m in _ASKED_KIND.finditer(retrieval.question)]
+    return [n for n in retrieval.named if not any(retrieval.question.startswith(n, at) for at in asked)]
+
+
 def missing_constraint(retrieval: Retrieval, evidence: str) -> bool:
     """True when the question names a place, organisation or person, a year or a number, or (in
     English) a capitalised name, and the evidence lacks it."""
     question = retrieval.question
-    if any(not matches(name, evidence) for name in retrieval.named):
+    if any(not matches(name, evidence) for name in constraint_names(retrieval)):
         return True
     if any(number not in evidence for number in _YEAR_OR_NUMBER.findall(question)):
         return True
