@@ -181,8 +181,6 @@ def main() -> None:
     parser.add_argument("--public-cache", type=Path)
     parser.add_argument("--seed", type=int, default=13, help="the reader's training seed (its DRCD split)")
     parser.add_argument("--ablate", action="store_true", help="also score the feature set without each lexical signal")
-    parser.add_argument("--features", help="write this feature set whatever its left-out figure (after comparing "
-                                           "held-out figures; see docs/answers.md)")
     args = parser.parse_args()
     feature_sets = FEATURE_SETS | (ablations() if args.ablate else {})
     tuning, held = tuning_documents(), held_out()
@@ -204,8 +202,6 @@ def main() -> None:
                 args.public_cache.write_text(json.dumps(public), "utf-8")
     best = None
     for name, features in feature_sets.items():
-        if args.features and name != args.features:
-            continue
         for params in GRID:
             per_doc = {d: score(fit([r for r in rows + public if r["doc"] != d], features, params),
                                 [r for r in rows if r["doc"] == d]) for d in tuning}

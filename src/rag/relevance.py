@@ -230,10 +230,11 @@ def unsupported(retrieval: Retrieval, ranked: list, focus: list[str]) -> bool:
     kind = asks_for(retrieval.question)
     if kind in (None, "name"):
         return False
+    names = constraint_names(retrieval)
     for scored in ranked:
         text = f"{scored.sentence.context}\n{scored.sentence.header}\n{scored.sentence.text}".lower()
         if holds_type(retrieval.question, kind, scored.sentence.text) \
-                and all(matches(n, text) for n in constraint_names(retrieval)) and all(matches(w, text) for w in focus):
+                and all(matches(n, text) for n in names) and all(matches(w, text) for w in focus):
             return False
     return True
 

@@ -32,7 +32,8 @@ class SpanCandidate:
 
 
 def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, top_n: int = 3) -> list[SpanCandidate]:
-    """The window's `top_n` best spans (trimmed of edge punctuation), best first."""
+    """The window's `top_n` best spans, best first: trimmed of edge punctuation, numbers whole
+    (`whole_numbers`), none across a paragraph, list item or table cell."""
     n = len(window.starts)
     if n == 0:
         return []
