@@ -11,7 +11,7 @@ from rag.reader import Reader, ReaderWeightsError
 from rag.reader.e5file import E5File, ModelFileError
 from rag.reader.encoder import LAYER_TENSORS, Layer, embed, run_layer
 from rag.reader.model import DEFAULT_WEIGHTS, Logits, ReaderModel, base_model_path, save_weights, verify_weights
-from rag.reader.spans import decode, whole_numbers
+from rag.reader.spans import decode, ordinal_series, whole_list, whole_numbers
 from rag.reader.tokenizer import Tokenizer
 from rag.reader.windows import windows
 
@@ -138,6 +138,57 @@ def test_decode_never_runs_across_paragraphs_list_items_or_table_cells(tok, text
     spans = decode(w, _one_span_logits(w, text, first, last), text, 60, top_n=10)
     assert spans and all("\n\n" not in text[c.start:c.end] and "|" not in text[c.start:c.end]
                          and "\n-" not in text[c.start:c.end] for c in spans)
+
+
+def _list_logits(w, text, start_chars, end_chars):
+    """Logits with a start peak at each of `start_chars` and an end peak at each of `end_chars`
+    (the first of each the strongest): the reader's span is the first start to the first end."""
+    start, end = np.full(len(w.ids), -5.0, np.float32), np.full(len(w.ids), -5.0, np.float32)
+    for peaks, logits in ((start_chars, start), (end_chars, end)):
+        for rank, char in enumerate(peaks):
+            i = next(i for i, (a, b) in enumerate(zip(w.starts, w.ends)) if a <= char < b)
+            logits[w.offset + i] = 5.0 - rank
+    return Logits(start, end)
+
+
+def test_a_list_question_gets_the_whole_list_and_no_more(tok):
+    text = "隐私计算常见的流派包括可信计算、联邦学习、多方安全计算等，各有所长。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 64, 8, 8)
+    first, middle = text.index("可信"), text.index("联邦")
+    # The reader's best span is one item; its next-best start is the first item, end the last one.
+    logits = _list_logits(w, text, [middle, first, text.index("隐私")], [middle + 3, text.index("安全计算") + 3])
+    (one, *_) = decode(w, logits, text, 30)
+    assert text[one.start:one.end] == "联邦学习"
+    (whole, *_) = decode(w, logits, text, 30, lists=True)
+    assert text[whole.start:whole.end] == "可信计算、联邦学习、多方安全计算"   # not past 等, not the clause's subject
+    assert whole.margin == one.margin
+    s_log, e_log = logits.start[w.offset:], logits.end[w.offset:]
+    assert whole_list(text, middle, middle + 4, w, s_log, e_log) == (whole.start, whole.end)
+    # A span that does not touch the list's 、 stays as it is.
+    other = text.index("各有")
+    assert whole_list(text, other, other + 4, w, s_log, e_log) == (other, other + 4)
+
+
+def test_a_list_longer_than_an_answer_is_left_alone(tok):
+    text = "、".join(f"第{i}个很长很长的项目名称" for i in range(12)) + "。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 256, 8, 8)
+    at = text.index("第3个")
+    logits = _list_logits(w, text, [at, 0], [at + 10, len(text) - 2])
+    s_log, e_log = logits.start[w.offset:], logits.end[w.offset:]
+    assert whole_list(text, at, at + 11, w, s_log, e_log) == (at, at + 11)
+
+
+def test_an_enumeration_is_answered_to_its_last_item(tok):
+    text = "结合可能沿着两种形式发展：第一种是GaaS，以服务形式提供；第二种是GaaC，以组件形式提供。下一句无关，第三种是别的。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 96, 8, 8)
+    at, gaac = text.index("GaaS"), text.index("GaaC")
+    logits = _list_logits(w, text, [at], [at + 3, text.index("以组件形式提供") + 6, text.index("别的") + 1])
+    e_log = logits.end[w.offset:]
+    end = ordinal_series(text, at, at + 4, w, e_log)
+    assert text[at:end] == "GaaS，以服务形式提供；第二种是GaaC，以组件形式提供"   # never into the next sentence
+    assert gaac < end
+    # Without a first marker in the span's clause there is no series to complete.
+    assert ordinal_series(text, gaac, gaac + 4, w, e_log) == gaac + 4
 
 
 def test_decode_reports_a_negative_margin_when_no_answer_wins(tok):
@@ -268,7 +319,7 @@ def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scor
         def __init__(self):
             self.calls = []
 
-        def read(self, question, passages, per_passage=3):
+        def read(self, question, passages, per_passage=3, lists=False):
             self.calls.append(passages)
             if len(self.calls) == 1:
                 return []   # nothing in the passages retrieval ranked first
@@ -290,6 +341,17 @@ def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scor
 def test_an_off_topic_question_is_refused_without_a_span(article_qa):
     answer = article_qa.ask("比特币今天的价格是多少？").to_json()
     assert answer["abstained"] and answer["span"] is None and answer["quotes"] == []
+
+
+@pytest.mark.parametrize("question, first, last", [
+    ("生成式AI与金融行业的结合有哪两种形式？", "GaaS", "GaaC"),
+    ("隐私计算常见的流派有哪些？", "可信计算", "多方安全计算"),
+])
+def test_a_question_asking_for_several_things_gets_all_of_them(article_qa, question, first, last):
+    """The web page's own example: the answer holds both forms, not the first alone."""
+    answer = article_qa.ask(question)
+    assert not answer.abstained
+    assert answer.span.text.startswith(first) and last in answer.span.text and len(answer.span.text) < 120
 
 
 def test_the_outline_question_lists_the_headings(article_qa):

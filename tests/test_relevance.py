@@ -9,6 +9,7 @@ from rag.relevance import (
     RelevanceModel,
     answer_type_mismatch,
     asks_for,
+    asks_for_list,
     constraint_names,
     content_bigrams,
     focus_words,
@@ -111,3 +112,12 @@ def test_focus_and_near_matches():
     assert matches("国办", "中共中央办公厅、国务院办公厅印发") and matches("长护险", "长期护理保险")
     assert not matches("国办", "国家统计局发布的报告中，办公") and not matches("收取", "收入")
     assert content_bigrams("刷掌支付是什么？") == {"刷掌", "掌支", "支付"}
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("隐私计算有哪几种常见流派？", True), ("生成式AI与金融行业的结合有哪两种形式？", True), ("刷掌支付用到了哪些生物特征？", True),
+    ("有几类参与方？", True), ("Which biometric features does palm payment use?", True), ("What are the two forms?", True),
+    ("哪一年发布的？", False), ("有多少个国家参加？", False), ("Who coined the term?", False), ("刷掌支付是什么？", False),
+])
+def test_questions_asking_for_several_things_are_told_apart(question, wanted):
+    assert asks_for_list(question) is wanted

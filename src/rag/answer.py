@@ -30,6 +30,7 @@ from .lexical import has_cjk
 from .relevance import (
     RelevanceModel,
     asks_for,
+    asks_for_list,
     asks_measure,
     holds_type,
     question_language,
@@ -325,7 +326,9 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     answered), it reads the scorer's sentences of that document, ranked where retrieval ranked
     the document. Without a lexical choice, all spans."""
     hits = retrieval.hits[:passages]
-    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits]) if hits else []
+    lists = asks_for_list(retrieval.question)
+    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits],
+                        lists=lists) if hits else []
     lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
     if not lexical:
         return spans, lexical
@@ -334,7 +337,7 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     if not chosen:
         rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
         text = documents[doc].text
-        read = reader.read(retrieval.question, [(doc, q.start, text[q.start:q.end]) for q in lexical])
+        read = reader.read(retrieval.question, [(doc, q.start, text[q.start:q.end]) for q in lexical], lists=lists)
         chosen = [replace(s, rank=rank) for s in read]
     return chosen or spans, lexical
 

@@ -200,6 +200,17 @@ def asks_for(question: str) -> str | None:
     return "name" if _ASKS_NAME.search(question) else None
 
 
+#: Questions that ask for several things (the answer is a list or an enumeration, not one item).
+_ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
+                        r"|\bwhich (?:\w+ ){0,2}\w+s\b|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether the question asks for several things (哪些, 哪两种, 几类, which Xs, what are):
+    the reader then answers with a whole list, not its first item (`reader.spans.whole_list`)."""
+    return bool(_ASKS_LIST.search(question))
+
+
 def asks_measure(question: str) -> str | None:
     """The measure word a count question asks with (座 in 多少座), as a regular expression, if
     any. The generic 个 also stands for the noun after it, which an answer often counts without

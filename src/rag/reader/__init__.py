@@ -65,9 +65,12 @@ class Reader:
                     self._model = ReaderModel(self.weights)
         return self._model
 
-    def read(self, question: str, passages: list[tuple[str, int, str]], per_passage: int = 3) -> list[ReadSpan]:
+    def read(self, question: str, passages: list[tuple[str, int, str]], per_passage: int = 3,
+             lists: bool = False) -> list[ReadSpan]:
         """Spans answering `question` in `passages` ((doc, offset of the text in it, text), in
-        retrieval order), best margin first; each passage's best `per_passage` spans."""
+        retrieval order), best margin first; each passage's best `per_passage` spans. `lists`:
+        the question asks for several things, so a span on one item of a list covers the whole
+        list (`spans.decode`)."""
         model = self.model
         q = model.tokenizer.encode(question).ids
         batch, owners = [], []
@@ -81,7 +84,7 @@ class Reader:
             all_logits = model.logits(batch)
         for w, logits, rank in zip(batch, all_logits, owners):
             doc, offset, text = passages[rank - 1]
-            for c in decode(w, logits, text, self.max_answer_tokens, per_passage):
+            for c in decode(w, logits, text, self.max_answer_tokens, per_passage, lists):
                 key = (doc, offset + c.start, offset + c.end)
                 if key not in found or found[key].margin < c.margin:
                     found[key] = ReadSpan(doc, offset + c.start, offset + c.end, text[c.start:c.end], c.margin, rank)

@@ -19,6 +19,19 @@ _EDGE = set(" \t\r\n\u3000，,。.、；;：:！!？?「」『』“”‘’\"'
 #: What an answer never runs across: a paragraph break, a new list item or a table cell boundary
 #: (the words that answer sit in one paragraph, item or cell; a span across them is two half-answers).
 _STRUCTURE_BREAK = re.compile(r"\n\s*\n|\n\s*(?:[-*+•]|\d{1,3}[.)、])\s|\|")
+#: Where a clause ends (a list of items separated by 、 never runs past one) and where a sentence ends.
+_CLAUSE_MARK = re.compile(r"[，,。；;：:！!？?\n|（）()]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+#: A list longer than this is a paragraph, not an answer: the reader's own span stays.
+_MAX_LIST_CHARS = 80
+_MAX_SERIES_CHARS = 240
+#: An enumeration's first item and the markers of its later items (第一种是… 第二种是…, 一是… 二是…).
+_ORDINALS = (
+    (re.compile(r"第一(?=[种个类项点条是层步])"), re.compile(r"第[二三四五六七八九十](?=[种个类项点条是层步])")),
+    (re.compile(r"(?<![\w])一是"), re.compile(r"(?<![\w])[二三四五六七八九十]是")),
+    (re.compile(r"首先"), re.compile(r"其次|再次|最后")),
+    (re.compile(r"其一"), re.compile(r"其[二三四五六]")),
+)
 
 
 @dataclass(frozen=True)
@@ -31,9 +44,12 @@ class SpanCandidate:
     margin: float   # score minus the window's no-answer score
 
 
-def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, top_n: int = 3) -> list[SpanCandidate]:
+def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, top_n: int = 3,
+           lists: bool = False) -> list[SpanCandidate]:
     """The window's `top_n` best spans, best first: trimmed of edge punctuation, numbers whole
-    (`whole_numbers`), none across a paragraph, list item or table cell."""
+    (`whole_numbers`), none across a paragraph, list item or table cell. With `lists` (the
+    question asks for several things: `relevance.asks_for_list`), a span on one item of a list
+    is widened to the whole list (`whole_list`, `ordinal_series`)."""
     n = len(window.starts)
     if n == 0:
         return []
@@ -62,6 +78,9 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
         while b > a and text[b - 1] in _EDGE:
             b -= 1
         a, b = whole_numbers(text, a, b)
+        if lists and b > a:
+            a, b = whole_list(text, a, b, window, s_log, e_log)
+            b = ordinal_series(text, a, b, window, e_log)
         if b <= a or _STRUCTURE_BREAK.search(text, a, b) or any(c.start == a and c.end == b for c in out):
             continue
         out.append(SpanCandidate(a, b, score, score - null))
@@ -85,3 +104,78 @@ def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
         if text[end:end + 1] in ("%", "％", "‰"):
             end += 1
     return start, end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    return start, end
+
+
+def _best_token(logits: np.ndarray, allowed: np.ndarray) -> int | None:
+    """The index of the highest logit among the allowed tokens, None when none is allowed."""
+    if not allowed.any():
+        return None
+    return int(np.argmax(np.where(allowed, logits[:len(allowed)], -np.inf)))
+
+
+def whole_list(text: str, start: int, end: int, window: Window, s_log: np.ndarray,
+               e_log: np.ndarray) -> tuple[int, int]:
+    """`[start, end)` widened to the whole list when it touches one (items separated by 、 within
+    one clause): "可信计算、联邦学习、多方安全计算", not "可信计算". Where the list begins in its
+    first segment and ends in its last (the words before the first 、 and after the last, up to
+    a closing 等) is the reader's own call: its best start and end logits there. The span stays
+    as it is when it does not touch a 、, crosses a clause, or the list would pass
+    `_MAX_LIST_CHARS`."""
+    touches = "、" in text[start:end] or text[end:end + 1] == "、" or (start > 0 and text[start - 1] == "、")
+    if not touches or _CLAUSE_MARK.search(text, start, end):
+        return start, end
+    before = [m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)]
+    clause_start = before[-1] if before else 0
+    after = _CLAUSE_MARK.search(text, end)
+    clause_end = after.start() if after else len(text)
+    separators = [i for i in range(clause_start, clause_end) if text[i] == "、"]
+    if not separators:
+        return start, end
+    first_sep, last_sep = separators[0], separators[-1]
+    closing = text.find("等", last_sep, clause_end)
+    list_end = closing if closing != -1 else clause_end
+    new_start, new_end = start, end
+    if start > first_sep:
+        i = _best_token(s_log, (window.starts >= clause_start) & (window.ends <= first_sep))
+        new_start = int(window.starts[i]) if i is not None else start
+    if end <= last_sep:
+        i = _best_token(e_log, (window.starts > last_sep) & (window.ends <= list_end))
+        new_end = int(window.ends[i]) if i is not None else end
+    new_start, new_end = _trim(text, new_start, new_end)
+    if new_end - new_start > _MAX_LIST_CHARS or not (new_start <= start and end <= new_end):
+        return start, end
+    return new_start, new_end
+
+
+def ordinal_series(text: str, start: int, end: int, window: Window, e_log: np.ndarray) -> int:
+    """The end of `[start, end)` moved to the end of the last item of an enumeration that the
+    span begins (第一种是GaaS…；第二种是GaaC… is one answer to "哪两种形式"): the span's clause
+    holds the first marker (第一/一是/首先/其一), a later marker of the same kind follows in the
+    same sentence, and the new end is the reader's best end logit after that last marker. The
+    end unchanged otherwise, or past `_MAX_SERIES_CHARS`."""
+    before = [m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)]
+    clause_start = before[-1] if before else 0
+    sentence_end_match = _SENTENCE_END.search(text, end)
+    sentence_end = sentence_end_match.start() if sentence_end_match else len(text)
+    for first, later in _ORDINALS:
+        if not first.search(text, clause_start, end):
+            continue
+        markers = list(later.finditer(text, end, sentence_end))
+        if not markers:
+            continue
+        last = markers[-1]
+        i = _best_token(e_log, (window.starts >= last.end()) & (window.ends <= sentence_end))
+        if i is None:
+            continue
+        _, new_end = _trim(text, start, int(window.ends[i]))
+        if end < new_end and new_end - start <= _MAX_SERIES_CHARS:
+            return new_end
+    return end
