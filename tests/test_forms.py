@@ -30,6 +30,25 @@ def test_nth_section_with_a_generic_word_follows_retrieval():
     assert quoted("What is the second section about?", ["heritage.txt"]) == ("heritage.txt", "方向二：石窟保护", "section")
 
 
+REPORT = Document("report.txt", "年度报告", None,
+                  "引言。\n第一章 线网建设\n（一）线网规模\n正文。\n（二）建设投资\n正文。\n"
+                  "第二章 信号系统\n（一）从固定闭塞到CBTC\n正文。\n（二）全自动运行\n正文。\n")
+
+
+@pytest.mark.parametrize("question, heading", [
+    ("第二章第一节的标题是什么？", "（一）从固定闭塞到CBTC"), ("第一章的第二节讲了什么？", "（二）建设投资"),
+    ("第二章主要讲了哪方面的内容？", "第二章 信号系统"),
+])
+def test_a_section_inside_a_chapter_and_a_paraphrased_nth_question(question, heading):
+    answer = form_answer(question, {"report.txt": REPORT}, ["report.txt"])
+    assert answer is not None and REPORT.text[answer.start:answer.end] == heading
+
+
+def test_a_section_inside_a_chapter_that_does_not_exist_is_no_form_answer():
+    assert form_answer("第三章第一节的标题是什么？", {"report.txt": REPORT}, ["report.txt"]) is None
+    assert form_answer("第一章第五节讲了什么？", {"report.txt": REPORT}, ["report.txt"]) is None
+
+
 @pytest.mark.parametrize("question", ["第一步应该做什么？数字人民币怎么开通", "趋势七讲了什么？", "第十个方向是什么？",
                                       "隐私计算的数据来源是什么？", "方向盘怎么调？"])
 def test_not_a_question_about_the_layout(question):

@@ -45,6 +45,9 @@ _ASKS_ABOUT = (r"(?:是什么|是啥|叫什么|讲了?什么|讲的是|讲述|�
                r"的?名称|的?名字|的?主题|的?话题|是哪|内容|谈)")
 _NTH_ZH = re.compile(rf"第\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:个|条|项|大|点)?\s*(?P<noun>[\u4e00-\u9fff]{{0,6}}?)\s*{_ASKS_ABOUT}")
 _WORD_NUMERAL_ZH = re.compile(rf"(?P<noun>[\u4e00-\u9fff]{{1,4}}?)\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?:[:：])?\s*{_ASKS_ABOUT}")
+#: A section inside a numbered section: "第二章第一节", "第三部分的第二节".
+_NESTED_ZH = re.compile(rf"第\s*(?P<n>[{_CN_NUM}]+|\d+)\s*(?P<noun>章|部分|篇|节)\s*(?:的|中的|里的)?\s*"
+                        rf"第\s*(?P<m>[{_CN_NUM}]+|\d+)\s*(?:节|小节|部分|点)?\s*{_ASKS_ABOUT}")
 _LAST_ZH = re.compile(rf"(?:最后|末尾)\s*一?\s*(?:个|条|项|大)?\s*(?P<noun>[\u4e00-\u9fff]{{0,6}}?)\s*{_ASKS_ABOUT}")
 _LAST_EN = re.compile(r"\b(?:last|final)\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)
 _NTH_EN = re.compile(r"\b(?P<n>" + "|".join(_EN_ORDINALS) + r"|\d+(?:st|nd|rd|th))\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)
@@ -53,8 +56,8 @@ _ASKS_ABOUT_EN = re.compile(r"\b(?:what|which|name|title|called|about|heading)\b
 #: Words that say "a part of the document" without naming its kind.
 _GENERIC_ZH = ("部分", "章", "节", "篇", "段", "")
 #: What may stand around an Nth-section question besides the form itself.
-_FILLER_ZH = re.compile(r"是什么|叫什么|是啥|是哪个|是哪些|有哪些|文章|本文|这篇|该文|全文|原文|文中|报告|资料|"
-                        r"的|中|里|了|请问|呢|吗|[？?。！!，,\s]")
+_FILLER_ZH = re.compile(r"是什么|叫什么|是啥|是哪个|是哪些|有哪些|哪(?:个|一个|些)?方面|什么|内容|主要|讲|说|"
+                        r"文章|本文|这篇|该文|全文|原文|文中|报告|资料|的|中|里|了|请问|呢|吗|[？?。！!，,\s]")
 _FILLER_EN = frozenset("article document text report section part chapter heading title name call about topic "
                        "the of in is what which".split())
 
@@ -112,19 +115,60 @@ def _numbered_sections(document: Document, noun: str, explicit_word: bool) -> li
     return max(groups.values(), key=lambda g: (-depth[(g[0].style, _heading_prefix(document, g[0]))], len(g)))
 
 
+def _nested_request(question: str) -> tuple[int, str, int] | None:
+    """(n, noun, m) when the question asks what the Mth section inside its Nth section is
+    ("第二章第一节的标题是什么？" -> (2, "章", 1)), else None."""
+    match = _NESTED_ZH.search(question)
+    if not match:
+        return None
+    n, m = numeral(match.group("n")), numeral(match.group("m"))
+    rest = _FILLER_ZH.sub("", question[:match.start()] + question[match.end():])
+    return (n, match.group("noun"), m) if n and m and len(rest) <= 2 else None
+
+
+def _nth(sections: list[Section], n: int) -> Section | None:
+    """The section numbered `n` (-1: the last), else the `n`th in order."""
+    if n == -1:
+        return sections[-1] if sections else None
+    chosen = next((s for s in sections if s.number == n), None)
+    if chosen is None and len(sections) >= n > 0:
+        chosen = sections[n - 1]
+    return chosen
+
+
+def nested_section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
+    """The heading of the Mth section inside the Nth one ("第二章第一节"), in the first retrieved
+    document that has both."""
+    request = _nested_request(question)
+    if request is None:
+        return None
+    n, noun, m = request
+    for document in _docs_by_hits(documents, hit_docs):
+        outer = _nth(_numbered_sections(document, noun, False), n)
+        if outer is None:
+            continue
+        depth = len(outer.path)
+        inner = _nth([s for s in outline(document).sections if s.number is not None and len(s.path) == depth + 1
+                      and s.path[:depth] == outer.path], m)
+        if inner is not None and inner.heading:
+            return FormAnswer(doc=document.path, start=inner.heading[0], end=inner.heading[1],
+                              section=inner.title, form="section")
+    return None
+
+
 def section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
     """The heading of the Nth section the question asks about, in the document whose headings
     the question's words name (else the first retrieved document that has an Nth section)."""
+    nested = nested_section_answer(question, documents, hit_docs)
+    if nested or _nested_request(question):
+        return nested
     request = _nth_request(question)
     if request is None:
         return None
     n, noun, lang = request
     explicit = bool(_WORD_NUMERAL_ZH.search(question)) and not _NTH_ZH.search(question)
     for document in _docs_by_hits(documents, hit_docs):
-        sections = _numbered_sections(document, noun if lang == "zh" else "", explicit)
-        chosen = sections[-1] if n == -1 and sections else next((s for s in sections if s.number == n), None)
-        if chosen is None and len(sections) >= n > 0:
-            chosen = sections[n - 1]
+        chosen = _nth(_numbered_sections(document, noun if lang == "zh" else "", explicit), n)
         if chosen is not None and chosen.heading:
             return FormAnswer(doc=document.path, start=chosen.heading[0], end=chosen.heading[1],
                               section=chosen.title, form="section")
