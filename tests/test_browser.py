@@ -83,6 +83,10 @@ def open_page(browser):
 
 def ask(page: Page, question: str, turn: int = 1) -> None:
     """Type a question and send it with Enter; wait until answer number `turn` is shown."""
+    if turn == 1:
+        # The page's first paint (on load) renders the conversation in the browser's language; an
+        # answer that lands before it, on a loaded machine, is painted over by the empty one.
+        expect(page.locator('#rag-chat section.rag-chat:not([data-lang=""])')).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
     box = page.locator("#rag-question textarea")
     box.fill(question)
     box.press("Enter")
@@ -234,6 +238,9 @@ def test_english_question_gets_english_strings_and_lang(open_page, chat_url):
     page.get_by_role("option", name="English").click()
     expect(panel.locator("h2")).to_have_text("Sources")
     expect(page.locator("#rag-turn-2 .rag-who").first).to_have_text("You")
+    # Starting over keeps the page's language: the empty conversation says so in English.
+    page.locator("#rag-restart").click()
+    expect(page.locator("#rag-chat .rag-empty")).to_have_text("No questions yet. Try an example below, or type your own.")
 
 
 def test_outline_opens_a_section_and_a_citation_opens_its_place(open_page, chat_url, article_qa):

@@ -202,7 +202,8 @@ def build_app(live: LivePipeline, settings: Settings) -> gr.Blocks:
         """Empty the conversation, the question box and the sources panel."""
         lang = shown or DEFAULT_LANGUAGE
         by_path = documents_now()
-        return [], "", render.conversation_html([], by_path, None, page_title(list(by_path.values()))), \
+        # In the page's language: an English page that starts over stays English.
+        return [], "", render.conversation_html([], by_path, lang, page_title(list(by_path.values()))), \
             render.empty_sources(lang)
 
     def refresh(choice: str, shown: str, seen: int, request: gr.Request = None):
