@@ -136,12 +136,10 @@ def _nth(sections: list[Section], n: int) -> Section | None:
     return chosen
 
 
-def nested_section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
-    """The heading of the Mth section inside the Nth one ("第二章第一节"), in the first retrieved
-    document that has both."""
-    request = _nested_request(question)
-    if request is None:
-        return None
+def _nested_section_answer(request: tuple[int, str, int], documents: dict[str, Document],
+                           hit_docs: list[str]) -> FormAnswer | None:
+    """The heading of the Mth section inside the Nth one (`_nested_request`: "第二章第一节"), in
+    the first retrieved document that has both."""
     n, noun, m = request
     for document in _docs_by_hits(documents, hit_docs):
         outer = _nth(_numbered_sections(document, noun, False), n)
@@ -159,9 +157,9 @@ def nested_section_answer(question: str, documents: dict[str, Document], hit_doc
 def section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
     """The heading of the Nth section the question asks about, in the document whose headings
     the question's words name (else the first retrieved document that has an Nth section)."""
-    nested = nested_section_answer(question, documents, hit_docs)
-    if nested or _nested_request(question):
-        return nested
+    nested = _nested_request(question)
+    if nested:
+        return _nested_section_answer(nested, documents, hit_docs)
     request = _nth_request(question)
     if request is None:
         return None

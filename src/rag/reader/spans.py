@@ -72,12 +72,7 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
         score = float(flat_band[index])
         if not np.isfinite(score):
             break
-        a, b = int(window.starts[s]), int(window.ends[e])
-        while a < b and text[a] in _EDGE:
-            a += 1
-        while b > a and text[b - 1] in _EDGE:
-            b -= 1
-        a, b = whole_numbers(text, a, b)
+        a, b = whole_numbers(text, *_trim(text, int(window.starts[s]), int(window.ends[e])))
         if lists and b > a:
             a, b = whole_list(text, a, b, window, s_log, e_log)
             b = ordinal_series(text, a, b, window, e_log)
@@ -107,11 +102,18 @@ def whole_numbers(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """`[start, end)` less edge punctuation and spaces."""
     while start < end and text[start] in _EDGE:
         start += 1
     while end > start and text[end - 1] in _EDGE:
         end -= 1
     return start, end
+
+
+def _clause_start(text: str, at: int) -> int:
+    """Where the clause holding `text[at]` begins."""
+    marks = [m.end() for m in _CLAUSE_MARK.finditer(text, 0, at)]
+    return marks[-1] if marks else 0
 
 
 def _best_token(logits: np.ndarray, allowed: np.ndarray) -> int | None:
@@ -132,8 +134,7 @@ def whole_list(text: str, start: int, end: int, window: Window, s_log: np.ndarra
     touches = "、" in text[start:end] or text[end:end + 1] == "、" or (start > 0 and text[start - 1] == "、")
     if not touches or _CLAUSE_MARK.search(text, start, end):
         return start, end
-    before = [m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)]
-    clause_start = before[-1] if before else 0
+    clause_start = _clause_start(text, start)
     after = _CLAUSE_MARK.search(text, end)
     clause_end = after.start() if after else len(text)
     separators = [i for i in range(clause_start, clause_end) if text[i] == "、"]
@@ -161,8 +162,7 @@ def ordinal_series(text: str, start: int, end: int, window: Window, e_log: np.nd
     holds the first marker (第一/一是/首先/其一), a later marker of the same kind follows in the
     same sentence, and the new end is the reader's best end logit after that last marker. The
     end unchanged otherwise, or past `_MAX_SERIES_CHARS`."""
-    before = [m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)]
-    clause_start = before[-1] if before else 0
+    clause_start = _clause_start(text, start)
     sentence_end_match = _SENTENCE_END.search(text, end)
     sentence_end = sentence_end_match.start() if sentence_end_match else len(text)
     for first, later in _ORDINALS:
