@@ -58,6 +58,11 @@ def test_no_serious_accessibility_violations_in_light_and_dark(open_page, chat_u
     page = open_page(chat_url + f"?__theme={scheme}")
     page.emulate_media(color_scheme=scheme)
     expect(page.locator("#rag-question textarea")).to_be_visible()
+    # Judge the page once its on-load updates have landed: the examples are re-rendered by the
+    # first status poll, and an example button caught mid-render has no text yet.
+    expect(page.locator('#rag-chat section.rag-chat:not([data-lang=""])')).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function("() => [...document.querySelectorAll('.gallery-item')].every(b => b.textContent.trim())",
+                           timeout=ANSWER_TIMEOUT_MS)
     if scheme == "dark":
         assert page.evaluate("document.body.classList.contains('dark') || !!document.querySelector('.dark')")
     assert serious_violations(page) == []
