@@ -106,7 +106,10 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> None:
 
 
 def serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now."""
+    """axe-core's serious and critical findings on the page once its example buttons are drawn
+    (every answer re-renders them; one caught mid-render has no text yet)."""
+    page.wait_for_function("() => [...document.querySelectorAll('.gallery-item')].every(b => b.textContent.trim())",
+                           timeout=ANSWER_TIMEOUT_MS)
     result = Axe().run(page)
     return [f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
             for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
