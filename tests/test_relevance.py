@@ -86,6 +86,10 @@ def test_answer_types():
     assert not answer_type_mismatch("海外建了多少个仓？", "海外仓已超过2,500个。")
     assert answer_type_mismatch("志愿者每周至少服务几个小时？", "志愿者须参加为期两天的岗前培训。")
     assert answer_type_mismatch("东城区有多少家食堂？", "东城区\n42")   # a number alone on a line is no cell
+    # Other measure words count the same things: 多少名 -> "38人", 多少条 -> "26项", not "3座".
+    assert not answer_type_mismatch("每公里配备多少名运营人员？", "每公里配置的运营人员约为38人。")
+    assert not answer_type_mismatch("文件提出了多少条举措？", "提出了4个方面26项举措。")
+    assert answer_type_mismatch("文件提出了多少条举措？", "新建了3座车站。")
     assert answer_type_mismatch("What is the price of Ethereum?", "Web3是指新一代互联网")
 
 
@@ -111,6 +115,8 @@ def test_focus_and_near_matches():
     # A Chinese abbreviation matches the name it shortens, not characters far apart.
     assert matches("国办", "中共中央办公厅、国务院办公厅印发") and matches("长护险", "长期护理保险")
     assert not matches("国办", "国家统计局发布的报告中，办公") and not matches("收取", "收入")
+    # A Chinese text's 我国 is the question's 中国.
+    assert matches("中国", "截至2024年底，我国企业建设的海外仓") and not matches("中国", "德国企业建设的海外仓")
     assert content_bigrams("刷掌支付是什么？") == {"刷掌", "掌支", "支付"}
 
 

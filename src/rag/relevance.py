@@ -77,6 +77,12 @@ _BEST_SENTENCES = 3
 #: the column's header, so it can answer a count asked with a measure word (多少家).
 _NUMBER_CELL = re.compile(r"(?:^|\|)\s*\d+(?:[.,]\d+)*\s*(?=\||$)", re.M)
 _MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])(?P<noun>\w?)")
+#: Measure words an answer may count the same things with (多少名员工 -> "38人", 多少条举措 ->
+#: "26项举措", 多少家医院 -> "12所医院").
+_MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "家": "所个", "所": "家个", "座": "个",
+                "台": "部套", "部": "台", "架": "台", "辆": "台", "户": "家", "款": "种个", "种": "类", "类": "种"}
+#: What a Chinese text calls the country it is written in: a question's 中国 is its 我国.
+_OWN_COUNTRY = {"中国": ("我国", "全国", "国内")}
 #: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
 _ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
                         r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
@@ -165,7 +171,7 @@ def matches(word: str, evidence: str) -> bool:
     abbreviation of a longer name (国办 ~ 国务院办公厅); every character bigram of a Chinese word
     of 3 to 5 characters (跨境电商综合 ~ 跨境电商的综合), all but one of a longer word's;
     数字人民币 does not match 数字货币与人民币 (字人 is missing)."""
-    if word in evidence:
+    if word in evidence or any(other in evidence for other in _OWN_COUNTRY.get(word, ())):
         return True
     if not has_cjk(word):
         return False
@@ -214,12 +220,15 @@ def asks_for_list(question: str) -> bool:
 def asks_measure(question: str) -> str | None:
     """The measure word a count question asks with (座 in 多少座), as a regular expression, if
     any. The generic 个 also stands for the noun after it, which an answer often counts without
-    个 (几个小时 -> "4小时", 多少个国家 -> "12国")."""
+    个 (几个小时 -> "4小时", 多少个国家 -> "12国"); another measure word also stands for its kin
+    (`_MEASURE_KIN`: 多少名 -> "38人")."""
     match = _MEASURE_AFTER_ASK.search(question)
     if not match:
         return None
     measure, noun = match.group("m"), match.group("noun")
-    return f"个|{re.escape(noun)}" if measure == "个" and noun and has_cjk(noun) else re.escape(measure)
+    if measure == "个" and noun and has_cjk(noun):
+        return f"个|{re.escape(noun)}"
+    return f"[{re.escape(measure + _MEASURE_KIN.get(measure, ''))}]"
 
 
 def holds_type(question: str, kind: str, text: str) -> bool:
