@@ -234,3 +234,17 @@ def test_a_table_row_answers_with_its_header_and_the_header_is_never_quoted_alon
     assert not price.abstained and price.quotes[0].text == "南湖区 | 27 | 1500 | 10元"
     for question in ("各区的运营数据有哪些？", "食堂数量是多少？", "每餐平均价格是多少？"):
         assert all("食堂数量 |" not in q.text for q in qa.ask(question).quotes), question
+
+
+def test_a_question_about_the_article_means_the_one_the_conversation_is_about(make_corpus):
+    """"文章第二部分讲的是什么？" names no document: with two loaded, it is about the one the
+    previous question was answered from, whichever that is; the question's own words still win."""
+    from rag.pipeline import Pipeline
+
+    qa = Pipeline.open(make_corpus({"payments.md": PAYMENTS, "hydrogen.txt": HYDROGEN}), log=lambda m: None)
+    for previous, doc in [("全国已经建成了多少座加氢站？", "hydrogen.txt"), ("刷掌支付在哪里试点？", "payments.md")]:
+        for question in ("文章第二部分讲的是什么？", "What is the second section of the article about?"):
+            result = qa.ask(question, history=[previous])
+            assert not result.abstained and {q.doc for q in result.quotes} == {doc}, (previous, question)
+    named = qa.ask("氢能报告第二部分讲的是什么？", history=["刷掌支付在哪里试点？"])
+    assert {q.doc for q in named.quotes} == {"hydrogen.txt"}

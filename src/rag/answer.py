@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from .chunking import Sentence, split_clauses
@@ -259,11 +260,12 @@ def format_answer(quotes: list[Quote]) -> str:
 
 
 def answer(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings | None = None,
-           strictness: float = 0.5, model: RelevanceModel | None = None) -> Answer:
+           strictness: float = 0.5, model: RelevanceModel | None = None, conversation_docs: Sequence[str] = ()) -> Answer:
     """Quote the answer to `retrieval.question` verbatim from `documents` (by path), or abstain.
 
     A question about the documents themselves (`forms.form_answer`) is answered from the
-    document its words single out, with relevance 1: the document states it.
+    document its words single out, with relevance 1: the document states it; when they single
+    out none, from the conversation's document (`conversation_docs`), then retrieval's.
     """
     started = time.perf_counter()
     settings = settings or AnswerSettings()
@@ -271,7 +273,7 @@ def answer(retrieval: Retrieval, documents: dict[str, Document], settings: Answe
     score = relevance(retrieval, model)
     passages = [_passage(h, documents) for h in retrieval.hits]
     quotes = []
-    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
+    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines)
     if form:
         score = 1.0
         quotes = form_quotes(form, documents)
@@ -391,12 +393,20 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     return Answer(retrieval.question, False, text, quotes, shown, score, lang, timings, span=span)
 
 
+def _form_docs(retrieval: Retrieval, conversation_docs: Sequence[str]) -> list[str]:
+    """The documents a document-form question may be about when its words single out none, most
+    likely first: the conversation's, then those retrieval found."""
+    return [*conversation_docs, *(h.chunk.doc for h in retrieval.hits)]
+
+
 def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
-                  model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
+                  model: RelevanceModel | None, settings: AnswerSettings | None = None,
+                  conversation_docs: Sequence[str] = ()) -> Answer:
     """The answer stage with the reader on: a question about the documents themselves
-    (`forms.form_answer`) is answered from them; any other by `read_answer`."""
+    (`forms.form_answer`) is answered from them (from the conversation's document,
+    `conversation_docs`, when its words single out none); any other by `read_answer`."""
     settings = settings or AnswerSettings()
-    form = form_answer(retrieval.question, documents, [h.chunk.doc for h in retrieval.hits], settings.max_list_lines)
+    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines)
     if form:
         lang = question_language(retrieval.question)
         quotes = form_quotes(form, documents)

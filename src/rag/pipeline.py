@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from .answer import Answer, answer, reader_answer, refuse_unresolved
 from .config import Settings
-from .conversation import Segmenter, resolve
+from .conversation import Segmenter, about_document, names_no_document, resolve
 from .embedding import Embedder, LazyEmbedder, load_embedder
 from .index import Index, open_index
 from .reader import Reader
@@ -81,15 +81,30 @@ class Pipeline:
             result = refuse_unresolved(question, resolution.unresolved)
         else:
             retrieval = self.retriever.search(resolution.question, top_k)
+            docs = self._conversation_docs(resolution.question, history, top_k)
             if self.reader is not None:
                 result = reader_answer(retrieval, self.index.documents, self.reader, self.settings.reader.passages,
-                                       strictness, self.abstention_model, self.settings.answer)
+                                       strictness, self.abstention_model, self.settings.answer, docs)
             else:
-                result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model)
+                result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model,
+                                docs)
         if resolution.understood_as:
             result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result
+
+    def _conversation_docs(self, question: str, history: Sequence[str], top_k: int) -> list[str]:
+        """For a question about "the article" ("文章第二部分讲的是什么？"), the document the
+        conversation is about: the one the previous question's best passage comes from. A
+        question that names no document means the one being discussed, not whichever document
+        retrieval happens to rank first. Empty for other questions (a question that names its
+        document, "氢能报告第二部分…", is left to retrieval) or without a previous turn."""
+        earlier = self._earlier(history)
+        if not earlier or len(self.index.documents) < 2 or not about_document(question) \
+                or not names_no_document(question, self.segmenter):
+            return []
+        hits = self.retriever.search(earlier[-1], top_k).hits
+        return [hits[0].chunk.doc] if hits else []
 
     def _earlier(self, history: Sequence[str] | str | None) -> list[str]:
         """The usable part of a history: its newest `max_history_turns` entries that would pass as

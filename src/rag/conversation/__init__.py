@@ -60,6 +60,7 @@ from .words import (
     LEAD_ZH,
     NUMBERED_EN,
     NUMERAL_ZH,
+    PART_WORDS,
     QUESTION_WORD_ZH,
     REFERENCE_EN,
     REFERENCE_ZH,
@@ -109,8 +110,16 @@ def own_terms(question: str, segmenter: Segmenter) -> list[str]:
     return numbered + [s for s in english_stems(text) if s not in ASPECT_STEMS_EN and s not in english_stems(EN_AUX)]
 
 
-def _about_document(question: str) -> bool:
+def about_document(question: str) -> bool:
+    """Whether `question` is about a document itself (文章, 本文, 这份报告, the article...)."""
     return bool(DOCUMENT_WORDS.search(question))
+
+
+def names_no_document(question: str, segmenter: Segmenter) -> bool:
+    """Whether a question about a document leaves open which one: its own words only say
+    "the article" and count its parts ("文章第二部分讲的是什么？", "What is the fourth chapter of
+    the report about?"), where "氢能报告第二部分…" names the hydrogen report."""
+    return all(DOCUMENT_WORDS.search(term) or PART_WORDS.fullmatch(term) for term in own_terms(question, segmenter))
 
 
 def _not_about_a_topic(question: str) -> bool:
@@ -333,7 +342,7 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
                                          question)
     match = find_reference(masked, segmenter)
     reference = match.group().strip() if match else None
-    about_document = _about_document(question)
+    on_document = about_document(question)
 
     ellipsis = (ELLIPSIS_ZH if zh else ELLIPSIS_EN).match(question)
     if ellipsis and previous:
@@ -353,11 +362,11 @@ def resolve(question: str, history: Sequence[str] = (), segmenter: Segmenter | N
             if not zh:
                 resolved = resolved[:1].upper() + resolved[1:]
             return _done(question, resolved, "reference", topic)
-        if not own_terms(question, segmenter) and not about_document:
+        if not own_terms(question, segmenter) and not on_document:
             return Resolution(question, kind="reference", unresolved=reference)
         return Resolution(question)
 
-    if topic and not own_terms(question, segmenter) and not about_document and not _not_about_a_topic(question):
+    if topic and not own_terms(question, segmenter) and not on_document and not _not_about_a_topic(question):
         resolved = _prepend_zh(question, topic) if zh else _prepend_en(question, topic)
         return _done(question, resolved, "no_topic", topic)
     return Resolution(question)

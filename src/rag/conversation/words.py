@@ -41,6 +41,10 @@ GENERIC_NOUNS_ZH = frozenset(
 DOCUMENT_WORDS = re.compile(r"文章|本文|文中|全文|原文|报告|文件|资料|文档|作者|标题|来源|出处|这篇|这份|本书|白皮书"
                              r"|\b(?:article|document|report|text|paper|author|source|title)s?\b", re.I)
 
+#: A word that counts a document's parts rather than naming a document (第二, 部分, fourth chapter).
+PART_WORDS = re.compile(r"(?:第|最后|后)?[一二三四五六七八九十百\d]*(?:部分|章|节|段|篇)?|最后|(?:(?:first|second|third|fourth"
+                        r"|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+)\s*)?(?:sections?|chapters?|parts?|paragraphs?)?"
+                        r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last", re.I)
 DOCUMENT_DEMONSTRATIVE = re.compile(r"[这那该此本](?:[篇份本部])?(?=文章|报告|文件|资料|文档|白皮书|书)|[这那该此本][篇份]"
                                      r"|\b(?:this|that|the)\s+(?:article|document|report|text|paper)\b", re.I)
 END = "？?！!。．.，,；;：: \t"
