@@ -121,7 +121,8 @@ def _row(qa: Pipeline, doc: str, question: str, kind: str, answerable: bool, set
     """One question's row: its relevance signals and the reader's best margin per passage rank,
     over the spans the answer stage chooses among (`answer.read_answer`)."""
     retrieval = qa.retriever.search(question, qa.settings.top_k)
-    spans, _ = candidate_spans(retrieval, qa.index.documents, qa.reader, qa.settings.reader.passages, qa.settings.answer)
+    spans, _ = candidate_spans(retrieval, qa.index.documents, qa.reader, qa.settings.reader.passages, qa.settings.answer,
+                               qa.settings.reader.english_glosses)
     best = {}
     for s in spans:  # sorted by margin: the first per rank is its best
         best.setdefault(s.rank, s.margin)

@@ -248,3 +248,32 @@ def test_a_question_about_the_article_means_the_one_the_conversation_is_about(ma
             assert not result.abstained and {q.doc for q in result.quotes} == {doc}, (previous, question)
     named = qa.ask("氢能报告第二部分讲的是什么？", history=["刷掌支付在哪里试点？"])
     assert {q.doc for q in named.quotes} == {"hydrogen.txt"}
+
+
+def test_an_english_question_is_read_with_its_chinese_translations():
+    from types import SimpleNamespace
+
+    from rag.answer import reader_question
+
+    english = SimpleNamespace(question="What does generative AI produce?", question_has_cjk=False,
+                              translations=[{"generative": 3.0, "一代": 3.0}, {"ai": 2.5},
+                                            {"生出": 3.0, "生成": 2.5, "结": 2.4}])
+    assert reader_question(english, 2) == "What does generative AI produce? (一代 生出 生成)"
+    assert reader_question(english, 0) == english.question
+    chinese = SimpleNamespace(question="生成式AI能生成什么？", question_has_cjk=True, translations=[])
+    assert reader_question(chinese, 2) == chinese.question
+
+
+@pytest.mark.parametrize("question, span, nobody", [
+    ("江州地铁的信号系统是由哪家厂商提供的？", "不同厂商", True),
+    ("数据中心属于哪家互联网公司？", "互联网企业", True),
+    ("三家协会分别是哪几家？", "三家金融类行业协会", True),
+    ("那个古籍数字化平台叫什么名字？", "古籍约4000部", True),
+    ("哪家公司推出了刷掌支付？", "腾讯公司", False),
+    ("第三期建设规划是由哪个部门批准的？", "国家发展改革委", False),
+    ("全国一共有多少家？", "三家", False),   # not a name question
+])
+def test_a_span_that_counts_or_echoes_names_nobody(question, span, nobody):
+    from rag.relevance import names_nothing
+
+    assert names_nothing(question, span) is nobody

@@ -34,6 +34,7 @@ from .relevance import (
     asks_for_list,
     asks_measure,
     holds_type,
+    names_nothing,
     question_language,
     question_terms,
     relevance,
@@ -316,8 +317,19 @@ def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> t
     return min(start, holding[0].start), max(end, holding[-1].end), holding[0].section
 
 
+def reader_question(retrieval: Retrieval, glosses: int) -> str:
+    """The question as the reader reads it: a Chinese one as asked; an English one followed by the
+    best `glosses` Chinese translations of each of its words ("What does generative AI produce?
+    (生出 生成)"), so that a reader trained on Chinese questions can match it to Chinese text."""
+    if retrieval.question_has_cjk or glosses <= 0:
+        return retrieval.question
+    terms = [t for group in retrieval.translations
+             for t, _ in sorted(group.items(), key=lambda item: -item[1])[:glosses] if has_cjk(t)]
+    return f"{retrieval.question} ({' '.join(dict.fromkeys(terms))})" if terms else retrieval.question
+
+
 def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int,
-                    settings: AnswerSettings) -> tuple[list, list[Quote]]:
+                    settings: AnswerSettings, glosses: int = 0) -> tuple[list, list[Quote]]:
     """The reader's spans the answer is chosen among, and the sentence scorer's quotes (whole
     sentences).
 
@@ -326,10 +338,11 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     reader's margin does (docs/answers.md), so the spans are those the reader found in it. When
     it found none there (the document was ranked below the passages read, or nothing in them
     answered), it reads the scorer's sentences of that document, ranked where retrieval ranked
-    the document. Without a lexical choice, all spans."""
+    the document. Without a lexical choice, all spans. `glosses`: see `reader_question`."""
     hits = retrieval.hits[:passages]
     lists = asks_for_list(retrieval.question)
-    spans = reader.read(retrieval.question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits],
+    question = reader_question(retrieval, glosses)
+    spans = reader.read(question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits],
                         lists=lists) if hits else []
     lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
     if not lexical:
@@ -339,13 +352,13 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     if not chosen:
         rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
         text = documents[doc].text
-        read = reader.read(retrieval.question, [(doc, q.start, text[q.start:q.end]) for q in lexical], lists=lists)
+        read = reader.read(question, [(doc, q.start, text[q.start:q.end]) for q in lexical], lists=lists)
         chosen = [replace(s, rank=rank) for s in read]
     return chosen or spans, lexical
 
 
 def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
-                model: RelevanceModel | None, settings: AnswerSettings | None = None) -> Answer:
+                model: RelevanceModel | None, settings: AnswerSettings | None = None, glosses: int = 0) -> Answer:
     """Answer with the reader, or abstain when the abstention model's probability that the
     documents answer is below `strictness` (without a fitted model, `model` None: when the best
     span's margin over "no answer" is not positive).
@@ -358,8 +371,12 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     settings = settings or AnswerSettings()
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
-    spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings)
+    spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings, glosses)
     best = choose_span(spans, model, lang) if spans else None
+    if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
+        # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
+        # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
+        best = None
     if best is None:
         score = 0.0
     elif model is None:
@@ -401,7 +418,7 @@ def _form_docs(retrieval: Retrieval, conversation_docs: Sequence[str]) -> list[s
 
 def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
                   model: RelevanceModel | None, settings: AnswerSettings | None = None,
-                  conversation_docs: Sequence[str] = ()) -> Answer:
+                  conversation_docs: Sequence[str] = (), glosses: int = 0) -> Answer:
     """The answer stage with the reader on: a question about the documents themselves
     (`forms.form_answer`) is answered from them (from the conversation's document,
     `conversation_docs`, when its words single out none); any other by `read_answer`."""
@@ -412,4 +429,4 @@ def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, 
         quotes = form_quotes(form, documents)
         return Answer(retrieval.question, False, format_answer(quotes), quotes,
                       [_passage(h, documents) for h in retrieval.hits], 1.0, lang, dict(retrieval.timings_ms))
-    return read_answer(retrieval, documents, reader, passages, strictness, model, settings)
+    return read_answer(retrieval, documents, reader, passages, strictness, model, settings, glosses)

@@ -152,6 +152,11 @@ class ReaderSettings:
     overlap: int = 64
     #: The longest answer span, in tokens.
     max_answer_tokens: int = 30
+    #: Chinese translations (the index's lexicon, best first) per word of an English question that
+    #: the reader reads beside it: it was trained on Chinese questions, and "produce" over a
+    #: Chinese passage means more to it as "produce (生出 生成)". 0: the question alone
+    #: (docs/reader.md has the figures).
+    english_glosses: int = 2
 
 
 @dataclass(frozen=True)

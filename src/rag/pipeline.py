@@ -84,7 +84,8 @@ class Pipeline:
             docs = self._conversation_docs(resolution.question, history, top_k)
             if self.reader is not None:
                 result = reader_answer(retrieval, self.index.documents, self.reader, self.settings.reader.passages,
-                                       strictness, self.abstention_model, self.settings.answer, docs)
+                                       strictness, self.abstention_model, self.settings.answer, docs,
+                                       self.settings.reader.english_glosses)
             else:
                 result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model,
                                 docs)

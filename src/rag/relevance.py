@@ -206,6 +206,27 @@ def asks_for(question: str) -> str | None:
     return "name" if _ASKS_NAME.search(question) else None
 
 
+#: Wordings that ask for a name besides `_ASKS_NAME` (which also drives `type_mismatch`).
+_ASKS_NAMED = re.compile(r"什么名字|叫什么名|哪[一几]家")
+#: A span that counts or qualifies things instead of naming one ("三家行业协会", "古籍约4000部", "不同厂商").
+_COUNTS_OR_QUALIFIES = re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十几多数]+)\s*[家个位名所部种类批项条]"
+                                  r"|^(?:不同|多家|部分|一些|各|其他|其它|相关|有关|这些|那些|该|此)")
+#: Nouns that say what kind of thing a name question asks for.
+_KIND_NOUNS = re.compile(r"公司|企业|机构|单位|厂商|厂家|集团|部门|组织|协会|平台|人员|人士|专家")
+
+
+def names_nothing(question: str, span: str) -> bool:
+    """For a question that asks who or which organisation (`asks_for` "name", 叫什么名字, 哪一家),
+    whether `span` names nobody: it counts or qualifies ("三家金融类行业协会", "不同厂商", "古籍约
+    4000部"), or it only repeats the question's words and the kind of thing asked for ("哪家互联网
+    公司" -> "互联网企业"). False for other questions."""
+    if asks_for(question) != "name" and not _ASKS_NAMED.search(question):
+        return False
+    if _COUNTS_OR_QUALIFIES.search(span):
+        return True
+    return not any(ch.isalnum() and ch not in question for ch in _KIND_NOUNS.sub("", span))
+
+
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
 _ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
                         r"|\bwhich (?:\w+ ){0,2}\w+s\b|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
