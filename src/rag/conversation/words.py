@@ -41,10 +41,11 @@ GENERIC_NOUNS_ZH = frozenset(
 DOCUMENT_WORDS = re.compile(r"文章|本文|文中|全文|原文|报告|文件|资料|文档|作者|标题|来源|出处|这篇|这份|本书|白皮书"
                              r"|\b(?:article|document|report|text|paper|author|source|title)s?\b", re.I)
 
-#: A word that counts a document's parts rather than naming a document (第二, 部分, fourth chapter).
-PART_WORDS = re.compile(r"(?:第|最后|后)?[一二三四五六七八九十百\d]*(?:部分|章|节|段|篇)?|最后|(?:(?:first|second|third|fourth"
-                        r"|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+)\s*)?(?:sections?|chapters?|parts?|paragraphs?)?"
-                        r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last", re.I)
+#: English ordinals, as a regular expression's alternatives.
+ORDINALS_EN = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+#: A word that counts a document's parts rather than naming a document (第二, 部分, 最后, fourth chapter).
+PART_WORDS = re.compile(rf"(?:第|最后|后)?[一二三四五六七八九十百\d]*(?:部分|章|节|段|篇)?"
+                        rf"|(?:(?:{ORDINALS_EN}|last|\d+)\s*)?(?:sections?|chapters?|parts?|paragraphs?)?", re.I)
 DOCUMENT_DEMONSTRATIVE = re.compile(r"[这那该此本](?:[篇份本部])?(?=文章|报告|文件|资料|文档|白皮书|书)|[这那该此本][篇份]"
                                      r"|\b(?:this|that|the)\s+(?:article|document|report|text|paper)\b", re.I)
 END = "？?！!。．.，,；;：: \t"
@@ -145,8 +146,7 @@ class Segmenter:
 #: A numeral right after a word makes it the name of one part ("趋势五", "方向一", "阶段2", "第三章"):
 #: a topic of its own even when the word alone is an aspect word (趋势, 阶段).
 NUMERAL_ZH = re.compile(r"^[〇零一二三四五六七八九十百千两\d]+$")
-NUMBERED_EN = re.compile(r"\b(?:[A-Za-z]+\s+(?:\d+(?:\.\d+)*|[IVX]+)\b|(?:first|second|third|fourth|fifth|sixth|seventh|"
-                         r"eighth|ninth|tenth)\s+[a-z]+)", re.I)
+NUMBERED_EN = re.compile(rf"\b(?:[A-Za-z]+\s+(?:\d+(?:\.\d+)*|[IVX]+)\b|(?:{ORDINALS_EN})\s+[a-z]+)", re.I)
 #: Words that address the assistant itself ("你是谁？", "What can you do?"): such a question is
 #: about the assistant, never about the previous turn's topic.
 ADDRESSEE_ZH = re.compile(r"你|您")
