@@ -323,8 +323,8 @@ def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scor
             self.calls.append(passages)
             if len(self.calls) == 1:
                 return []   # nothing in the passages retrieval ranked first
-            doc, offset, text = passages[0]
-            return [ReadSpan(doc, offset, offset + 2, text[:2], 1.5, 1)]
+            p = passages[0]
+            return [ReadSpan(p.doc, p.offset, p.offset + 2, p.text[:2], 1.5, p.rank)]
 
     retrieval = article_qa.retriever.search("刷掌支付用到了哪些生物特征？", 5)
     documents = article_qa.index.documents
@@ -332,8 +332,8 @@ def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scor
     spans, lexical = candidate_spans(retrieval, documents, reader, 3, article_qa.settings.answer)
     assert len(reader.calls) == 2 and lexical
     doc = lexical[0].doc
-    for name, offset, text in reader.calls[1]:
-        assert name == doc and documents[doc].text[offset:offset + len(text)] == text
+    for p in reader.calls[1]:
+        assert p.doc == doc and documents[doc].text[p.offset:p.offset + len(p.text)] == p.text
     rank = next(i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc)
     assert [s.rank for s in spans] == [rank] and spans[0].text == documents[doc].text[spans[0].start:spans[0].end]
 
@@ -380,3 +380,78 @@ def test_damaged_weights_stop_the_cli_with_one_line(tmp_path, capsys, article_se
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1
     assert str(path) in err and expected in err and "Traceback" not in err
+
+
+# --- Table rows ----------------------------------------------------------------------------------
+
+TABLE_DOC = """# 滨江区充电设施通报
+
+## 各街道分布
+
+截至2024年底，全区建成换电站18座。
+
+| 街道 | 公共充电桩（个） | 快充桩占比 | 换电站（座） |
+|---|---|---|---|
+| 西兴街道 | 1,850 | 42% | 7 |
+| 长河街道 | 1,460 | 38% | 6 |
+| 浦沿街道 | 1,550 | 36% | 5 |
+
+西兴街道因靠近产业园，白天充电需求最为集中。
+"""
+
+
+def _rows(text: str) -> list[tuple[int, int, list[str]]]:
+    names = ["街道", "公共充电桩（个）", "快充桩占比", "换电站（座）"]
+    out = []
+    for key in ("西兴街道", "长河街道", "浦沿街道"):
+        start = text.index(key)
+        out.append((start, text.index(" |\n", start), names))
+    return out
+
+
+def test_table_rows_are_read_alone_with_their_cells_named():
+    from rag.reader.tables import own_part, table_readings
+
+    offset = 10
+    text = TABLE_DOC
+    document = " " * offset + text
+    readings = table_readings(text, offset, [(a + offset, b + offset, n) for a, b, n in _rows(text)])
+    rest, *rows = readings
+    assert len(rows) == 3 and "长河街道" not in rest[0] and "换电站（座）" in rest[0]  # the header row stays
+    reading, origin = rows[1]
+    assert reading == "街道：长河街道；长河街道公共充电桩（个）：1,460；长河街道快充桩占比：38%；长河街道换电站（座）：6。"
+    for i, c in enumerate(reading):   # every character of the row's own is where the document has it
+        assert origin[i] == -1 or document[origin[i]] == c
+    for words, expected in (("长河街道换电站（座）：6", "6"), ("38%", "38%"), ("长河街道", "长河街道")):
+        a = reading.index(words)
+        own = own_part(a, a + len(words), origin)
+        assert own is not None and document[origin[own[0]]:origin[own[1] - 1] + 1] == expected
+    a = reading.index("1,460")   # across a named cell boundary: not one piece of the document
+    assert own_part(a, a + len("1,460；长河街道快充桩占比：38"), origin) is None
+
+
+def test_a_row_whose_cells_and_names_do_not_pair_up_is_read_as_it_is():
+    from rag.reader.tables import table_readings
+
+    start = TABLE_DOC.index("西兴街道")
+    end = TABLE_DOC.index(" |\n", start)
+    assert table_readings(TABLE_DOC, 0, [(start, end, ["街道", "公共充电桩（个）"])]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, row, cell", [
+    ("长河街道有多少座换电站？", "长河街道", "6"),
+    ("西兴街道的快充桩占比是多少？", "西兴街道", "42%"),
+])
+def test_a_table_cell_is_answered_from_its_own_row_and_column(make_corpus, question, row, cell):
+    """Read with the other rows and without column names, the reader took a neighbour row's
+    cell or the row's first number; each row alone with its cells named, it takes the cell."""
+    from rag.pipeline import Pipeline
+
+    settings = make_corpus({"ev.md": TABLE_DOC})
+    answer = Pipeline.open(settings, log=lambda m: None).ask(question).to_json()
+    assert not answer["abstained"]
+    span, quote = answer["span"], answer["quotes"][0]
+    line_start = TABLE_DOC.rindex("\n", 0, span["start"]) + 1
+    assert span["text"] == cell and TABLE_DOC[line_start:].startswith(f"| {row} |")
+    assert TABLE_DOC[span["start"]:span["end"]] == cell and quote["start"] <= span["start"] < span["end"] <= quote["end"]

@@ -28,6 +28,8 @@ from .conversation import unresolved_message
 from .corpus import Document, Located, page_of
 from .forms import form_answer
 from .lexical import has_cjk
+from .reader import ReadingText
+from .reader.tables import table_readings
 from .relevance import (
     RelevanceModel,
     asks_for,
@@ -42,7 +44,7 @@ from .relevance import (
     term_coverage,
 )
 from .retrieval import Hit, Retrieval, ScoredSentence
-from .structure import display
+from .structure import HEADER_JOIN, display
 from .validation import QuestionError, check_question  # noqa: F401  (re-exported: their old home)
 
 NOT_FOUND = {
@@ -308,13 +310,15 @@ def choose_span(spans: list, model: RelevanceModel | None, lang: str):
     return max(spans, key=lambda s: (w_margin * s.margin + w_rank * (s.rank - 1), -s.rank))
 
 
-def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> tuple[int, int, str]:
+def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> tuple[int, int, str | None]:
     """The sentence or sentences (of those retrieval returned) that hold `[start, end)`, as
-    (start, end, section): the quote a span is shown in. The span itself when none holds it."""
+    (start, end, section): the quote a span is shown in. Section None when the span begins or
+    ends outside every sentence (a heading, a table's header row: no answer is taken from
+    there, `candidate_spans`)."""
     holding = sorted((s for s in sentences if s.doc == doc and s.start < end and start < s.end), key=lambda s: s.start)
-    if not holding:
-        return start, end, ""
-    return min(start, holding[0].start), max(end, holding[-1].end), holding[0].section
+    if not holding or not (holding[0].start <= start and end <= holding[-1].end):
+        return start, end, None
+    return holding[0].start, holding[-1].end, holding[0].section
 
 
 def reader_question(retrieval: Retrieval, glosses: int) -> str:
@@ -342,8 +346,11 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     hits = retrieval.hits[:passages]
     lists = asks_for_list(retrieval.question)
     question = reader_question(retrieval, glosses)
-    spans = reader.read(question, [(h.chunk.doc, h.chunk.start, h.chunk.text) for h in hits],
-                        lists=lists) if hits else []
+    sentences = [s.sentence for s in retrieval.sentences]
+    read = [p for rank, h in enumerate(hits, start=1)
+            for p in reading_passages(h.chunk.doc, h.chunk.start, h.chunk.text, rank, sentences)]
+    spans = reader.read(question, read, lists=lists) if read else []
+    spans = [s for s in spans if quote_around(s.doc, s.start, s.end, sentences)[2] is not None]
     lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
     if not lexical:
         return spans, lexical
@@ -352,9 +359,21 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     if not chosen:
         rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
         text = documents[doc].text
-        read = reader.read(question, [(doc, q.start, text[q.start:q.end]) for q in lexical], lists=lists)
-        chosen = [replace(s, rank=rank) for s in read]
+        read = [p for q in lexical for p in reading_passages(doc, q.start, text[q.start:q.end], rank, sentences)]
+        chosen = reader.read(question, read, lists=lists)
     return chosen or spans, lexical
+
+
+def reading_passages(doc: str, start: int, text: str, rank: int, sentences: list[Sentence]) -> list[ReadingText]:
+    """What the reader reads of a passage of retrieval rank `rank`: the passage; or, when table
+    rows among `sentences` lie in it, the passage without them and each row alone with its
+    cells named (`reader.tables.table_readings`)."""
+    rows = [(s.start, s.end, s.header.split(HEADER_JOIN)) for s in sentences
+            if s.header and s.doc == doc and start <= s.start and s.end <= start + len(text)]
+    readings = table_readings(text, start, rows) if rows else []
+    if not readings:
+        return [ReadingText(doc, start, text, rank=rank)]
+    return [ReadingText(doc, start, reading, origin, rank) for reading, origin in readings]
 
 
 def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,

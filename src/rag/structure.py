@@ -45,6 +45,8 @@ _EMPHASIS_STAR = re.compile(r"\*(?=\S)([^*\n]+?)(?<=\S)\*")
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9_\\])_(?=\S)([^_\n]+?)(?<=\S)_(?![A-Za-z0-9_])")
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _CELL_SEPARATOR = re.compile(r"\s*(?<!\\)\|\s*")
+#: Between a table row's cells as shown (a header row shown so is `Sentence.header`).
+HEADER_JOIN = " · "
 
 
 @dataclass(frozen=True)
@@ -345,7 +347,7 @@ def display(document: Document, start: int, end: int) -> str:
         if a == line_start:
             piece = piece[_LINE_PREFIX.match(piece).end():]
         if "|" in whole and whole.count("|") >= 2:
-            piece = " · ".join(cell for cell in _CELL_SEPARATOR.split(piece) if cell)
+            piece = HEADER_JOIN.join(cell for cell in _CELL_SEPARATOR.split(piece) if cell)
         if markdown:
             piece = _LINK.sub(r"\1", piece)
             piece = _STRONG.sub("", piece)

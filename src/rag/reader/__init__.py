@@ -16,9 +16,10 @@ from pathlib import Path
 
 from .model import DEFAULT_WEIGHTS, ReaderModel, ReaderWeightsError, verify_weights
 from .spans import decode
+from .tables import own_part
 from .windows import windows
 
-__all__ = ["Reader", "ReadSpan", "ReaderWeightsError", "DEFAULT_WEIGHTS"]
+__all__ = ["ReadingText", "Reader", "ReadSpan", "ReaderWeightsError", "DEFAULT_WEIGHTS"]
 
 
 
@@ -32,6 +33,19 @@ class ReadSpan:
     text: str
     margin: float   # span score minus the window's no-answer score
     rank: int       # the passage's retrieval rank (1 = best)
+
+
+@dataclass(frozen=True)
+class ReadingText:
+    """A text the reader reads: `text` sits at `offset` in document `doc`, unless `origin` gives
+    each character's document offset (-1: inserted for the reader, `tables.table_readings`).
+    `rank`: its retrieval rank (0: its place in the list read)."""
+
+    doc: str
+    offset: int
+    text: str
+    origin: tuple[int, ...] | None = None
+    rank: int = 0
 
 
 class Reader:
@@ -65,27 +79,35 @@ class Reader:
                     self._model = ReaderModel(self.weights)
         return self._model
 
-    def read(self, question: str, passages: list[tuple[str, int, str]], per_passage: int = 3,
+    def read(self, question: str, passages: list[ReadingText | tuple[str, int, str]], per_passage: int = 3,
              lists: bool = False) -> list[ReadSpan]:
-        """Spans answering `question` in `passages` ((doc, offset of the text in it, text), in
-        retrieval order), best margin first; each passage's best `per_passage` spans. `lists`:
-        the question asks for several things, so a span on one item of a list covers the whole
-        list (`spans.decode`)."""
+        """Spans answering `question` in `passages` (`ReadingText`s, or (doc, offset of the text in
+        it, text), in retrieval order), best margin first; each passage's best `per_passage`
+        spans. `lists`: the question asks for several things, so a span on one item of a list
+        covers the whole list (`spans.decode`)."""
         model = self.model
         q = model.tokenizer.encode(question).ids
+        passages = [p if isinstance(p, ReadingText) else ReadingText(*p) for p in passages]
         batch, owners = [], []
-        for rank, (_, _, text) in enumerate(passages, start=1):
-            for w in windows(q, self._passage_tokens(text), model.vocab.bos, model.vocab.eos, self.max_tokens,
+        for i, passage in enumerate(passages):
+            for w in windows(q, self._passage_tokens(passage.text), model.vocab.bos, model.vocab.eos, self.max_tokens,
                              self.max_question_tokens, self.overlap):
                 batch.append(w)
-                owners.append(rank)
+                owners.append(i)
         found: dict[tuple, ReadSpan] = {}
         with self._forward:
             all_logits = model.logits(batch)
-        for w, logits, rank in zip(batch, all_logits, owners):
-            doc, offset, text = passages[rank - 1]
-            for c in decode(w, logits, text, self.max_answer_tokens, per_passage, lists):
-                key = (doc, offset + c.start, offset + c.end)
+        for w, logits, i in zip(batch, all_logits, owners):
+            p = passages[i]
+            for c in decode(w, logits, p.text, self.max_answer_tokens, per_passage, lists):
+                a, b = c.start, c.end
+                start, end = p.offset + a, p.offset + b
+                if p.origin is not None:
+                    own = own_part(a, b, p.origin)
+                    if own is None:
+                        continue
+                    (a, b), start, end = own, p.origin[own[0]], p.origin[own[1] - 1] + 1
+                key = (p.doc, start, end)
                 if key not in found or found[key].margin < c.margin:
-                    found[key] = ReadSpan(doc, offset + c.start, offset + c.end, text[c.start:c.end], c.margin, rank)
+                    found[key] = ReadSpan(p.doc, start, end, p.text[a:b], c.margin, p.rank or i + 1)
         return sorted(found.values(), key=lambda s: (-s.margin, s.rank, s.start))
