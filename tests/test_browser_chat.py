@@ -185,7 +185,10 @@ def test_phone_first_screen_reaches_the_chat_and_the_placeholder_fits(open_page,
     page = open_page(chat_url, PHONE, locale=locale)
     box = page.locator("#rag-question textarea")
     expect(box).to_be_visible()
-    page.wait_for_timeout(500)
+    # The status line is in both languages until the page knows its own (then one line shorter):
+    # judged once it does, not after a fixed wait a loaded machine may outlast.
+    expect(page.locator("#rag-index-status span")).to_have_count(1)
+    page.wait_for_timeout(300)
     layout = page.evaluate("""() => {
       const box = document.querySelector('#rag-question textarea');
       const style = getComputedStyle(box);

@@ -52,3 +52,22 @@ def test_lexicon_idf_counts_sentences_holding_the_word():
     n = len(SENTENCES) + 2
     assert lexicon["internet"]["互联网"] == round(math.log((n + 1) / (2 + 0.5)), 4)
     assert lexicon["privaci"]["隐私"] == round(math.log((n + 1) / (1 + 0.5)), 4)
+
+
+def test_a_place_named_in_pinyin_finds_its_chinese_name():
+    """CC-CEDICT's glosses of places are explanations too long to be translations; the proper
+    noun's pinyin stands in for one, so an English question's "Dunhuang" finds 敦煌."""
+    lexicon = build_lexicon(["敦煌研究院于2016年上线数字敦煌资源库。", "宁夏中卫的智算中心部署了液冷机柜。"])
+    groups = translate("When did the Dunhuang Academy launch it, and what is in Zhongwei, Ningxia?", lexicon)
+    found = {word for group in groups for word in group}
+    assert {"敦煌", "中卫", "宁夏"} <= found
+
+
+def test_only_proper_nouns_of_two_or_more_syllables_get_a_pinyin_name():
+    from rag.lexical import proper_noun_pinyin
+
+    assert proper_noun_pinyin("Dun1 huang2") == "dunhuang"
+    assert proper_noun_pinyin("Lu:3 liang2") == "luliang"
+    assert proper_noun_pinyin("shu4 ju4") is None       # a common word (数据)
+    assert proper_noun_pinyin("Long2") is None          # one syllable: also an English word
+    assert proper_noun_pinyin("A1 la1 · Bo2") is None   # not a pinyin syllable

