@@ -36,7 +36,7 @@ def test_index_then_ask_json_on_the_real_article(folders, article_text):
     assert article_text[quote["start"]:quote["end"]] == quote["text"]
     for passage in result["passages"]:
         assert article_text[passage["start"]:passage["end"]] == passage["text"]
-    assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score", "display", "page"}
+    assert set(quote) == {"n", "text", "doc", "title", "section", "start", "end", "score", "display", "page", "columns"}
     assert quote["page"] is None  # a text file has no pages
     assert set(result["passages"][0]) == {"doc", "title", "section", "start", "end", "text", "score", "display", "page"}
     # The reader's span first (its words inside quote [1]), then the quotes with their markers.

@@ -455,3 +455,6 @@ def test_a_table_cell_is_answered_from_its_own_row_and_column(make_corpus, quest
     line_start = TABLE_DOC.rindex("\n", 0, span["start"]) + 1
     assert span["text"] == cell and TABLE_DOC[line_start:].startswith(f"| {row} |")
     assert TABLE_DOC[span["start"]:span["end"]] == cell and quote["start"] <= span["start"] < span["end"] <= quote["end"]
+    # The row is quoted with its columns' names: a cell alone does not say what it counts.
+    assert quote["columns"] == "街道 · 公共充电桩（个） · 快充桩占比 · 换电站（座）"
+    assert f"({quote['columns']})\n{quote['display']} [1]" in answer["answer"]

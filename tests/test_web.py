@@ -114,7 +114,7 @@ def test_every_text_is_escaped_in_every_panel():
     passage = Passage(doc="<b>doc</b>.txt", start=0, end=len(text), title=f"标题{markup}", section=f"趋势二:{markup}",
                       text=text, score=0.5)
     quote = Quote(doc=passage.doc, start=2, end=len(text), n=1, text=text[2:], title=passage.title,
-                  section=passage.section, score=0.9, display=text[2:])
+                  section=passage.section, score=0.9, display=text[2:], columns=f"列{markup}")
     document = Document(passage.doc, passage.title, None, text + "\n")
     for lang in ("zh", "en"):
         for abstained in (False, True):

@@ -66,6 +66,9 @@ class Quote(Located):
     display: str = ""
     #: The 1-based page where the quote starts (`corpus.page_of`), None for a format without pages.
     page: int | None = None
+    #: For a quote of table rows: their table's header row as shown ("街道 · 换电站（座）"), what
+    #: each cell is; "" otherwise (`with_columns`).
+    columns: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,8 +261,17 @@ def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
 
 
 def format_answer(quotes: list[Quote]) -> str:
-    """The text a person is shown: each quote's display form followed by its [n] marker."""
-    return "\n".join(f"{q.display} [{q.n}]" for q in quotes)
+    """The text a person is shown: each quote's display form followed by its [n] marker (a
+    quote of table rows after its columns' names, in parentheses)."""
+    return "\n".join((f"({q.columns})\n" if q.columns else "") + f"{q.display} [{q.n}]" for q in quotes)
+
+
+def with_columns(quote: Quote, sentences: list[Sentence]) -> Quote:
+    """`quote` with `columns` set when the sentences it holds are rows of one table: a cell
+    alone ("6") does not say what it counts."""
+    held = [s for s in sentences if s.doc == quote.doc and quote.start <= s.start and s.end <= quote.end]
+    headers = {s.header for s in held}
+    return replace(quote, columns=headers.pop()) if len(headers) == 1 and "" not in headers else quote
 
 
 def answer(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings | None = None,
@@ -420,7 +432,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     merged = merge_adjacent([holder, *supporting[:settings.max_quotes - 1]])
     first = next(q for q in merged if q.start <= best.start and best.end <= q.end)
     ordered = [first, *(q for q in merged if q is not first)]
-    quotes = [_cut(replace(q, n=n, score=score if q is first else q.score), documents[q.doc])
+    quotes = [with_columns(_cut(replace(q, n=n, score=score if q is first else q.score), documents[q.doc]), sentences)
               for n, q in enumerate(ordered, start=1)]
     span = AnswerSpan(doc=best.doc, start=best.start, end=best.end, text=document.text[best.start:best.end], quote=1,
                       display=display(document, best.start, best.end), page=page_of(document, best.start))

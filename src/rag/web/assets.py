@@ -48,6 +48,7 @@ _PAGE_CSS = """
 .rag-where { font-weight: 600; overflow-wrap: anywhere; }
 .rag-passage { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
 .rag-passage mark { background: #ffe08a; color: #1f1f1f; padding: 0 1px; border-radius: 2px; }
+.rag-quote .rag-columns { display: block; font-size: 0.85em; color: #4a4a4a; }
 .rag-quote mark.rag-answer { background: #ffe08a; color: #1f1f1f; padding: 0 1px; border-radius: 2px; font-weight: 600; }
 .rag-span { margin: 2px 0 4px; font-size: 1.05em; }
 .rag-cite { color: #1d4ed8; font-weight: 600; }

@@ -313,7 +313,9 @@ def quote_html(quote: Quote, turn: int, lang: str, span=None) -> str:
     words = quote.display or quote.text
     inside = span is not None and span.quote == quote.n and quote.start <= span.start < span.end <= quote.end
     body = span_in_quote_html(quote, span) if inside else text_html(words)
-    return (f'<p class="rag-quote"><span{lang_attr(words)}>{body}</span> '
+    columns = (f'<span class="rag-columns"{lang_attr(quote.columns)}>{text_html(quote.columns)}</span> '
+               if quote.columns else "")
+    return (f'<p class="rag-quote">{columns}<span{lang_attr(words)}>{body}</span> '
             f'<a class="rag-cite-link" href="#rag-src-{turn}-{quote.n}" data-n="{quote.n}" '
             f'aria-label="{label}">[{quote.n}]</a></p>')
 
