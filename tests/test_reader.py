@@ -400,12 +400,17 @@ TABLE_DOC = """# 滨江区充电设施通报
 """
 
 
-def _rows(text: str) -> list[tuple[int, int, list[str]]]:
-    names = ["街道", "公共充电桩（个）", "快充桩占比", "换电站（座）"]
+NAMES = ["街道", "公共充电桩（个）", "快充桩占比", "换电站（座）"]
+
+
+def _rows(text: str, offset: int = 0) -> list[tuple[list[tuple[int, int]], list[str]]]:
+    from rag.structure import table_cells
+
     out = []
     for key in ("西兴街道", "长河街道", "浦沿街道"):
         start = text.index(key)
-        out.append((start, text.index(" |\n", start), names))
+        cells = table_cells(text, start, text.index(" |\n", start))
+        out.append(([(a + offset, b + offset) for a, b in cells], NAMES))
     return out
 
 
@@ -415,7 +420,7 @@ def test_table_rows_are_read_alone_with_their_cells_named():
     offset = 10
     text = TABLE_DOC
     document = " " * offset + text
-    readings = table_readings(text, offset, [(a + offset, b + offset, n) for a, b, n in _rows(text)])
+    readings = table_readings(text, offset, _rows(text, offset))
     rest, *rows = readings
     assert len(rows) == 3 and "长河街道" not in rest[0] and "换电站（座）" in rest[0]  # the header row stays
     reading, origin = rows[1]
@@ -433,9 +438,8 @@ def test_table_rows_are_read_alone_with_their_cells_named():
 def test_a_row_whose_cells_and_names_do_not_pair_up_is_read_as_it_is():
     from rag.reader.tables import table_readings
 
-    start = TABLE_DOC.index("西兴街道")
-    end = TABLE_DOC.index(" |\n", start)
-    assert table_readings(TABLE_DOC, 0, [(start, end, ["街道", "公共充电桩（个）"])]) == []
+    cells, _ = _rows(TABLE_DOC)[0]
+    assert table_readings(TABLE_DOC, 0, [(cells, ["街道", "公共充电桩（个）"])]) == []
 
 
 @pytest.mark.slow

@@ -168,3 +168,12 @@ def test_a_plain_text_row_above_a_rule_is_the_tables_header():
     # Without a rule there is no telling a header from a row.
     plain = "一、数据\n东城区 | 42 | 12元\n西城区 | 38 | 13元\n"
     assert [b.kind for b in outline(Document("t.txt", "表", None, plain)).sections[0].blocks] == ["row", "row"]
+
+
+def test_table_cells_are_offsets_of_the_rows_own_text():
+    from rag.structure import table_cells
+
+    row = "| 西兴街道 | a \\| b | 42% |"
+    assert [row[a:b] for a, b in table_cells(row, 0, len(row))] == ["西兴街道", "a \\| b", "42%"]
+    plain = "x | y"
+    assert [plain[a:b] for a, b in table_cells(plain, 0, len(plain))] == ["x", "y"]

@@ -44,7 +44,7 @@ from .relevance import (
     term_coverage,
 )
 from .retrieval import Hit, Retrieval, ScoredSentence
-from .structure import HEADER_JOIN, display
+from .structure import HEADER_JOIN, display, table_cells
 from .validation import QuestionError, check_question  # noqa: F401  (re-exported: their old home)
 
 NOT_FOUND = {
@@ -266,11 +266,15 @@ def format_answer(quotes: list[Quote]) -> str:
     return "\n".join((f"({q.columns})\n" if q.columns else "") + f"{q.display} [{q.n}]" for q in quotes)
 
 
+def sentences_within(doc: str, start: int, end: int, sentences: list[Sentence]) -> list[Sentence]:
+    """Those of `sentences` that lie wholly inside `[start, end)` of document `doc`."""
+    return [s for s in sentences if s.doc == doc and start <= s.start and s.end <= end]
+
+
 def with_columns(quote: Quote, sentences: list[Sentence]) -> Quote:
     """`quote` with `columns` set when the sentences it holds are rows of one table: a cell
     alone ("6") does not say what it counts."""
-    held = [s for s in sentences if s.doc == quote.doc and quote.start <= s.start and s.end <= quote.end]
-    headers = {s.header for s in held}
+    headers = {s.header for s in sentences_within(quote.doc, quote.start, quote.end, sentences)}
     return replace(quote, columns=headers.pop()) if len(headers) == 1 and "" not in headers else quote
 
 
@@ -360,7 +364,7 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     question = reader_question(retrieval, glosses)
     sentences = [s.sentence for s in retrieval.sentences]
     read = [p for rank, h in enumerate(hits, start=1)
-            for p in reading_passages(h.chunk.doc, h.chunk.start, h.chunk.text, rank, sentences)]
+            for p in reading_passages(h.chunk.doc, h.chunk.start, h.chunk.text, rank, sentences, documents)]
     spans = reader.read(question, read, lists=lists) if read else []
     spans = [s for s in spans if quote_around(s.doc, s.start, s.end, sentences)[2] is not None]
     lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
@@ -371,17 +375,20 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     if not chosen:
         rank = next((i for i, h in enumerate(retrieval.hits, start=1) if h.chunk.doc == doc), len(retrieval.hits) + 1)
         text = documents[doc].text
-        read = [p for q in lexical for p in reading_passages(doc, q.start, text[q.start:q.end], rank, sentences)]
+        read = [p for q in lexical
+                for p in reading_passages(doc, q.start, text[q.start:q.end], rank, sentences, documents)]
         chosen = reader.read(question, read, lists=lists)
     return chosen or spans, lexical
 
 
-def reading_passages(doc: str, start: int, text: str, rank: int, sentences: list[Sentence]) -> list[ReadingText]:
+def reading_passages(doc: str, start: int, text: str, rank: int, sentences: list[Sentence],
+                     documents: dict[str, Document]) -> list[ReadingText]:
     """What the reader reads of a passage of retrieval rank `rank`: the passage; or, when table
     rows among `sentences` lie in it, the passage without them and each row alone with its
     cells named (`reader.tables.table_readings`)."""
-    rows = [(s.start, s.end, s.header.split(HEADER_JOIN)) for s in sentences
-            if s.header and s.doc == doc and start <= s.start and s.end <= start + len(text)]
+    document_text = documents[doc].text
+    rows = [(table_cells(document_text, s.start, s.end), s.header.split(HEADER_JOIN))
+            for s in sentences_within(doc, start, start + len(text), sentences) if s.header]
     readings = table_readings(text, start, rows) if rows else []
     if not readings:
         return [ReadingText(doc, start, text, rank=rank)]

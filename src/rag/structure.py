@@ -171,6 +171,19 @@ def _item_content(text: str, start: int, end: int) -> tuple[int, int]:
     return (marker.end(), end) if marker and marker.end() < end else (start, end)
 
 
+def table_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The cells of the table row `text[start:end]` ("a | b | c", outer pipes optional, a pipe
+    escaped with a backslash kept in its cell) as offsets, spaces trimmed; the empty edge cells
+    of outer pipes left out."""
+    bounds = [(start, start), *((m.start(), m.end()) for m in _CELL_SEPARATOR.finditer(text, start, end)), (end, end)]
+    cells = [(a, b) for (_, a), (b, _) in zip(bounds, bounds[1:])]
+    if cells and cells[0][0] >= cells[0][1]:
+        cells.pop(0)
+    if cells and cells[-1][0] >= cells[-1][1]:
+        cells.pop()
+    return [trim(text, a, b) for a, b in cells]
+
+
 def _row(text: str, start: int, end: int) -> tuple[int, int]:
     """A table row without its outer pipes."""
     start, end = _strip_closing(text, *_content(text, start, end))

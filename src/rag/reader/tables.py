@@ -18,20 +18,20 @@ _NAME_MARK, _CELL_MARK, _ROW_END = "：", "；", "。"
 Reading = tuple[str, tuple[int, ...]]   # a text for the reader, and each character's document offset (-1: inserted)
 
 
-def table_readings(text: str, offset: int, rows: list[tuple[int, int, list[str]]]) -> list[Reading]:
+def table_readings(text: str, offset: int, rows: list[tuple[list[tuple[int, int]], list[str]]]) -> list[Reading]:
     """What the reader reads for `text` (at document offset `offset`) holding the table rows
-    `rows` ((start, end, column names): document offsets and the names of its table's columns):
+    `rows` ((cells, names): each cell's document offsets, and the names of its table's columns):
     the text with those rows cut out, then each row alone with its cells named. A row whose cells
     and names do not pair up stays in the text as it is. Empty when no row pairs up."""
     readings, kept, cursor = [], [], 0
-    for start, end, names in sorted(rows):
-        a, b = start - offset, end - offset
+    for cells, names in sorted(rows):
+        if not cells or len(cells) != len(names):
+            continue
+        cells = [(a - offset, b - offset) for a, b in cells]
+        a, b = cells[0][0], cells[-1][1]
         if a < cursor or b > len(text):
             continue
-        row = _named_row(text, offset, a, b, names)
-        if row is None:
-            continue
-        readings.append(row)
+        readings.append(_named_row(text, offset, cells, names))
         kept.append((cursor, a))
         cursor = b
     if not readings:
@@ -42,12 +42,9 @@ def table_readings(text: str, offset: int, rows: list[tuple[int, int, list[str]]
     return [(rest, rest_origin), *readings]
 
 
-def _named_row(text: str, offset: int, start: int, end: int, names: list[str]) -> Reading | None:
-    """The row `text[start:end]` as "name：key；key name：cell；…。", or None when its cells
-    and `names` do not pair up."""
-    cells = _cells(text, start, end)
-    if len(cells) != len(names):
-        return None
+def _named_row(text: str, offset: int, cells: list[tuple[int, int]], names: list[str]) -> Reading:
+    """The row whose `cells` (offsets into `text`) pair with `names`, as "name：key；key
+    name：cell；…。"."""
     key = text[cells[0][0]:cells[0][1]]
     out: list[str] = []
     origin: list[int] = []
@@ -63,25 +60,6 @@ def _named_row(text: str, offset: int, start: int, end: int, names: list[str]) -
         origin.extend(range(offset + a, offset + b))
         insert(_ROW_END if i == len(cells) - 1 else _CELL_MARK)
     return "".join(out), tuple(origin)
-
-
-def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The cells of the row `text[start:end]` ("a | b | c", outer pipes optional) as offsets,
-    spaces trimmed; an empty edge cell from an outer pipe is dropped."""
-    bounds = [start - 1, *(i for i in range(start, end) if text[i] == "|"), end]
-    cells = []
-    for left, right in zip(bounds, bounds[1:]):
-        a, b = left + 1, right
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        cells.append((a, b))
-    if cells and cells[0][0] == cells[0][1] and text[start:start + 1] == "|":
-        cells.pop(0)
-    if cells and cells[-1][0] == cells[-1][1] and text[end - 1:end] == "|":
-        cells.pop()
-    return cells
 
 
 def own_part(start: int, end: int, origin: tuple[int, ...]) -> tuple[int, int] | None:
