@@ -39,7 +39,7 @@ from suite import ROOT, held_out, make_corpus, questions_of, tuning_documents  #
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from rag.answer import candidate_spans  # noqa: E402
+from rag.answer import candidate_spans, prefer_asked_value  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.relevance import READER_ABSTENTION, RelevanceModel, question_language, signals  # noqa: E402
@@ -123,6 +123,7 @@ def _row(qa: Pipeline, doc: str, question: str, kind: str, answerable: bool, set
     retrieval = qa.retriever.search(question, qa.settings.top_k)
     spans, _ = candidate_spans(retrieval, qa.index.documents, qa.reader, qa.settings.reader.passages, qa.settings.answer,
                                qa.settings.reader.english_glosses)
+    spans = prefer_asked_value(question, spans, qa.index.documents)
     best = {}
     for s in spans:  # sorted by margin: the first per rank is its best
         best.setdefault(s.rank, s.margin)

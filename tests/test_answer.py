@@ -277,3 +277,19 @@ def test_a_span_that_counts_or_echoes_names_nobody(question, span, nobody):
     from rag.relevance import names_nothing
 
     assert names_nothing(question, span) is nobody
+
+
+@pytest.mark.parametrize("question, span, lacks", [
+    ("How many MCN agencies work on live commerce in Southeast Asia?", "多家", True),
+    ("冷板式液冷数据中心的WUE一般能做到多少L/kWh？", "L/kWh", True),
+    ("What share of new racks used cold plates?", "冷板", True),
+    ("What share of new racks used cold plates?", "约为85%", False),
+    ("到2023年底，国内大约有多少家博物馆已经着手做藏品数字化？", "2100", False),  # no measure word needed
+    ("蒙哥在哪一年成为大蒙古国大汗？", "1251年", False),
+    ("哪一个组织表示义务教育投入远未到达世界教育投入比重的平均水平？", "联合国人权委员会", False),  # asks which organisation
+    ("刷掌支付用到了哪些生物特征？", "多元生物", False),   # asks for no value
+])
+def test_a_span_without_the_value_asked_for_answers_something_else(question, span, lacks):
+    from rag.relevance import lacks_asked_value
+
+    assert lacks_asked_value(question, span) is lacks

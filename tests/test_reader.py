@@ -338,6 +338,29 @@ def test_when_the_reader_finds_nothing_in_the_scorers_document_it_reads_the_scor
     assert [s.rank for s in spans] == [rank] and spans[0].text == documents[doc].text[spans[0].start:spans[0].end]
 
 
+@pytest.mark.parametrize("offer_a_year", [True, False])
+def test_asked_for_a_value_the_answer_is_the_best_span_holding_one(article_qa, article_text, offer_a_year):
+    """`read_answer`: asked when, a span without a date answers something else. The best span
+    holding one is the answer; when none holds one, the reader's own choice stays."""
+    from rag.answer import read_answer
+    from rag.reader import ReadSpan
+
+    question = "腾讯在哪一年给出了全域经营的明确定义？"
+    sentence = article_text.index("全域经营,是当下")
+    name, year = article_text.index("腾讯", sentence), article_text.index("2022", sentence)
+
+    class Offering:
+        def read(self, question, passages, per_passage=3, lists=False):
+            found = [ReadSpan("fintech-ten-trends.txt", name, name + 2, "腾讯", 4.0, 1)]
+            if offer_a_year:
+                found.append(ReadSpan("fintech-ten-trends.txt", year, year + 6, "2022 年", 2.0, 1))
+            return found
+
+    retrieval = article_qa.retriever.search(question, 5)
+    answer = read_answer(retrieval, article_qa.index.documents, Offering(), 3, 0.5, None, article_qa.settings.answer)
+    assert not answer.abstained and answer.span.text == ("2022 年" if offer_a_year else "腾讯")
+
+
 def test_an_off_topic_question_is_refused_without_a_span(article_qa):
     answer = article_qa.ask("比特币今天的价格是多少？").to_json()
     assert answer["abstained"] and answer["span"] is None and answer["quotes"] == []

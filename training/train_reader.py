@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import data as reading  # noqa: E402
+import english as englishing  # noqa: E402
 
 from rag.reader.e5file import E5File  # noqa: E402
 from rag.reader.encoder import LAYER_TENSORS  # noqa: E402
@@ -85,11 +86,39 @@ class TorchLayer(torch.nn.Module):
         return out
 
 
+def english_renderer(paragraphs, glosses: int):
+    """question, article -> the question in English with the runtime's Chinese glosses
+    (`training/english.py`), glossed from a lexicon of the question's article as an index's
+    lexicon would gloss it."""
+    import jieba
+
+    from rag.answer import glossed_question
+    from rag.lexical import Glossary, lexicon_part, merge_lexicon, translate
+
+    cedict, glossary = englishing.definitions(), Glossary()
+    texts: dict[str, list[str]] = {}
+    for p in paragraphs:
+        texts.setdefault(p.article, []).append(p.context)
+    lexicons: dict[str, dict] = {}
+
+    def render(question: str, article: str) -> str:
+        if article not in lexicons:
+            lexicons[article] = merge_lexicon([lexicon_part(texts[article], glossary)])
+        text = englishing.english_question(question, cedict, jieba.lcut)
+        return glossed_question(text, translate(text, lexicons[article]), glosses)
+
+    return render
+
+
 def build_examples(paragraphs, tok, vocab, args, rng, with_negatives=True):
-    """(ids, start, end) per window; start == end == 0 for a window that does not answer."""
+    """(ids, start, end) per window; start == end == 0 for a window that does not answer. A share
+    `args.english_share` of the questions is asked in English (`english_renderer`), chosen by a
+    generator of its own so that the other draws stay those of the seed."""
     by_article: dict[str, list] = {}
     for p in paragraphs:
         by_article.setdefault(p.article, []).append(p)
+    english = english_renderer(paragraphs, args.english_glosses) if args.english_share else None
+    english_rng = random.Random(args.seed + 1)
     cache = {}
 
     def tokens(context):
@@ -102,7 +131,10 @@ def build_examples(paragraphs, tok, vocab, args, rng, with_negatives=True):
         ptoks = tokens(p.context)
         others = [o for o in by_article[p.article] if o is not p]
         for q in p.questions:
-            qids = tok.encode(q.question).ids
+            question = q.question
+            if english is not None and english_rng.random() < args.english_share:
+                question = english(q.question, p.article)
+            qids = tok.encode(question).ids
             a_start, a_text = q.answers[0]
             a_end = a_start + len(a_text)
             negatives = []
@@ -255,6 +287,9 @@ def main(argv=None):
     ap.add_argument("--other-paragraph-share", type=float, default=0.8)
     ap.add_argument("--deleted-sentence-share", type=float, default=0.0,
                     help="share of questions that also get their paragraph without the answer's sentence as a negative")
+    ap.add_argument("--english-share", type=float, default=0.0,
+                    help="share of questions asked in English (word by word from CC-CEDICT, with the runtime's glosses)")
+    ap.add_argument("--english-glosses", type=int, default=2, help="Chinese glosses per English word, as at run time")
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)

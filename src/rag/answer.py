@@ -32,10 +32,12 @@ from .reader import ReadingText
 from .reader.tables import table_readings
 from .relevance import (
     RelevanceModel,
+    asked_value,
     asks_for,
     asks_for_list,
     asks_measure,
     holds_type,
+    lacks_asked_value,
     names_nothing,
     question_language,
     question_terms,
@@ -313,6 +315,15 @@ def refuse_unresolved(question: str, reference: str) -> Answer:
 
 # --- The reader's answer: the words that answer, inside the sentence(s) that hold them ---------
 
+def prefer_asked_value(question: str, spans: list, documents: dict[str, Document]) -> list:
+    """Asked how many, what share or when, a span without such a value answers something else:
+    only the spans holding one, when any does. When none does, all of them: the reader's own
+    choice stays (its quote often holds the value all the same; refusing there was measured
+    worse, docs/answers.md)."""
+    valued = [s for s in spans if not lacks_asked_value(question, documents[s.doc].text[s.start:s.end])]
+    return valued or spans
+
+
 def reader_features(span) -> dict[str, float]:
     """The reader's features of one span, as the abstention model reads them."""
     return {"reader_margin": span.margin, "reader_rank": float(span.rank - 1)}
@@ -343,9 +354,15 @@ def reader_question(retrieval: Retrieval, glosses: int) -> str:
     (生出 生成)"), so that a reader trained on Chinese questions can match it to Chinese text."""
     if retrieval.question_has_cjk or glosses <= 0:
         return retrieval.question
-    terms = [t for group in retrieval.translations
+    return glossed_question(retrieval.question, retrieval.translations, glosses)
+
+
+def glossed_question(question: str, translations: list[dict[str, float]], glosses: int) -> str:
+    """An English `question` followed by the best `glosses` Chinese words of each of its words'
+    `translations` (`lexical.translate`); the reader's training makes its English questions so."""
+    terms = [t for group in translations
              for t, _ in sorted(group.items(), key=lambda item: -item[1])[:glosses] if has_cjk(t)]
-    return f"{retrieval.question} ({' '.join(dict.fromkeys(terms))})" if terms else retrieval.question
+    return f"{question} ({' '.join(dict.fromkeys(terms))})" if terms else question
 
 
 def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int,
@@ -361,11 +378,14 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     the document. Without a lexical choice, all spans. `glosses`: see `reader_question`."""
     hits = retrieval.hits[:passages]
     lists = asks_for_list(retrieval.question)
+    # Asked for a value, the answer may be a passage's second or third best span (`read_answer`
+    # keeps only spans holding one), so each passage offers more.
+    depth = settings.value_spans_per_passage if asked_value(retrieval.question) else settings.spans_per_passage
     question = reader_question(retrieval, glosses)
     sentences = [s.sentence for s in retrieval.sentences]
     read = [p for rank, h in enumerate(hits, start=1)
             for p in reading_passages(h.chunk.doc, h.chunk.start, h.chunk.text, rank, sentences, documents)]
-    spans = reader.read(question, read, lists=lists) if read else []
+    spans = reader.read(question, read, per_passage=depth, lists=lists) if read else []
     spans = [s for s in spans if quote_around(s.doc, s.start, s.end, sentences)[2] is not None]
     lexical = select_quotes(retrieval, documents, settings, whole_sentences=True)
     if not lexical:
@@ -377,7 +397,7 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
         text = documents[doc].text
         read = [p for q in lexical
                 for p in reading_passages(doc, q.start, text[q.start:q.end], rank, sentences, documents)]
-        chosen = reader.read(question, read, lists=lists)
+        chosen = reader.read(question, read, per_passage=depth, lists=lists)
     return chosen or spans, lexical
 
 
@@ -410,6 +430,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
     spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings, glosses)
+    spans = prefer_asked_value(retrieval.question, spans, documents)
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业

@@ -133,6 +133,10 @@ class AnswerSettings:
     span_margin: float = 0.01
     #: A quote ending in a colon takes at most this many following lines (list items, rows).
     max_list_lines: int = 6
+    #: The reader's best spans taken from each passage; more when the question asks for a value
+    #: (how many, what share, when), where the answer is the best span that holds one.
+    spans_per_passage: int = 3
+    value_spans_per_passage: int = 8
 
 
 @dataclass(frozen=True)

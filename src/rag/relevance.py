@@ -62,7 +62,8 @@ ANSWER_TYPES = {
                          r"|percent|percentage|\bshare\b|proportion|\brate\b", re.I),
               re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?\s*个?百分点"
                          r"|[一二三四五六七八九十]+分之")),
-    "date": (re.compile(r"哪一?年|何年|几月|哪个月|何时|什么时候|什么时间|哪天|日期|^\W*when\b"
+    "date": (re.compile(r"哪一?年|何年|几月|哪个月|何时|什么时候|什么时间|哪天|日期"
+                        r"|^\W*when (?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should)\b"
                         r"|(?:what|which|in what) (?:year|date|month)", re.I),
              re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")),
     "count": (re.compile(r"多少|(?<!哪)几(?:[个种类项家位次条座台名所辆架款场户批期亿万千百]|\b)|how many", re.I),
@@ -84,7 +85,7 @@ _MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "�
 #: What a Chinese text calls the country it is written in: a question's 中国 is its 我国.
 _OWN_COUNTRY = {"中国": ("我国", "全国", "国内")}
 #: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
-_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
+_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪一?个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
                         r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
 
 
@@ -225,6 +226,25 @@ def names_nothing(question: str, span: str) -> bool:
     if _COUNTS_OR_QUALIFIES.search(span):
         return True
     return not any(ch.isalnum() and ch not in question for ch in _KIND_NOUNS.sub("", span))
+
+
+#: The answer types a span itself must hold: a value, not a name.
+_VALUE_TYPES = ("price", "share", "date", "count")
+
+
+def asked_value(question: str) -> str | None:
+    """The kind of value the question asks for ("price", "share", "date", "count"), None when it
+    asks for none, or also asks who or which organisation ("哪一个组织…投入比重")."""
+    kind = asks_for(question)
+    return kind if kind in _VALUE_TYPES and not _ASKS_NAME.search(question) else None
+
+
+def lacks_asked_value(question: str, span: str) -> bool:
+    """Whether `span` holds no value of the kind the question asks for (`asked_value`): "多家" for
+    how many, "冷板" for what share, "L/kWh" for 多少L/kWh; the reading is about something else.
+    The measure word is not required here (多少家 -> "2100" is a right span)."""
+    kind = asked_value(question)
+    return kind is not None and ANSWER_TYPES[kind][1].search(span) is None
 
 
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
