@@ -288,6 +288,8 @@ def test_a_span_that_counts_or_echoes_names_nobody(question, span, nobody):
     ("蒙哥在哪一年成为大蒙古国大汗？", "1251年", False),
     ("哪一个组织表示义务教育投入远未到达世界教育投入比重的平均水平？", "联合国人权委员会", False),  # asks which organisation
     ("刷掌支付用到了哪些生物特征？", "多元生物", False),   # asks for no value
+    ("白皮书是在2023年哪个月发布的？", "电信运营商", True),
+    ("北美洲第一所医学院是哪一个人在哪一年创建的？", "约翰·莫根", False),  # asks who as well
 ])
 def test_a_span_without_the_value_asked_for_answers_something_else(question, span, lacks):
     from rag.relevance import lacks_asked_value

@@ -85,7 +85,7 @@ _MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "�
 #: What a Chinese text calls the country it is written in: a question's 中国 is its 我国.
 _OWN_COUNTRY = {"中国": ("我国", "全国", "国内")}
 #: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
-_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪一?个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
+_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
                         r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
 
 
@@ -230,13 +230,15 @@ def names_nothing(question: str, span: str) -> bool:
 
 #: The answer types a span itself must hold: a value, not a name.
 _VALUE_TYPES = ("price", "share", "date", "count")
+#: Who or which one: a question that also mentions a share or a year asks for a name then.
+_ASKS_WHO_OR_WHICH = re.compile(_ASKS_NAME.pattern + r"|哪一?[个位家所](?!月)", re.IGNORECASE)
 
 
 def asked_value(question: str) -> str | None:
     """The kind of value the question asks for ("price", "share", "date", "count"), None when it
     asks for none, or also asks who or which organisation ("哪一个组织…投入比重")."""
     kind = asks_for(question)
-    return kind if kind in _VALUE_TYPES and not _ASKS_NAME.search(question) else None
+    return kind if kind in _VALUE_TYPES and not _ASKS_WHO_OR_WHICH.search(question) else None
 
 
 def lacks_asked_value(question: str, span: str) -> bool:
