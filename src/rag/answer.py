@@ -378,8 +378,8 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     the document. Without a lexical choice, all spans. `glosses`: see `reader_question`."""
     hits = retrieval.hits[:passages]
     lists = asks_for_list(retrieval.question)
-    # Asked for a value, the answer may be a passage's second or third best span (`read_answer`
-    # keeps only spans holding one), so each passage offers more.
+    # Asked for a value, the answer may be a passage's second or third best span (the best one
+    # holding a value is preferred: `prefer_asked_value`), so each passage offers more.
     depth = settings.value_spans_per_passage if asked_value(retrieval.question) else settings.spans_per_passage
     question = reader_question(retrieval, glosses)
     sentences = [s.sentence for s in retrieval.sentences]
