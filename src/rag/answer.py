@@ -320,6 +320,8 @@ def prefer_asked_value(question: str, spans: list, documents: dict[str, Document
     only the spans holding one, when any does. When none does, all of them: the reader's own
     choice stays (its quote often holds the value all the same; refusing there was measured
     worse, docs/answers.md)."""
+    if asked_value(question) is None:   # most questions: nothing to check
+        return spans
     valued = [s for s in spans if not lacks_asked_value(question, documents[s.doc].text[s.start:s.end])]
     return valued or spans
 
