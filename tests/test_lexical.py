@@ -71,3 +71,18 @@ def test_only_proper_nouns_of_two_or_more_syllables_get_a_pinyin_name():
     assert proper_noun_pinyin("shu4 ju4") is None       # a common word (数据)
     assert proper_noun_pinyin("Long2") is None          # one syllable: also an English word
     assert proper_noun_pinyin("A1 la1 · Bo2") is None   # not a pinyin syllable
+
+
+def test_gloss_stems_find_the_corpus_words_of_the_same_meaning(tmp_path):
+    from rag.lexical import Glossary, GlossStems
+
+    glossary = Glossary({"提升": ["to promote", "to raise"], "提高": ["to raise", "to increase"],
+                         "价格": ["price"], "升": ["to raise"]})
+    stems = GlossStems.from_glossary(glossary)
+    assert "升" not in stems.table  # one character: too ambiguous to stand for a word
+    lexicon = build_lexicon(["转化率提高了5个百分点。", "价格没有变。", "会员人数增加。"], glossary)
+    assert stems.synonyms("提升", lexicon) == ("提高",)
+    assert stems.synonyms("提高", lexicon) == ()  # the word itself is no synonym, 提升 is not in the corpus
+    assert stems.synonyms("价钱", lexicon) == ()  # not in CC-CEDICT here
+    stems.save(tmp_path / "stems.marshal")
+    assert GlossStems.load(tmp_path / "stems.marshal").table == stems.table

@@ -127,3 +127,24 @@ def test_focus_and_near_matches():
 ])
 def test_questions_asking_for_several_things_are_told_apart(question, wanted):
     assert asks_for_list(question) is wanted
+
+
+def test_a_focus_word_found_as_a_synonym_supports_the_value():
+    """Asked 提升了多少, a sentence saying 提高了5个百分点 answers it; a sentence with the value but
+    neither the word nor a synonym of it is about something else."""
+    from rag.chunking import Sentence
+    from rag.relevance import unsupported
+    from rag.retrieval import Retrieval, ScoredSentence
+
+    question = "跨境电商人民币结算占比提升了多少？"
+    text = "与2020年相比，跨境电商人民币结算占比提高了5个百分点。"
+    ranked = [ScoredSentence(Sentence(doc="d", start=0, end=len(text), id=0, section="s", text=text), 0.9)]
+    words = {"跨境": 9.0, "电商": 9.0, "人民币": 7.0, "结算": 8.0, "占比": 8.0, "提升": 6.0}
+    focus = focus_words(question, list(words))
+    assert focus == ["提升"]
+    plain = Retrieval(question, [], ranked, [], True, word_weights=words)
+    assert unsupported(plain, ranked, focus)
+    with_synonyms = Retrieval(question, [], ranked, [], True, word_weights=words, synonyms={"提升": ("提高",)})
+    assert not unsupported(with_synonyms, ranked, focus)
+    unrelated = Retrieval(question, [], ranked, [], True, word_weights=words, synonyms={"提升": ("上调",)})
+    assert unsupported(unrelated, ranked, focus)

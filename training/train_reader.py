@@ -113,7 +113,8 @@ def english_renderer(paragraphs, glosses: int):
 def build_examples(paragraphs, tok, vocab, args, rng, with_negatives=True):
     """(ids, start, end) per window; start == end == 0 for a window that does not answer. A share
     `args.english_share` of the questions is asked in English (`english_renderer`), chosen by a
-    generator of its own so that the other draws stay those of the seed."""
+    generator of its own so that the other draws stay those of the seed; with `args.english_added`
+    the English question comes in addition to the Chinese one instead of replacing it."""
     by_article: dict[str, list] = {}
     for p in paragraphs:
         by_article.setdefault(p.article, []).append(p)
@@ -126,42 +127,47 @@ def build_examples(paragraphs, tok, vocab, args, rng, with_negatives=True):
             cache[context] = tok.encode(context)
         return cache[context]
 
+    def asked(question: str, article: str) -> list[str]:
+        if english is None or english_rng.random() >= args.english_share:
+            return [question]
+        rendered = english(question, article)
+        return [question, rendered] if args.english_added else [rendered]
+
     examples = []
     for p in paragraphs:
         ptoks = tokens(p.context)
         others = [o for o in by_article[p.article] if o is not p]
         for q in p.questions:
-            question = q.question
-            if english is not None and english_rng.random() < args.english_share:
-                question = english(q.question, p.article)
-            qids = tok.encode(question).ids
-            a_start, a_text = q.answers[0]
-            a_end = a_start + len(a_text)
-            negatives = []
-            for w in windows(qids, ptoks, vocab.bos, vocab.eos, args.max_tokens, args.max_question_tokens, args.overlap):
-                inside = [i for i in range(len(w.starts)) if w.ends[i] > a_start and w.starts[i] < a_end]
-                if inside and w.starts[inside[0]] <= a_start and w.ends[inside[-1]] >= a_end:
-                    examples.append((w.ids, w.offset + inside[0], w.offset + inside[-1]))
-                elif not inside:
-                    negatives.append((w.ids, 0, 0))
-            if not with_negatives:
-                continue
-            if negatives:
-                examples.append(rng.choice(negatives))
-            if args.deleted_sentence_share and rng.random() < args.deleted_sentence_share:
-                deleted = without_answer_sentence(p.context, q.answers)
-                if deleted is not None:
-                    context, cut = deleted
-                    ws = windows(qids, tok.encode(context), vocab.bos, vocab.eos, args.max_tokens,
+            for question in asked(q.question, p.article):
+                qids = tok.encode(question).ids
+                a_start, a_text = q.answers[0]
+                a_end = a_start + len(a_text)
+                negatives = []
+                for w in windows(qids, ptoks, vocab.bos, vocab.eos, args.max_tokens, args.max_question_tokens,
+                                 args.overlap):
+                    inside = [i for i in range(len(w.starts)) if w.ends[i] > a_start and w.starts[i] < a_end]
+                    if inside and w.starts[inside[0]] <= a_start and w.ends[inside[-1]] >= a_end:
+                        examples.append((w.ids, w.offset + inside[0], w.offset + inside[-1]))
+                    elif not inside:
+                        negatives.append((w.ids, 0, 0))
+                if not with_negatives:
+                    continue
+                if negatives:
+                    examples.append(rng.choice(negatives))
+                if args.deleted_sentence_share and rng.random() < args.deleted_sentence_share:
+                    deleted = without_answer_sentence(p.context, q.answers)
+                    if deleted is not None:
+                        context, cut = deleted
+                        ws = windows(qids, tok.encode(context), vocab.bos, vocab.eos, args.max_tokens,
+                                     args.max_question_tokens, args.overlap)
+                        # The window around the cut: the text nearest the missing answer.
+                        near = [w for w in ws if len(w.starts) and w.starts[0] <= cut <= w.ends[-1]] or ws
+                        examples.append((rng.choice(near).ids, 0, 0))
+                if others and rng.random() < args.other_paragraph_share:
+                    o = rng.choice(others)
+                    ws = windows(qids, tokens(o.context), vocab.bos, vocab.eos, args.max_tokens,
                                  args.max_question_tokens, args.overlap)
-                    # The window around the cut: the text nearest the missing answer.
-                    near = [w for w in ws if len(w.starts) and w.starts[0] <= cut <= w.ends[-1]] or ws
-                    examples.append((rng.choice(near).ids, 0, 0))
-            if others and rng.random() < args.other_paragraph_share:
-                o = rng.choice(others)
-                ws = windows(qids, tokens(o.context), vocab.bos, vocab.eos, args.max_tokens, args.max_question_tokens,
-                             args.overlap)
-                examples.append((rng.choice(ws).ids, 0, 0))
+                    examples.append((rng.choice(ws).ids, 0, 0))
     return examples
 
 
@@ -289,6 +295,8 @@ def main(argv=None):
                     help="share of questions that also get their paragraph without the answer's sentence as a negative")
     ap.add_argument("--english-share", type=float, default=0.0,
                     help="share of questions asked in English (word by word from CC-CEDICT, with the runtime's glosses)")
+    ap.add_argument("--english-added", action="store_true",
+                    help="ask the English question besides the Chinese one, not instead of it")
     ap.add_argument("--english-glosses", type=int, default=2, help="Chinese glosses per English word, as at run time")
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--batch", type=int, default=32)

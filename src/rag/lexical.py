@@ -172,11 +172,12 @@ class Substrings:
         return out
 
 
-def save_table(path: Path, table: dict) -> None:
-    """Write a word table as marshal (loads ~5x faster than JSON; written and read by this code only)."""
+def save_table(path: Path, table: dict, version: int | None = None) -> None:
+    """Write a word table as marshal (loads ~5x faster than JSON; written and read by this code
+    only), in marshal format `version` (default: the current one)."""
     import marshal
 
-    Path(path).write_bytes(marshal.dumps(table))
+    Path(path).write_bytes(marshal.dumps(table, marshal.version if version is None else version))
 
 
 def load_table(path: Path) -> dict:
@@ -246,6 +247,40 @@ class Glossary:
                     stems += [stem for stem in found if stem not in stems]
             self._stems[word] = stems
         return self._stems[word]
+
+
+class GlossStems:
+    """Chinese word -> the English stems of its CC-CEDICT glosses (`Glossary.stems`), for every
+    word of 2 to 4 characters: what a question's word means, when the question's word is not in
+    the documents. Derived from the `Glossary` at index time (~3 s) and saved with the index
+    (4.7 MB, ~0.05 s to load), so a question never waits for CC-CEDICT to be parsed."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]):
+        self.table = table
+
+    @classmethod
+    def from_glossary(cls, glossary: Glossary) -> GlossStems:
+        table = {}
+        for word in glossary.words.words:
+            if 2 <= len(word) <= 4 and (stems := glossary.stems(word)):
+                table[word] = tuple(stems)
+        return cls(table)
+
+    def save(self, path: Path) -> None:
+        # Marshal format 0 has no back-references, so the bytes depend on the table's values
+        # only, not on whether it was just built or loaded (an updated index must equal a fresh
+        # build file for file); it loads as fast here, in 4.7 MB instead of 3.0.
+        save_table(path, self.table, version=0)
+
+    @classmethod
+    def load(cls, path: Path) -> GlossStems:
+        return cls(load_table(path))
+
+    def synonyms(self, word: str, lexicon: dict[str, dict[str, float]]) -> tuple[str, ...]:
+        """The Chinese words of the corpus (`lexicon`, `merge_lexicon`) that CC-CEDICT glosses
+        with one of `word`'s English glosses (提升 ~ 提高, 配备 ~ 配置, 一般 ~ 普遍), `word` aside."""
+        found = {term for stem in self.table.get(word, ()) for term in lexicon.get(stem, ())}
+        return tuple(sorted(t for t in found if t != word and len(t) >= 2 and has_cjk(t)))
 
 
 def lexicon_part(texts: list[str], glossary: Glossary) -> dict:

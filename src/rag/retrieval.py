@@ -73,6 +73,9 @@ class Retrieval:
     word_weights: dict[str, float] = field(default_factory=dict)
     #: Those of its words that name a place, organisation or person.
     named: tuple[str, ...] = ()
+    #: For a Chinese question: its words -> other corpus words of the same English gloss
+    #: (`lexical.GlossStems.synonyms`; 提升 -> 提高), for the relevance checks.
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     timings_ms: dict = field(default_factory=dict)
 
 
@@ -204,6 +207,9 @@ class Retriever:
         words = index.background.words(question, index.tokenizer.vocabulary) if index.background else []
         weights = {w: index.background.idf(w) for w in words} if index.background else {}
         named = tuple(w for w in weights if index.background.is_name(w))
+        synonyms = {}
+        if is_cjk and index.gloss_stems:
+            synonyms = {w: found for w in weights if (found := index.gloss_stems.synonyms(w, index.lexicon))}
         done = time.perf_counter()
-        return Retrieval(question, hits, scored, tokens, is_cjk, translations, helper_best, weights, named,
+        return Retrieval(question, hits, scored, tokens, is_cjk, translations, helper_best, weights, named, synonyms,
                          timings_ms={"embed": (embedded - started) * 1000, "retrieve": (done - started) * 1000})

@@ -5,7 +5,8 @@ Folder layout (`index/` by default)::
     CURRENT              name of the active build folder, replaced atomically
     build-<stamp>/       manifest.json, documents.json, chunks.json, sentences.json,
                          spans.json, chunks.faiss, sentences.npy, spans.npy, vocab.txt,
-                         bm25-chunks/, names.json, lexicon.json, background.marshal, and with an
+                         bm25-chunks/, names.json, lexicon.json, background.marshal,
+                         gloss-stems.marshal, and with an
                          English helper model: chunks.en.npy, sentences.en.npy, spans.en.npy
     parts/<key>/         one document's chunks, vectors, tokens and lexicon share (`parts`):
                          a rebuild embeds only documents that are new or changed

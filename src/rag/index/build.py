@@ -12,7 +12,7 @@ from ..chunking import SEPARATORS, Chunk, Sentence, Span, chunk_corpus
 from ..config import Settings
 from ..corpus import CorpusError, Document
 from ..embedding import Embedder
-from ..lexical import Background, Glossary, corpus_tokens, lexicon_part, merge_lexicon, proper_names, vocabulary
+from ..lexical import Background, Glossary, GlossStems, corpus_tokens, lexicon_part, merge_lexicon, proper_names, vocabulary
 from ..structure import display
 from ..vectors import make_index, vector_dtype
 from .model import FORMAT_VERSION, Index
@@ -224,7 +224,8 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
         kept = len(documents) - len(todo)
         log(f"Reusing {kept} unchanged document{'s' * (kept != 1)}; "
             f"{len(todo)} new or changed to chunk and embed.")
-    glossary = store.table(Glossary, lexicon_versions()["package"], Glossary) if todo else None
+    version = lexicon_versions()["package"]
+    glossary = store.table(Glossary, version, Glossary) if todo else None
     groups = _groups(todo)
     for n, group in enumerate(groups, 1):
         if log and len(groups) > 1:
@@ -260,6 +261,8 @@ def build_index(documents: list[Document], embedder: Embedder, settings: Setting
     index.chunk_names = pieces["chunk_names"]
     index.lexicon = pieces["lexicon"]
     index.background = store.table(Background, lexicon_versions()["background"], Background.from_jieba)
+    index.gloss_stems = store.table(
+        GlossStems, version, lambda: GlossStems.from_glossary(glossary or store.table(Glossary, version, Glossary)))
     english_chunks, english_sentences, english_spans = pieces["english"]
     index.english_chunk_vectors = english_chunks
     if english_chunks is not None:

@@ -10,10 +10,10 @@ import numpy as np
 
 from ..chunking import Chunk, Sentence, Span
 from ..corpus import Document
-from ..lexical import Background, QueryTokenizer
+from ..lexical import Background, GlossStems, QueryTokenizer
 from .units import Layout
 
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
@@ -64,6 +64,8 @@ class Index:
     lexicon: dict[str, dict[str, float]] = field(default_factory=dict)
     #: Background IDF and name tags of Chinese words (`lexical.Background`).
     background: Background | None = None
+    #: English gloss stems of Chinese words (`lexical.GlossStems`), for a question word's synonyms.
+    gloss_stems: GlossStems | None = None
 
     @property
     def layout(self) -> Layout:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..corpus import Document, file_sha256
-from ..lexical import Background, QueryTokenizer, write_vocabulary
+from ..lexical import Background, GlossStems, QueryTokenizer, write_vocabulary
 from .model import CURRENT, FORMAT_VERSION, MANIFEST, CorruptIndex, Index, MissingIndex, one_line
 from .units import STRINGS_FILE, UNITS_FILE, load_units, save_units
 
@@ -30,7 +30,8 @@ _POINTER_MAX_BYTES = 256
 _MANIFEST_MAX_BYTES = 64 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The files `load_index` opens (bm25-chunks/ is a folder of bm25s files, checked as a prefix).
-REQUIRED_FILES = ("background.marshal", "chunks.faiss", "documents.json", "lexicon.json", "names.json",
+REQUIRED_FILES = ("background.marshal", "chunks.faiss", "documents.json", "gloss-stems.marshal", "lexicon.json",
+                  "names.json",
                   "sentences.npy", "spans.npy", STRINGS_FILE, UNITS_FILE, "vocab.txt")
 ENGLISH_FILES = ("chunks.en.npy", "sentences.en.npy", "spans.en.npy")
 BM25_FOLDER = "bm25-chunks/"
@@ -59,6 +60,7 @@ def _write_files(index: Index, folder: Path) -> None:
     else:  # a loaded index keeps its vocabulary on disk only
         shutil.copyfile(index.path / "vocab.txt", folder / "vocab.txt")
     index.background.save(folder / "background.marshal")
+    index.gloss_stems.save(folder / "gloss-stems.marshal")
     index.chunk_bm25.save(str(folder / "bm25-chunks"), show_progress=False)
 
 
@@ -322,6 +324,7 @@ def load_index(root: Path) -> Index:
         chunk_names = _json(folder, "names.json")
         lexicon = _json(folder, "lexicon.json")
         background = Background.load(folder / "background.marshal")
+        gloss_stems = GlossStems.load(folder / "gloss-stems.marshal")
         english_chunks = english_sentences = english_spans = None
         if manifest.get("english_embedder"):
             english_chunks = np.load(folder / "chunks.en.npy", allow_pickle=False, mmap_mode="r")
@@ -343,4 +346,5 @@ def load_index(root: Path) -> Index:
                  tokenizer, documents, path=folder,
                  english_chunk_vectors=english_chunks, english_sentence_vectors=english_sentences,
                  chunk_names=chunk_names, spans=spans, span_vectors=span_vectors,
-                 english_span_vectors=english_spans, lexicon=lexicon, background=background)
+                 english_span_vectors=english_spans, lexicon=lexicon, background=background,
+                 gloss_stems=gloss_stems)
