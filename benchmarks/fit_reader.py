@@ -123,7 +123,7 @@ def _row(qa: Pipeline, doc: str, question: str, kind: str, answerable: bool, set
     retrieval = qa.retriever.search(question, qa.settings.top_k)
     spans, _ = candidate_spans(retrieval, qa.index.documents, qa.reader, qa.settings.reader.passages, qa.settings.answer,
                                qa.settings.reader.english_glosses)
-    spans = prefer_asked_value(question, spans, qa.index.documents)
+    spans = prefer_asked_value(question, spans, qa.index.documents, [s.sentence for s in retrieval.sentences])
     best = {}
     for s in spans:  # sorted by margin: the first per rank is its best
         best.setdefault(s.rank, s.margin)

@@ -295,3 +295,41 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     from rag.relevance import lacks_asked_value
 
     assert lacks_asked_value(question, span) is lacks
+
+
+@pytest.mark.parametrize("question, span, column, lacks", [
+    ("荆条蜜的收购价是每公斤多少元？", "38", "收购价（元/公斤）", False),   # the unit is in the header
+    ("荆条蜜的收购价是每公斤多少元？", "38", "年产量（吨）", True),        # a number of another kind
+    ("荆条蜜的收购价是每公斤多少元？", "38", "", True),                  # not a table cell
+    ("线上销售的占比是多少？", "18", "线上销售占比", False),                # the header names a share
+    ("线上销售的占比是多少？", "荆条蜜", "产品", True),                    # a cell without a number
+])
+def test_a_table_cell_is_read_with_its_column_header(question, span, column, lacks):
+    from rag.relevance import lacks_asked_value
+
+    assert lacks_asked_value(question, span, column) is lacks
+
+
+def test_a_table_look_up_prefers_the_cell_under_the_asked_column():
+    """Asked a price, the number in the price column wins over a price elsewhere in the text."""
+    from types import SimpleNamespace
+
+    from rag.answer import column_of, prefer_asked_value
+    from rag.chunking import Sentence
+    from rag.corpus import Document
+
+    text = "保底价为每公斤30元。\n| 荆条蜜 | 58 | 38 |"
+    row_start = text.index("|")
+    row = Sentence(doc="d", start=row_start, end=len(text), id=1, section="s", text=text[row_start:],
+                   header="产品 · 年产量（吨） · 收购价（元/公斤）")
+    documents = {"d": Document(path="d", title="t", source=None, text=text)}
+
+    def span(piece):
+        at = text.index(piece, row_start) if piece != "30元" else text.index(piece)
+        return SimpleNamespace(doc="d", start=at, end=at + len(piece))
+
+    price, amount, elsewhere = span("38"), span("58"), span("30元")
+    assert column_of(price, [row], documents) == "收购价（元/公斤）"
+    assert column_of(elsewhere, [row], documents) == ""
+    kept = prefer_asked_value("荆条蜜的收购价是每公斤多少元？", [amount, price, elsewhere], documents, [row])
+    assert kept == [price, elsewhere]

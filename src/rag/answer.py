@@ -315,15 +315,29 @@ def refuse_unresolved(question: str, reference: str) -> Answer:
 
 # --- The reader's answer: the words that answer, inside the sentence(s) that hold them ---------
 
-def prefer_asked_value(question: str, spans: list, documents: dict[str, Document]) -> list:
+def prefer_asked_value(question: str, spans: list, documents: dict[str, Document],
+                       sentences: list[Sentence] = ()) -> list:
     """Asked how many, what share or when, a span without such a value answers something else:
-    only the spans holding one, when any does. When none does, all of them: the reader's own
+    only the spans holding one, when any does (a number in a table row of `sentences` is read
+    with its column's header: `column_of`). When none does, all of them: the reader's own
     choice stays (its quote often holds the value all the same; refusing there was measured
     worse, docs/answers.md)."""
     if asked_value(question) is None:   # most questions: nothing to check
         return spans
-    valued = [s for s in spans if not lacks_asked_value(question, documents[s.doc].text[s.start:s.end])]
+    valued = [s for s in spans if not lacks_asked_value(question, documents[s.doc].text[s.start:s.end],
+                                                        column_of(s, sentences, documents))]
     return valued or spans
+
+
+def column_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:
+    """The column header of the table cell `span` lies in, when it lies in one cell of a table
+    row among `sentences`; "" otherwise."""
+    for s in sentences:
+        if s.header and s.doc == span.doc and s.start <= span.start and span.end <= s.end:
+            cells = table_cells(documents[s.doc].text, s.start, s.end)
+            return next((name for (a, b), name in zip(cells, s.header.split(HEADER_JOIN))
+                         if a <= span.start and span.end <= b), "")
+    return ""
 
 
 def reader_features(span) -> dict[str, float]:
@@ -432,7 +446,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
     spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings, glosses)
-    spans = prefer_asked_value(retrieval.question, spans, documents)
+    spans = prefer_asked_value(retrieval.question, spans, documents, [s.sentence for s in retrieval.sentences])
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业

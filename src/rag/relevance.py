@@ -241,12 +241,24 @@ def asked_value(question: str) -> str | None:
     return kind if kind in _VALUE_TYPES and not _ASKS_WHO_OR_WHICH.search(question) else None
 
 
-def lacks_asked_value(question: str, span: str) -> bool:
+#: A table header's unit in brackets: 收购价（元/公斤） -> 元/公斤.
+_HEADER_UNIT = re.compile(r"[（(]([^（）()]{1,12})[）)]")
+
+
+def lacks_asked_value(question: str, span: str, column: str = "") -> bool:
     """Whether `span` holds no value of the kind the question asks for (`asked_value`): "多家" for
     how many, "冷板" for what share, "L/kWh" for 多少L/kWh; the reading is about something else.
-    The measure word is not required here (多少家 -> "2100" is a right span)."""
+    The measure word is not required here (多少家 -> "2100" is a right span). `column`: for a
+    span in a table cell, its column's header; a number there holds the value when the header
+    names that kind of value (占比, 票价) or its unit does (收购价（元/公斤）: "38" is 38元/公斤)."""
     kind = asked_value(question)
-    return kind is not None and ANSWER_TYPES[kind][1].search(span) is None
+    if kind is None or ANSWER_TYPES[kind][1].search(span):
+        return False
+    if column and any(ch.isdigit() for ch in span):
+        unit = _HEADER_UNIT.search(column)
+        if ANSWER_TYPES[kind][0].search(column) or (unit and ANSWER_TYPES[kind][1].search(span + unit.group(1))):
+            return False
+    return True
 
 
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
