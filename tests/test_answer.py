@@ -297,6 +297,26 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     assert lacks_asked_value(question, span) is lacks
 
 
+@pytest.mark.parametrize("question, span, following, column, misses", [
+    ("3D打印复制的是云冈第几窟？", "1:1比例", "复制", "", True),          # no ordinal, no 窟
+    ("3D打印复制的是云冈第几窟？", "20", "窟，", "", False),               # the measure word follows
+    ("3D打印复制的是云冈第几窟？", "第20窟", "", "", False),
+    ("在1984年发表了Mac第几款？", "首款", "的Mac", "", False),             # 首 is first
+    ("白皮书是在2023年几月发布的？", "2023年", "，", "", True),           # a year is no month
+    ("白皮书是在2023年几月发布的？", "2023年", "5月发布", "", True),      # the month is not in the span
+    ("白皮书是在2023年几月发布的？", "5", "月", "", False),
+    ("从哪一月开始降雨最多？", "6", "-8月的降雨", "", False),             # a range of months
+    ("WUE一般能做到多少L/kWh？", "单位为L/kWh", "。", "", True),          # the unit without a number
+    ("WUE一般能做到多少L/kWh？", "1.2", " L/kWh", "", False),
+    ("WUE一般能做到多少L/kWh？", "1.2", "", "WUE（L/kWh）", False),     # the unit in the column header
+    ("How many stations does Line 11 have?", "29座", "", "", False),     # asks for none of these
+])
+def test_a_span_of_another_kind_than_asked_is_not_an_answer(question, span, following, column, misses):
+    from rag.relevance import misses_asked_kind
+
+    assert misses_asked_kind(question, span, following, column) is misses
+
+
 @pytest.mark.parametrize("question, span, column, lacks", [
     ("荆条蜜的收购价是每公斤多少元？", "38", "收购价（元/公斤）", False),   # the unit is in the header
     ("荆条蜜的收购价是每公斤多少元？", "38", "年产量（吨）", True),        # a number of another kind
@@ -333,3 +353,27 @@ def test_a_table_look_up_prefers_the_cell_under_the_asked_column():
     assert column_of(elsewhere, [row], documents) == ""
     kept = prefer_asked_value("荆条蜜的收购价是每公斤多少元？", [amount, price, elsewhere], documents, [row])
     assert kept == [price, elsewhere]
+
+
+def test_no_span_of_the_asked_kind_leaves_nothing_to_answer_with():
+    """Asked which month, spans holding only a year are dropped; when every span is such, none is
+    left and the answer stage refuses."""
+    from types import SimpleNamespace
+
+    from rag.answer import of_asked_kind
+    from rag.corpus import Document
+
+    text = "白皮书于2023年发布，三年景愿：2023年完成试点。另一份报告于2022年6月发布。"
+    documents = {"d": Document(path="d", title="t", source=None, text=text)}
+
+    def span(piece, nth=0):
+        at = text.index(piece)
+        for _ in range(nth):
+            at = text.index(piece, at + 1)
+        return SimpleNamespace(doc="d", start=at, end=at + len(piece))
+
+    years = [span("2023年"), span("2023年", 1)]
+    assert of_asked_kind("白皮书是在2023年几月发布的？", years, documents) == []
+    month = span("2022年6月")
+    assert of_asked_kind("白皮书是在2023年几月发布的？", [*years, month], documents) == [month]
+    assert of_asked_kind("白皮书是哪一年发布的？", years, documents) == years   # a year answers that

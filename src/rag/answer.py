@@ -38,6 +38,7 @@ from .relevance import (
     asks_measure,
     holds_type,
     lacks_asked_value,
+    misses_asked_kind,
     names_nothing,
     question_language,
     question_terms,
@@ -329,6 +330,16 @@ def prefer_asked_value(question: str, spans: list, documents: dict[str, Document
     return valued or spans
 
 
+def of_asked_kind(question: str, spans: list, documents: dict[str, Document], sentences: list[Sentence] = ()) -> list:
+    """The spans that can be the kind of thing the question asks for (`misses_asked_kind`: an
+    ordinal for 第几, a month for 几月, a number with the unit of 多少L/kWh, read with its
+    column's header in a table row of `sentences`). None may be left: the documents then do not
+    say it (docs/answers.md)."""
+    return [s for s in spans
+            if not misses_asked_kind(question, documents[s.doc].text[s.start:s.end],
+                                     documents[s.doc].text[s.end:s.end + 16], column_of(s, sentences, documents))]
+
+
 def column_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:
     """The column header of the table cell `span` lies in, when it lies in one cell of a table
     row among `sentences`; "" otherwise."""
@@ -446,7 +457,9 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     lang = question_language(retrieval.question)
     shown = [_passage(h, documents) for h in retrieval.hits]
     spans, lexical = candidate_spans(retrieval, documents, reader, passages, settings, glosses)
-    spans = prefer_asked_value(retrieval.question, spans, documents, [s.sentence for s in retrieval.sentences])
+    sentences = [s.sentence for s in retrieval.sentences]
+    spans = prefer_asked_value(retrieval.question, spans, documents, sentences)
+    spans = of_asked_kind(retrieval.question, spans, documents, sentences)
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
@@ -466,7 +479,6 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
         timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
     document = documents[best.doc]
-    sentences = [s.sentence for s in retrieval.sentences]
     q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
     holder = Quote(doc=best.doc, start=q_start, end=q_end, n=1, text="", title="",
                    section=section or next((h.chunk.section for h in retrieval.hits if h.chunk.doc == best.doc), ""),

@@ -261,6 +261,41 @@ def lacks_asked_value(question: str, span: str, column: str = "") -> bool:
     return True
 
 
+#: Asked which one in order (第几窟, 第几届): the measure word after 第几.
+_ASKS_ORDINAL = re.compile(r"第几\s*(?P<m>[^\W\d_])")
+#: Asked which month (几月, 哪个月, what month): a year alone does not answer.
+_ASKS_MONTH = re.compile(r"(?<!第)几月|哪一?个?月|\b(?:what|which) month\b", re.I)
+_MONTH = (r"\d{1,2}\s*(?:[-–—~～至到]\s*\d{1,2}\s*)?月|[一二三四五六七八九十正腊冬]+月|月份"
+          r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+#: Asked how much of a unit written in Latin letters (多少L/kWh, 多少MW, 多少GB).
+_ASKS_LATIN_UNIT = re.compile(r"(?:多少|几)\s*(?P<u>[A-Za-z][A-Za-z/²³·]*)")
+#: How far past a span its measure word or unit may stand (the reader may leave it out: "20" 窟).
+_KIND_TAIL = 8
+
+
+def misses_asked_kind(question: str, span: str, following: str = "", column: str = "") -> bool:
+    """Whether `span` (with `following`, the document text right after it, where a reader often
+    leaves the measure word or unit) cannot be the kind of thing the question asks for: asked
+    第几窟, no ordinal (第20, 首, 最后) or number of 窟 ("1:1比例"); asked 几月, no month
+    ("2023年"); asked 多少L/kWh, no number with that unit ("单位为L/kWh"; a number in a table
+    cell whose `column` header names the unit holds it). False when the question asks for none
+    of these."""
+    def found(pattern: str) -> bool:
+        text = span + following[:_KIND_TAIL]
+        return any(m.start() < len(span) for m in re.compile(pattern, re.I).finditer(text))
+
+    ordinal = _ASKS_ORDINAL.search(question)
+    if ordinal and not (re.fullmatch(rf"\s*{_NUMBER}\s*", span)
+                        or found(rf"第\s*{_NUMBER}|[首头末]|最后|{_NUMBER}\s*{re.escape(ordinal.group('m'))}")):
+        return True
+    if _ASKS_MONTH.search(question) and not found(_MONTH):
+        return True
+    unit = _ASKS_LATIN_UNIT.search(question)
+    if unit and not found(rf"\d\s*{re.escape(unit.group('u'))}"):
+        return not (unit.group("u").lower() in column.lower() and any(ch.isdigit() for ch in span))
+    return False
+
+
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
 _ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
                         r"|\bwhich (?:\w+ ){0,2}\w+s\b|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
