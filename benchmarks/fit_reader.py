@@ -119,7 +119,9 @@ def public_rows(articles: int, tmp: Path, seed: int, log) -> list[dict]:
 
 def _row(qa: Pipeline, doc: str, question: str, kind: str, answerable: bool, setting: str = "together") -> dict:
     """One question's row: its relevance signals and the reader's best margin per passage rank,
-    over the spans the answer stage chooses among (`answer.read_answer`)."""
+    over the spans the answer stage chooses among (`answer.read_answer`). The checks that only
+    drop spans of the wrong kind or refuse (`answer.of_asked_kind`, `asked.names_nothing`) stay
+    outside the fit: they touch a handful of questions and are measured on their own."""
     retrieval = qa.retriever.search(question, qa.settings.top_k)
     spans, _ = candidate_spans(retrieval, qa.index.documents, qa.reader, qa.settings.reader.passages, qa.settings.answer,
                                qa.settings.reader.english_glosses)

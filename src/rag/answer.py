@@ -22,6 +22,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+from .asked import (
+    asked_value,
+    asks_for,
+    asks_for_list,
+    asks_measure,
+    holds_type,
+    lacks_asked_value,
+    misses_asked_kind,
+    names_nothing,
+)
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
 from .conversation import unresolved_message
@@ -32,14 +42,6 @@ from .reader import ReadingText
 from .reader.tables import table_readings
 from .relevance import (
     RelevanceModel,
-    asked_value,
-    asks_for,
-    asks_for_list,
-    asks_measure,
-    holds_type,
-    lacks_asked_value,
-    misses_asked_kind,
-    names_nothing,
     question_language,
     question_terms,
     relevance,

@@ -48,7 +48,7 @@ def decode(window: Window, logits: Logits, text: str, max_answer_tokens: int, to
            lists: bool = False) -> list[SpanCandidate]:
     """The window's `top_n` best spans, best first: trimmed of edge punctuation, numbers whole
     (`whole_numbers`), none across a paragraph, list item or table cell. With `lists` (the
-    question asks for several things: `relevance.asks_for_list`), a span on one item of a list
+    question asks for several things: `asked.asks_for_list`), a span on one item of a list
     is widened to the whole list (`whole_list`, `ordinal_series`)."""
     n = len(window.starts)
     if n == 0:

@@ -1,0 +1,177 @@
+"""What a question asks for, and whether a text holds it: the answer-type checks of factoid QA.
+
+A question asks for a price, a share, a date, a count (`asks_for`, `ANSWER_TYPES`) or a name;
+for several things (`asks_for_list`); for an ordinal, a month or an amount in a unit
+(`misses_asked_kind`). The answer stage uses these to keep or drop the reader's spans
+(`names_nothing`, `lacks_asked_value`, `misses_asked_kind`); the relevance signals use them to
+ask whether the best sentences hold anything of the kind (`holds_type`). Plain functions over
+strings: nothing here knows about retrieval or the index.
+"""
+from __future__ import annotations
+
+import re
+
+from .lexical import has_cjk
+
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千万亿]+)"
+# Expected answer types (the classic factoid-QA check): (asks, evidence that could answer).
+ANSWER_TYPES = {
+    "price": (re.compile(r"多少钱|价格|售价|价位|票价|单价|卖多少|多少元|收费|费用是?多少|"
+                         r"how much (?:does|do|is|are|did|would)\b.*\b(?:cost|charge|sell)|\bprice|\bcost\b.*\?", re.I),
+              re.compile(rf"{_NUMBER}\s*(?:多)?\s*(?:[万亿千百]?\s*(?:元|美元|欧元|英镑|日元|块|港元|人民币))"
+                         r"|[$¥￥€£]\s*\d|\d\s*(?:USD|RMB|CNY|yuan|dollars?)", re.I)),
+    "share": (re.compile(r"占比|比例|比重|份额|百分之|百分比|多少成|渗透率|增长率|增速"
+                         r"|percent|percentage|\bshare\b|proportion|\brate\b", re.I),
+              re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?\s*个?百分点"
+                         r"|[一二三四五六七八九十]+分之")),
+    "date": (re.compile(r"哪一?年|何年|几月|哪个月|何时|什么时候|什么时间|哪天|日期"
+                        r"|^\W*when (?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should)\b"
+                        r"|(?:what|which|in what) (?:year|date|month)", re.I),
+             re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")),
+    "count": (re.compile(r"多少|(?<!哪)几(?:[个种类项家位次条座台名所辆架款场户批期亿万千百]|\b)|how many", re.I),
+              re.compile(rf"{_NUMBER}\s*[^\s，。、]{{0,3}}")),
+}
+
+#: A table cell that is a bare number (in a row's text, cells are split by "|"): its measure is
+#: the column's header, so it can answer a count asked with a measure word (多少家).
+_NUMBER_CELL = re.compile(r"(?:^|\|)\s*\d+(?:[.,]\d+)*\s*(?=\||$)", re.M)
+_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])(?P<noun>\w?)")
+#: Measure words an answer may count the same things with (多少名员工 -> "38人", 多少条举措 ->
+#: "26项举措", 多少家医院 -> "12所医院").
+_MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "家": "所个", "所": "家个", "座": "个",
+                "台": "部套", "部": "台", "架": "台", "辆": "台", "户": "家", "款": "种个", "种": "类", "类": "种"}
+
+#: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
+_ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
+                        r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
+
+def asks_for(question: str) -> str | None:
+    """The answer type the question asks for (a key of ANSWER_TYPES, or "name"), else None."""
+    for kind, (asks, _) in ANSWER_TYPES.items():
+        if asks.search(question):
+            return kind
+    return "name" if _ASKS_NAME.search(question) else None
+
+
+#: Wordings that ask for a name besides `_ASKS_NAME` (which also drives `type_mismatch`).
+_ASKS_NAMED = re.compile(r"什么名字|叫什么名|哪[一几]家")
+#: A span that counts or qualifies things instead of naming one ("三家行业协会", "古籍约4000部", "不同厂商").
+_COUNTS_OR_QUALIFIES = re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十几多数]+)\s*[家个位名所部种类批项条]"
+                                  r"|^(?:不同|多家|部分|一些|各|其他|其它|相关|有关|这些|那些|该|此)")
+#: Nouns that say what kind of thing a name question asks for.
+_KIND_NOUNS = re.compile(r"公司|企业|机构|单位|厂商|厂家|集团|部门|组织|协会|平台|人员|人士|专家")
+
+
+def names_nothing(question: str, span: str) -> bool:
+    """For a question that asks who or which organisation (`asks_for` "name", 叫什么名字, 哪一家),
+    whether `span` names nobody: it counts or qualifies ("三家金融类行业协会", "不同厂商", "古籍约
+    4000部"), or it only repeats the question's words and the kind of thing asked for ("哪家互联网
+    公司" -> "互联网企业"). False for other questions."""
+    if asks_for(question) != "name" and not _ASKS_NAMED.search(question):
+        return False
+    if _COUNTS_OR_QUALIFIES.search(span):
+        return True
+    return not any(ch.isalnum() and ch not in question for ch in _KIND_NOUNS.sub("", span))
+
+
+#: The answer types a span itself must hold: a value, not a name.
+_VALUE_TYPES = ("price", "share", "date", "count")
+#: Who or which one: a question that also mentions a share or a year asks for a name then.
+_ASKS_WHO_OR_WHICH = re.compile(_ASKS_NAME.pattern + r"|哪一?[个位家所](?!月)", re.IGNORECASE)
+
+
+def asked_value(question: str) -> str | None:
+    """The kind of value the question asks for ("price", "share", "date", "count"), None when it
+    asks for none, or also asks who or which organisation ("哪一个组织…投入比重")."""
+    kind = asks_for(question)
+    return kind if kind in _VALUE_TYPES and not _ASKS_WHO_OR_WHICH.search(question) else None
+
+
+#: A table header's unit in brackets: 收购价（元/公斤） -> 元/公斤.
+_HEADER_UNIT = re.compile(r"[（(]([^（）()]{1,12})[）)]")
+
+
+def lacks_asked_value(question: str, span: str, column: str = "") -> bool:
+    """Whether `span` holds no value of the kind the question asks for (`asked_value`): "多家" for
+    how many, "冷板" for what share, "L/kWh" for 多少L/kWh; the reading is about something else.
+    The measure word is not required here (多少家 -> "2100" is a right span). `column`: for a
+    span in a table cell, its column's header; a number there holds the value when the header
+    names that kind of value (占比, 票价) or its unit does (收购价（元/公斤）: "38" is 38元/公斤)."""
+    kind = asked_value(question)
+    if kind is None or ANSWER_TYPES[kind][1].search(span):
+        return False
+    if column and any(ch.isdigit() for ch in span):
+        unit = _HEADER_UNIT.search(column)
+        if ANSWER_TYPES[kind][0].search(column) or (unit and ANSWER_TYPES[kind][1].search(span + unit.group(1))):
+            return False
+    return True
+
+
+#: Asked which one in order (第几窟, 第几届): the measure word after 第几.
+_ASKS_ORDINAL = re.compile(r"第几\s*(?P<m>[^\W\d_])")
+#: Asked which month (几月, 哪个月, what month): a year alone does not answer.
+_ASKS_MONTH = re.compile(r"(?<!第)几月|哪一?个?月|\b(?:what|which) month\b", re.I)
+_MONTH = (r"\d{1,2}\s*(?:[-–—~～至到]\s*\d{1,2}\s*)?月|[一二三四五六七八九十正腊冬]+月|月份"
+          r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+#: Asked how much of a unit written in Latin letters (多少L/kWh, 多少MW, 多少GB).
+_ASKS_LATIN_UNIT = re.compile(r"(?:多少|几)\s*(?P<u>[A-Za-z][A-Za-z/²³·]*)")
+#: How far past a span its measure word or unit may stand (the reader may leave it out: "20" 窟).
+_KIND_TAIL = 8
+
+
+def misses_asked_kind(question: str, span: str, following: str = "", column: str = "") -> bool:
+    """Whether `span` (with `following`, the document text right after it, where a reader often
+    leaves the measure word or unit) cannot be the kind of thing the question asks for: asked
+    第几窟, no ordinal (第20, 首, 最后) or number of 窟 ("1:1比例"); asked 几月, no month
+    ("2023年"); asked 多少L/kWh, no number with that unit ("单位为L/kWh"; a number in a table
+    cell whose `column` header names the unit holds it). False when the question asks for none
+    of these."""
+    def found(pattern: str) -> bool:
+        text = span + following[:_KIND_TAIL]
+        return any(m.start() < len(span) for m in re.compile(pattern, re.I).finditer(text))
+
+    ordinal = _ASKS_ORDINAL.search(question)
+    if ordinal and not (re.fullmatch(rf"\s*{_NUMBER}\s*", span)
+                        or found(rf"第\s*{_NUMBER}|[首头末]|最后|{_NUMBER}\s*{re.escape(ordinal.group('m'))}")):
+        return True
+    if _ASKS_MONTH.search(question) and not found(_MONTH):
+        return True
+    unit = _ASKS_LATIN_UNIT.search(question)
+    if unit and not found(rf"\d\s*{re.escape(unit.group('u'))}"):
+        return not (unit.group("u").lower() in column.lower() and any(ch.isdigit() for ch in span))
+    return False
+
+
+#: Questions that ask for several things (the answer is a list or an enumeration, not one item).
+_ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
+                        r"|\bwhich (?:\w+ ){0,2}\w+s\b|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether the question asks for several things (哪些, 哪两种, 几类, which Xs, what are):
+    the reader then answers with a whole list, not its first item (`reader.spans.whole_list`)."""
+    return bool(_ASKS_LIST.search(question))
+
+
+def asks_measure(question: str) -> str | None:
+    """The measure word a count question asks with (座 in 多少座), as a regular expression, if
+    any. The generic 个 also stands for the noun after it, which an answer often counts without
+    个 (几个小时 -> "4小时", 多少个国家 -> "12国"); another measure word also stands for its kin
+    (`_MEASURE_KIN`: 多少名 -> "38人")."""
+    match = _MEASURE_AFTER_ASK.search(question)
+    if not match:
+        return None
+    measure, noun = match.group("m"), match.group("noun")
+    if measure == "个" and noun and has_cjk(noun):
+        return f"个|{re.escape(noun)}"
+    return f"[{re.escape(measure + _MEASURE_KIN.get(measure, ''))}]"
+
+
+def holds_type(question: str, kind: str, text: str) -> bool:
+    """Whether `text` holds something of the answer type `kind` the question asks for (a count
+    asked with a measure word, 多少座, needs that measure word after a number)."""
+    measure = asks_measure(question) if kind == "count" else None
+    if measure:
+        return re.search(rf"{_NUMBER}\s*(?:多)?\s*[万亿千百]?\s*(?:{measure})", text) is not None \
+            or ("|" in text and _NUMBER_CELL.search(text) is not None)
+    return ANSWER_TYPES[kind][1].search(text) is not None

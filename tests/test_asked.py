@@ -1,0 +1,80 @@
+"""What a question asks for, and whether a span holds it (rag.asked)."""
+import pytest
+
+from rag.asked import asks_for, asks_for_list, lacks_asked_value, misses_asked_kind, names_nothing
+
+
+def test_the_answer_type_asked_for():
+    assert asks_for("连续血糖监测仪一台大概卖多少钱？") == "price"
+    assert asks_for("哪一年提出的？") == "date"
+    assert asks_for("建成了多少座加氢站？") == "count"
+    assert asks_for("占比是多少？") == "share"
+    assert asks_for("谁创立了腾讯？") == "name"
+    assert asks_for("隐私计算是什么？") is None
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("隐私计算有哪几种常见流派？", True), ("生成式AI与金融行业的结合有哪两种形式？", True), ("刷掌支付用到了哪些生物特征？", True),
+    ("有几类参与方？", True), ("Which biometric features does palm payment use?", True), ("What are the two forms?", True),
+    ("哪一年发布的？", False), ("有多少个国家参加？", False), ("Who coined the term?", False), ("刷掌支付是什么？", False),
+])
+def test_questions_asking_for_several_things_are_told_apart(question, wanted):
+    assert asks_for_list(question) is wanted
+
+
+@pytest.mark.parametrize("question, span, nobody", [
+    ("江州地铁的信号系统是由哪家厂商提供的？", "不同厂商", True),
+    ("数据中心属于哪家互联网公司？", "互联网企业", True),
+    ("三家协会分别是哪几家？", "三家金融类行业协会", True),
+    ("那个古籍数字化平台叫什么名字？", "古籍约4000部", True),
+    ("哪家公司推出了刷掌支付？", "腾讯公司", False),
+    ("第三期建设规划是由哪个部门批准的？", "国家发展改革委", False),
+    ("全国一共有多少家？", "三家", False),   # not a name question
+])
+def test_a_span_that_counts_or_echoes_names_nobody(question, span, nobody):
+    assert names_nothing(question, span) is nobody
+
+
+@pytest.mark.parametrize("question, span, lacks", [
+    ("How many MCN agencies work on live commerce in Southeast Asia?", "多家", True),
+    ("冷板式液冷数据中心的WUE一般能做到多少L/kWh？", "L/kWh", True),
+    ("What share of new racks used cold plates?", "冷板", True),
+    ("What share of new racks used cold plates?", "约为85%", False),
+    ("到2023年底，国内大约有多少家博物馆已经着手做藏品数字化？", "2100", False),  # no measure word needed
+    ("蒙哥在哪一年成为大蒙古国大汗？", "1251年", False),
+    ("哪一个组织表示义务教育投入远未到达世界教育投入比重的平均水平？", "联合国人权委员会", False),  # asks which organisation
+    ("刷掌支付用到了哪些生物特征？", "多元生物", False),   # asks for no value
+    ("白皮书是在2023年哪个月发布的？", "电信运营商", True),
+    ("北美洲第一所医学院是哪一个人在哪一年创建的？", "约翰·莫根", False),  # asks who as well
+])
+def test_a_span_without_the_value_asked_for_answers_something_else(question, span, lacks):
+    assert lacks_asked_value(question, span) is lacks
+
+
+@pytest.mark.parametrize("question, span, following, column, misses", [
+    ("3D打印复制的是云冈第几窟？", "1:1比例", "复制", "", True),          # no ordinal, no 窟
+    ("3D打印复制的是云冈第几窟？", "20", "窟，", "", False),               # the measure word follows
+    ("3D打印复制的是云冈第几窟？", "第20窟", "", "", False),
+    ("在1984年发表了Mac第几款？", "首款", "的Mac", "", False),             # 首 is first
+    ("白皮书是在2023年几月发布的？", "2023年", "，", "", True),           # a year is no month
+    ("白皮书是在2023年几月发布的？", "2023年", "5月发布", "", True),      # the month is not in the span
+    ("白皮书是在2023年几月发布的？", "5", "月", "", False),
+    ("从哪一月开始降雨最多？", "6", "-8月的降雨", "", False),             # a range of months
+    ("WUE一般能做到多少L/kWh？", "单位为L/kWh", "。", "", True),          # the unit without a number
+    ("WUE一般能做到多少L/kWh？", "1.2", " L/kWh", "", False),
+    ("WUE一般能做到多少L/kWh？", "1.2", "", "WUE（L/kWh）", False),     # the unit in the column header
+    ("How many stations does Line 11 have?", "29座", "", "", False),     # asks for none of these
+])
+def test_a_span_of_another_kind_than_asked_is_not_an_answer(question, span, following, column, misses):
+    assert misses_asked_kind(question, span, following, column) is misses
+
+
+@pytest.mark.parametrize("question, span, column, lacks", [
+    ("荆条蜜的收购价是每公斤多少元？", "38", "收购价（元/公斤）", False),   # the unit is in the header
+    ("荆条蜜的收购价是每公斤多少元？", "38", "年产量（吨）", True),        # a number of another kind
+    ("荆条蜜的收购价是每公斤多少元？", "38", "", True),                  # not a table cell
+    ("线上销售的占比是多少？", "18", "线上销售占比", False),                # the header names a share
+    ("线上销售的占比是多少？", "荆条蜜", "产品", True),                    # a cell without a number
+])
+def test_a_table_cell_is_read_with_its_column_header(question, span, column, lacks):
+    assert lacks_asked_value(question, span, column) is lacks
