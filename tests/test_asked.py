@@ -64,6 +64,9 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     ("WUE一般能做到多少L/kWh？", "1.2", " L/kWh", "", False),
     ("WUE一般能做到多少L/kWh？", "1.2", "", "WUE（L/kWh）", False),     # the unit in the column header
     ("How many stations does Line 11 have?", "29座", "", "", False),     # asks for none of these
+    ("合作社理事长叫什么名字？", "青禾镇", "", "", True),                   # a place is nobody
+    ("负责夜间值守的馆员叫什么名字？", "志愿者", "", "", True),             # a role is no name
+    ("合作社理事长叫什么名字？", "周秀兰", "", "", False),
 ])
 def test_a_span_of_another_kind_than_asked_is_not_an_answer(question, span, following, column, misses):
     assert misses_asked_kind(question, span, following, column) is misses

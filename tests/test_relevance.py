@@ -131,3 +131,27 @@ def test_a_focus_word_found_as_a_synonym_supports_the_value():
     assert not unsupported(with_synonyms, ranked, focus)
     unrelated = Retrieval(question, [], ranked, [], True, word_weights=words, synonyms={"提升": ("上调",)})
     assert unsupported(unrelated, ranked, focus)
+
+
+def test_a_name_said_earlier_in_the_paragraph_supports_the_value():
+    """Asked when 敦煌市 was listed, "1986年被国务院列为…" answers it when its paragraph named
+    敦煌市 before (the sentence leaves its subject out); not when the name is in another paragraph
+    or only after the sentence."""
+    from rag.chunking import Chunk, Sentence
+    from rag.relevance import unsupported
+    from rag.retrieval import Hit, Retrieval, ScoredSentence
+
+    question = "在哪一年敦煌市被国务院列为国家历史文化名城？"
+    words = {"敦煌市": 10.0, "国务院": 8.0, "历史文化名城": 11.0}
+
+    def asked_over(text: str, sentence: str) -> bool:
+        at = text.index(sentence)
+        scored = ScoredSentence(Sentence(doc="d", start=at, end=at + len(sentence), id=1, section="s", text=sentence), 0.9)
+        hit = Hit(Chunk(doc="d", start=0, end=len(text), id=0, title="t", section="s", text=text), 1, 1.0, 0.9, 1.0)
+        retrieval = Retrieval(question, [hit], [scored], [], True, word_weights=words, named=("敦煌市", "国务院"))
+        return unsupported(retrieval, [scored], focus_words(question, list(words)))
+
+    listed = "1986年被国务院列为国家历史文化名城。"
+    assert not asked_over(f"敦煌市位于甘肃省西北部。{listed}", listed)
+    assert asked_over(f"敦煌市位于甘肃省西北部。\n{listed}", listed)     # another paragraph
+    assert asked_over(f"{listed}敦煌市位于甘肃省西北部。", listed)        # only after it

@@ -115,6 +115,10 @@ _MONTH = (r"\d{1,2}\s*(?:[-–—~～至到]\s*\d{1,2}\s*)?月|[一二三四五�
           r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
 #: Asked how much of a unit written in Latin letters (多少L/kWh, 多少MW, 多少GB).
 _ASKS_LATIN_UNIT = re.compile(r"(?:多少|几)\s*(?P<u>[A-Za-z][A-Za-z/²³·]*)")
+#: Asked the name of a person, named by a role (理事长叫什么名字, 馆员是谁, 作者为何人).
+_ASKS_PERSON = re.compile(r"(?:长|员|人|者|师|官|主任|书记|经理|代表|老板|导演|教练)的?(?:名字|叫什么|是谁|为何人|为谁)")
+#: What a person's name does not end with: a place, an organisation, a role.
+_NOT_A_PERSON = re.compile(r"(?:镇|市|县|省|村|区|州|乡|国|公司|集团|合作社|研究所|研究院|大学|学院|协会|委员会|者|员|长)\W*$")
 #: How far past a span its measure word or unit may stand (the reader may leave it out: "20" 窟).
 _KIND_TAIL = 8
 
@@ -124,8 +128,9 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     leaves the measure word or unit) cannot be the kind of thing the question asks for: asked
     第几窟, no ordinal (第20, 首, 最后) or number of 窟 ("1:1比例"); asked 几月, no month
     ("2023年"); asked 多少L/kWh, no number with that unit ("单位为L/kWh"; a number in a table
-    cell whose `column` header names the unit holds it). False when the question asks for none
-    of these."""
+    cell whose `column` header names the unit holds it); asked a person's name (理事长叫什么名字),
+    a place, an organisation or a role ("青禾镇", "志愿者"). False when the question asks for
+    none of these."""
     def found(pattern: str) -> bool:
         text = span + following[:_KIND_TAIL]
         return any(m.start() < len(span) for m in re.compile(pattern, re.I).finditer(text))
@@ -135,6 +140,8 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
                         or found(rf"第\s*{_NUMBER}|[首头末]|最后|{_NUMBER}\s*{re.escape(ordinal.group('m'))}")):
         return True
     if _ASKS_MONTH.search(question) and not found(_MONTH):
+        return True
+    if _ASKS_PERSON.search(question) and _NOT_A_PERSON.search(span):
         return True
     unit = _ASKS_LATIN_UNIT.search(question)
     if unit and not found(rf"\d\s*{re.escape(unit.group('u'))}"):
