@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from .asked import (
+    KIND_TAIL,
     asked_value,
     asks_for,
     asks_for_list,
@@ -335,11 +336,11 @@ def prefer_asked_value(question: str, spans: list, documents: dict[str, Document
 def of_asked_kind(question: str, spans: list, documents: dict[str, Document], sentences: list[Sentence] = ()) -> list:
     """The spans that can be the kind of thing the question asks for (`misses_asked_kind`: an
     ordinal for 第几, a month for 几月, a number with the unit of 多少L/kWh, read with its
-    column's header in a table row of `sentences`). None may be left: the documents then do not
-    say it (docs/answers.md)."""
+    column's header in a table row of `sentences`; a person's name for 理事长叫什么名字). None
+    may be left: the documents then do not say it (docs/answers.md)."""
     return [s for s in spans
             if not misses_asked_kind(question, documents[s.doc].text[s.start:s.end],
-                                     documents[s.doc].text[s.end:s.end + 16], column_of(s, sentences, documents))]
+                                     documents[s.doc].text[s.end:s.end + KIND_TAIL], column_of(s, sentences, documents))]
 
 
 def column_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:

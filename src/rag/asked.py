@@ -1,8 +1,8 @@
 """What a question asks for, and whether a text holds it: the answer-type checks of factoid QA.
 
 A question asks for a price, a share, a date, a count (`asks_for`, `ANSWER_TYPES`) or a name;
-for several things (`asks_for_list`); for an ordinal, a month or an amount in a unit
-(`misses_asked_kind`). The answer stage uses these to keep or drop the reader's spans
+for several things (`asks_for_list`); for an ordinal, a month, an amount in a unit or a
+person's name (`misses_asked_kind`). The answer stage uses these to keep or drop the reader's spans
 (`names_nothing`, `lacks_asked_value`, `misses_asked_kind`); the relevance signals use them to
 ask whether the best sentences hold anything of the kind (`holds_type`). Plain functions over
 strings: nothing here knows about retrieval or the index.
@@ -120,7 +120,7 @@ _ASKS_PERSON = re.compile(r"(?:长|员|人|者|师|官|主任|书记|经理|代�
 #: What a person's name does not end with: a place, an organisation, a role.
 _NOT_A_PERSON = re.compile(r"(?:镇|市|县|省|村|区|州|乡|国|公司|集团|合作社|研究所|研究院|大学|学院|协会|委员会|者|员|长)\W*$")
 #: How far past a span its measure word or unit may stand (the reader may leave it out: "20" 窟).
-_KIND_TAIL = 8
+KIND_TAIL = 8
 
 
 def misses_asked_kind(question: str, span: str, following: str = "", column: str = "") -> bool:
@@ -132,7 +132,7 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     a place, an organisation or a role ("青禾镇", "志愿者"). False when the question asks for
     none of these."""
     def found(pattern: str) -> bool:
-        text = span + following[:_KIND_TAIL]
+        text = span + following[:KIND_TAIL]
         return any(m.start() < len(span) for m in re.compile(pattern, re.I).finditer(text))
 
     ordinal = _ASKS_ORDINAL.search(question)
