@@ -27,6 +27,7 @@ from .asked import (
     asked_value,
     asks_for,
     asks_for_list,
+    asks_kind,
     asks_measure,
     holds_type,
     lacks_asked_value,
@@ -338,6 +339,8 @@ def of_asked_kind(question: str, spans: list, documents: dict[str, Document], se
     ordinal for 第几, a month for 几月, a number with the unit of 多少L/kWh, read with its
     column's header in a table row of `sentences`; a person's name for 理事长叫什么名字). None
     may be left: the documents then do not say it (docs/answers.md)."""
+    if not asks_kind(question):   # most questions: nothing to check
+        return spans
     return [s for s in spans
             if not misses_asked_kind(question, documents[s.doc].text[s.start:s.end],
                                      documents[s.doc].text[s.end:s.end + KIND_TAIL], column_of(s, sentences, documents))]

@@ -45,6 +45,7 @@ _MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "�
 _ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
                         r"|which (?:company|organi[sz]ation|firm|bank|person|country|agency)", re.IGNORECASE)
 
+
 def asks_for(question: str) -> str | None:
     """The answer type the question asks for (a key of ANSWER_TYPES, or "name"), else None."""
     for kind, (asks, _) in ANSWER_TYPES.items():
@@ -121,6 +122,12 @@ _ASKS_PERSON = re.compile(r"(?:长|员|人|者|师|官|主任|书记|经理|代�
 _NOT_A_PERSON = re.compile(r"(?:镇|市|县|省|村|区|州|乡|国|公司|集团|合作社|研究所|研究院|大学|学院|协会|委员会|者|员|长)\W*$")
 #: How far past a span its measure word or unit may stand (the reader may leave it out: "20" 窟).
 KIND_TAIL = 8
+
+
+def asks_kind(question: str) -> bool:
+    """Whether the question asks for one of the kinds `misses_asked_kind` checks: an ordinal, a
+    month, an amount in a Latin unit or a person's name (most questions ask for none)."""
+    return any(p.search(question) for p in (_ASKS_ORDINAL, _ASKS_MONTH, _ASKS_PERSON, _ASKS_LATIN_UNIT))
 
 
 def misses_asked_kind(question: str, span: str, following: str = "", column: str = "") -> bool:
