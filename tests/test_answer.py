@@ -250,6 +250,30 @@ def test_a_question_about_the_article_means_the_one_the_conversation_is_about(ma
     assert {q.doc for q in named.quotes} == {"hydrogen.txt"}
 
 
+def test_a_question_about_the_article_with_nothing_saying_which_quotes_each_document(make_corpus, tmp_path):
+    """Without a conversation, "文章第二部分讲的是什么？" over two documents is answered with the
+    second part of each, titled, after a note saying the question named no document, not with
+    whichever document retrieval happened to rank first."""
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    qa = Pipeline.open(make_corpus({"payments.md": PAYMENTS, "hydrogen.txt": HYDROGEN}), log=lambda m: None)
+    for question in ("文章第二部分讲的是什么？", "What is the second section of the article about?"):
+        result = qa.ask(question)
+        assert not result.abstained and result.note and result.to_json()["note"] == result.note
+        assert sorted(q.text for q in result.quotes) == ["二、数字人民币", "二、燃料电池汽车"], question
+        lines = result.answer.splitlines()
+        assert lines[0] == result.note and "2" in result.note
+        assert {line.split("》")[0] for line in lines[1:]} == {"《支付创新", "《氢能产业观察"}
+    # The document named, or one document only: no note.
+    assert qa.ask("氢能报告第二部分讲的是什么？").note is None
+    (tmp_path / "solo").mkdir()
+    (tmp_path / "solo" / "hydrogen.txt").write_text(HYDROGEN, encoding="utf-8")
+    solo = Pipeline.open(Settings(corpus_dir=tmp_path / "solo", index_dir=tmp_path / "solo-index"), log=lambda m: None)
+    alone = solo.ask("文章第二部分讲的是什么？")
+    assert alone.note is None and [q.text for q in alone.quotes] == ["二、燃料电池汽车"]
+
+
 def test_an_english_question_is_read_with_its_chinese_translations():
     from types import SimpleNamespace
 

@@ -120,3 +120,44 @@ def test_no_list_answer_without_a_heading_and_topic_that_match(question):
 
 def test_a_list_answer_comes_only_from_documents_retrieval_found():
     assert form_answer("社区老年食堂存在哪些问题？", {CANTEENS.path: CANTEENS}, []) is None
+
+
+CHAPTERS = Document("chapters.txt", "年报", None, "引言。\n第一章 规模\n正文。\n第二章 投资\n正文。\n第三章 运营\n正文。\n")
+
+
+def test_a_heading_word_the_question_names_picks_its_document():
+    docs = {**DOCS, CHAPTERS.path: CHAPTERS}
+    # 章 names the chapters' document's headings, whatever retrieval ranked first; 部分 names none.
+    assert quoted_in(docs, "第二章讲了什么？", ["rail.md", "chapters.txt"]) == ("chapters.txt", "第二章 投资")
+    assert quoted_in(docs, "文章第二部分讲的是什么？", ["rail.md", "chapters.txt"]) == ("rail.md", "二、信号")
+    # An English noun by its Chinese translations in the corpus; "section" names no kind of heading.
+    glosses = {"direct": ("方向", "指导"), "chapter": ("章", "章节"), "section": ("章", "部分")}
+    assert quoted_in(docs, "What is the fifth direction?", ["fin.txt", "rail.md"], glosses) == (
+        "heritage.txt", "方向五：AIGC辅助修复")
+    assert quoted_in(docs, "What is the third chapter about?", ["rail.md"], glosses) == ("chapters.txt", "第三章 运营")
+    assert quoted_in(docs, "What is the third section about?", ["rail.md", "chapters.txt"], glosses) == (
+        "rail.md", "三、票务")
+    # A named kind no document has that many of: counted as a generic part instead.
+    assert quoted_in(docs, "What is the fifth chapter about?", ["heritage.txt"], glosses) == (
+        "heritage.txt", "方向五：AIGC辅助修复")
+
+
+def quoted_in(docs, question, hit_docs, glosses=None):
+    answer = form_answer(question, docs, hit_docs, glosses=glosses)
+    return None if answer is None else (answer.doc, docs[answer.doc].text[answer.start:answer.end])
+
+
+def test_every_document_quotes_the_same_part_of_each_document_that_has_it():
+    docs = {**DOCS, CHAPTERS.path: CHAPTERS}
+    answer = form_answer("文章第三部分讲的是什么？", docs, ["rail.md"], every_document=True)
+    parts = [(found.doc, docs[found.doc].text[found.start:found.end]) for found in (answer, *answer.others)]
+    # Retrieval's document first, then the rest; fin.txt has only two parts.
+    assert parts == [("rail.md", "三、票务"), ("chapters.txt", "第三章 运营"), ("heritage.txt", "方向三：虚拟展览")]
+    assert answer.documents_found == 3
+    capped = form_answer("文章第三部分讲的是什么？", docs, ["rail.md"], every_document=True, max_documents=2)
+    assert len(capped.others) == 1 and capped.documents_found == 3
+    # One document with that part: no list, and no note to make.
+    alone = form_answer("第五个方向是什么？", docs, ["rail.md"], every_document=True)
+    assert alone.doc == "heritage.txt" and alone.others == ()
+    # Without every_document (a conversation or the question says which): one document.
+    assert form_answer("文章第三部分讲的是什么？", docs, ["rail.md"]).others == ()

@@ -191,6 +191,19 @@ def test_understood_as_line_is_shown_only_when_set():
     assert "Understood as: 刷掌支付的安全性如何？" in render.answer_html(Turn(1, followed, 0.5), "en", {})
 
 
+def test_an_answer_from_several_documents_shows_its_note_and_each_quote_s_title_escaped():
+    one = make_answer()
+    assert "rag-note" not in render.answer_html(Turn(1, one, 0.5), "zh", {})
+    assert "rag-doc-title" not in render.answer_html(Turn(1, one, 0.5), "zh", {})
+    other = Quote(doc="b.txt", start=0, end=6, n=2, text="二、<b>隐忧", title="<i>氢能</i>", section="二、<b>隐忧",
+                  score=1.0, display="二、<b>隐忧")
+    several = make_answer(quotes=[one.quotes[0], other], note="问题没有指明是哪一篇文档；以下是2篇文档各自的回答：")
+    html = render.answer_html(Turn(1, several, 0.5), "zh", {})
+    assert re.search(r'<p class="rag-note"[^>]*>问题没有指明是哪一篇文档；以下是2篇文档各自的回答：</p>', html)
+    assert "《标题》" in html and "《&lt;i&gt;氢能&lt;/i&gt;》" in html and "二、&lt;b&gt;隐忧" in html
+    assert "<i>" not in html and "<b>" not in html
+
+
 def test_strings_follow_the_question_language_or_the_switch():
     english = make_answer(question="What is palm payment?", lang="en")
     chinese = make_answer()

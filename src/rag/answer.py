@@ -39,7 +39,7 @@ from .config import AnswerSettings
 from .conversation import unresolved_message
 from .corpus import Document, Located, page_of
 from .forms import form_answer
-from .lexical import has_cjk
+from .lexical import english_stems, has_cjk
 from .reader import ReadingText
 from .reader.tables import table_readings
 from .relevance import (
@@ -57,6 +57,17 @@ from .validation import QuestionError, check_question  # noqa: F401  (re-exporte
 NOT_FOUND = {
     "zh": "资料中没有找到这个问题的答案。",
     "en": "The documents do not answer this question.",
+}
+#: Said before the answer to "文章第二部分讲的是什么？" in a corpus of several documents when no
+#: conversation says which one: the same part of each document (`forms.form_answer`).
+EVERY_DOCUMENT = {
+    "zh": "问题没有指明是哪一篇文档；以下是{found}篇文档各自的回答：",
+    "en": "The question does not say which document; here is the answer from each of the {found} documents that have one:",
+}
+#: The same when only the first `AnswerSettings.max_documents_listed` of them are quoted.
+EVERY_DOCUMENT_FIRST = {
+    "zh": "问题没有指明是哪一篇文档；{found}篇文档都有回答，以下是其中{shown}篇的：",
+    "en": "The question does not say which document; {found} documents have an answer, here are {shown} of them:",
 }
 
 
@@ -119,6 +130,8 @@ class Answer:
     understood_as: str | None = None
     #: The reader's answer span (None: abstained, the reader is off, or a document-form answer).
     span: AnswerSpan | None = None
+    #: A remark about the answer as a whole, shown before it (`EVERY_DOCUMENT`), else None.
+    note: str | None = None
 
     def to_json(self) -> dict:
         """The public JSON object; later versions add fields, never rename these."""
@@ -133,6 +146,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "understood_as": self.understood_as,
             "span": asdict(self.span) if self.span else None,
+            "note": self.note,
         }
 
 
@@ -254,10 +268,34 @@ def _cut(quote: Quote, document: Document) -> Quote:
 
 
 def form_quotes(form, documents: dict[str, Document]) -> list[Quote]:
-    """The quotes of a document-form answer (`forms.form_answer`): its span, or each of its parts."""
-    parts = form.parts or ((form.start, form.end, form.section),)
-    return [_cut(Quote(doc=form.doc, start=start, end=end, n=n, text="", title="", section=section, score=1.0),
-                 documents[form.doc]) for n, (start, end, section) in enumerate(parts, start=1)]
+    """The quotes of a document-form answer (`forms.form_answer`): its span, or each of its parts;
+    then the same part of each other document it names (`others`)."""
+    parts = [(found.doc, start, end, section) for found in (form, *form.others)
+             for start, end, section in (found.parts or ((found.start, found.end, found.section),))]
+    return [_cut(Quote(doc=doc, start=start, end=end, n=n, text="", title="", section=section, score=1.0),
+                 documents[doc]) for n, (doc, start, end, section) in enumerate(parts, start=1)]
+
+
+def form_result(retrieval: Retrieval, form, documents: dict[str, Document], timings: dict) -> Answer:
+    """The answer to a question about the documents themselves: `form_quotes`, each quote's
+    document title before it when they come from several documents, which the note says."""
+    lang = question_language(retrieval.question)
+    quotes = form_quotes(form, documents)
+    note = None
+    if form.others:
+        shown = len(form.others) + 1
+        notes = EVERY_DOCUMENT if shown == form.documents_found else EVERY_DOCUMENT_FIRST
+        note = notes[lang].format(shown=shown, found=form.documents_found)
+    text = format_answer(quotes, titled=len({q.doc for q in quotes}) > 1)
+    return Answer(retrieval.question, False, text if note is None else f"{note}\n{text}", quotes,
+                  [_passage(h, documents) for h in retrieval.hits], 1.0, lang, timings, note=note)
+
+
+def english_glosses(retrieval: Retrieval) -> dict[str, tuple[str, ...]]:
+    """An English question's words (stems) -> their Chinese translations in the corpus."""
+    if retrieval.question_has_cjk:
+        return {}
+    return {stem: tuple(group) for stem, group in zip(english_stems(retrieval.question), retrieval.translations)}
 
 
 def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
@@ -267,10 +305,12 @@ def _passage(hit: Hit, documents: dict[str, Document]) -> Passage:
                    page=page_of(documents[c.doc], c.start))
 
 
-def format_answer(quotes: list[Quote]) -> str:
+def format_answer(quotes: list[Quote], titled: bool = False) -> str:
     """The text a person is shown: each quote's display form followed by its [n] marker (a
-    quote of table rows after its columns' names, in parentheses)."""
-    return "\n".join((f"({q.columns})\n" if q.columns else "") + f"{q.display} [{q.n}]" for q in quotes)
+    quote of table rows after its columns' names, in parentheses; with `titled`, after its
+    document's title in 《》: quotes of several documents)."""
+    return "\n".join((f"({q.columns})\n" if q.columns else "") + (f"《{q.title}》" if titled else "")
+                     + f"{q.display} [{q.n}]" for q in quotes)
 
 
 def sentences_within(doc: str, start: int, end: int, sentences: list[Sentence]) -> list[Sentence]:
@@ -286,24 +326,27 @@ def with_columns(quote: Quote, sentences: list[Sentence]) -> Quote:
 
 
 def answer(retrieval: Retrieval, documents: dict[str, Document], settings: AnswerSettings | None = None,
-           strictness: float = 0.5, model: RelevanceModel | None = None, conversation_docs: Sequence[str] = ()) -> Answer:
+           strictness: float = 0.5, model: RelevanceModel | None = None, conversation_docs: Sequence[str] = (),
+           every_document: bool = False) -> Answer:
     """Quote the answer to `retrieval.question` verbatim from `documents` (by path), or abstain.
 
     A question about the documents themselves (`forms.form_answer`) is answered from the
     document its words single out, with relevance 1: the document states it; when they single
-    out none, from the conversation's document (`conversation_docs`), then retrieval's.
+    out none, from the conversation's document (`conversation_docs`), then retrieval's; with
+    `every_document` (no conversation says which), from each document (`forms.form_answer`).
     """
     started = time.perf_counter()
     settings = settings or AnswerSettings()
     lang = question_language(retrieval.question)
+    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines,
+                       every_document, english_glosses(retrieval), settings.max_documents_listed)
+    if form:
+        return form_result(retrieval, form, documents,
+                           dict(retrieval.timings_ms, answer=(time.perf_counter() - started) * 1000))
     score = relevance(retrieval, model)
     passages = [_passage(h, documents) for h in retrieval.hits]
     quotes = []
-    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines)
-    if form:
-        score = 1.0
-        quotes = form_quotes(form, documents)
-    elif score >= strictness:
+    if score >= strictness:
         quotes = [_cut(q, documents[q.doc]) for q in select_quotes(retrieval, documents, settings)]
     abstained = not quotes
     text = NOT_FOUND[lang] if abstained else format_answer(quotes)
@@ -511,15 +554,14 @@ def _form_docs(retrieval: Retrieval, conversation_docs: Sequence[str]) -> list[s
 
 def reader_answer(retrieval: Retrieval, documents: dict[str, Document], reader, passages: int, strictness: float,
                   model: RelevanceModel | None, settings: AnswerSettings | None = None,
-                  conversation_docs: Sequence[str] = (), glosses: int = 0) -> Answer:
+                  conversation_docs: Sequence[str] = (), glosses: int = 0, every_document: bool = False) -> Answer:
     """The answer stage with the reader on: a question about the documents themselves
     (`forms.form_answer`) is answered from them (from the conversation's document,
-    `conversation_docs`, when its words single out none); any other by `read_answer`."""
+    `conversation_docs`, when its words single out none; with `every_document`, from each);
+    any other by `read_answer`."""
     settings = settings or AnswerSettings()
-    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines)
+    form = form_answer(retrieval.question, documents, _form_docs(retrieval, conversation_docs), settings.max_list_lines,
+                       every_document, english_glosses(retrieval), settings.max_documents_listed)
     if form:
-        lang = question_language(retrieval.question)
-        quotes = form_quotes(form, documents)
-        return Answer(retrieval.question, False, format_answer(quotes), quotes,
-                      [_passage(h, documents) for h in retrieval.hits], 1.0, lang, dict(retrieval.timings_ms))
+        return form_result(retrieval, form, documents, dict(retrieval.timings_ms))
     return read_answer(retrieval, documents, reader, passages, strictness, model, settings, glosses)

@@ -133,6 +133,9 @@ class AnswerSettings:
     span_margin: float = 0.01
     #: A quote ending in a colon takes at most this many following lines (list items, rows).
     max_list_lines: int = 6
+    #: "文章第二部分讲的是什么？" when the corpus has several documents and nothing says which:
+    #: the answer quotes that part of at most this many of them (the note says how many have one).
+    max_documents_listed: int = 10
     #: The reader's best spans taken from each passage; more when the question asks for a value
     #: (how many, what share, when), where the answer is the best span that holds one.
     spans_per_passage: int = 3

@@ -16,12 +16,15 @@
 
 Each picks its document from the question's evidence (a heading word the question repeats, a
 term the document defines, a document title it names) before retrieval's ranking, and the
-citation names that document. The answer's offsets point into that document's text.
+citation names that document. The answer's offsets point into that document's text. A
+question that only says "the article" ("文章第二部分讲的是什么？") in a corpus of several
+documents, with no conversation saying which, is answered (section, source, byline) from each
+document that has that part, not from whichever one retrieval happened to rank first.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .corpus import Document, Located
 from .lexical import cjk_bigrams, english_stems
@@ -36,6 +39,10 @@ class FormAnswer(Located):
     form: str  # "section", "gloss", "source", "byline", "list" or "outline"
     #: For an outline answer: every heading quoted, as (start, end, section title), in order.
     parts: tuple[tuple[int, int, str], ...] = ()
+    #: The same part of other documents, when the question does not say which document
+    #: (`form_answer`'s `every_document`), and how many documents have one in all.
+    others: tuple[FormAnswer, ...] = ()
+    documents_found: int = 1
 
 
 _CN_NUM = "一二三四五六七八九十百两"
@@ -58,6 +65,8 @@ _GENERIC_ZH = ("部分", "章", "节", "篇", "段", "")
 #: What may stand around an Nth-section question besides the form itself.
 _FILLER_ZH = re.compile(r"是什么|叫什么|是啥|是哪个|是哪些|有哪些|哪(?:个|一个|些)?方面|什么|内容|主要|讲|说|"
                         r"文章|本文|这篇|该文|全文|原文|文中|报告|资料|的|中|里|了|请问|呢|吗|[？?。！!，,\s]")
+#: English words for "a part of the document" that name no kind of heading (a "chapter" is 章).
+_GENERIC_EN = frozenset({"section", "part", "paragraph", "point"})
 _FILLER_EN = frozenset("article document text report section part chapter heading title name call about topic "
                        "the of in is what which".split())
 
@@ -90,29 +99,58 @@ def _nth_request(question: str) -> tuple[int, str, str] | None:
     return None
 
 
-def _heading_prefix(document: Document, section: Section) -> str:
-    """The numbering word of a heading: "方向" for "方向五：…", "" for "五、…"."""
-    match = re.match(rf"([\u4e00-\u9fff]{{1,4}}?)\s*(?:[{_CN_NUM}]+|\d+)\s*[:：]", section.title)
-    return match.group(1) if match else ""
+def _heading_word(section: Section) -> str:
+    """The word that names a numbered heading's kind: 方向 in "方向五：…", 章 in "第五章 …",
+    部分 in "第二部分 …", chapter in "Chapter 5 …"; "" for "五、…" or "5. …"."""
+    for pattern in (_WORD_HEADING, _CHAPTER_HEADING, _ENGLISH_HEADING):
+        match = pattern.match(section.title)
+        if match:
+            return match.group(1).lower()
+    return ""
+
+
+_WORD_HEADING = re.compile(rf"([\u4e00-\u9fff]{{1,4}}?)\s*(?:[{_CN_NUM}]+|\d+)\s*[:：]")
+_CHAPTER_HEADING = re.compile(rf"第\s*(?:[{_CN_NUM}]+|\d+)\s*(部分|[章节篇编卷讲])")
+_ENGLISH_HEADING = re.compile(r"(part|chapter|section)\s", re.IGNORECASE)
+
+
+def _names_kind(noun: str, word: str) -> bool:
+    """Whether the question's noun names the heading word: 发展方向 ~ 方向, 章 ~ 章."""
+    return bool(noun and word) and (word in noun or noun in word or (len(noun) >= 2 and noun[-2:] in word))
+
+
+def _numbered_groups(document: Document) -> dict[tuple[str, str], list[Section]]:
+    """The numbered sections of `document` by (numbering style, heading word), each in order."""
+    groups: dict[tuple, list[Section]] = {}
+    for section in outline(document).sections:
+        if section.number is not None:
+            groups.setdefault((section.style, _heading_word(section)), []).append(section)
+    return groups
+
+
+def _named_sections(document: Document, nouns: tuple[str, ...]) -> list[Section]:
+    """The numbered sections whose heading word one of `nouns` names (第五个**方向** -> 方向一…
+    方向六; 第四**章** -> 第一章…第四章), else []."""
+    groups = _numbered_groups(document)
+    for noun in nouns:
+        named = [g for (_, word), g in groups.items() if _names_kind(noun, word)]
+        if named:
+            return named[0]
+    return []
 
 
 def _numbered_sections(document: Document, noun: str, explicit_word: bool) -> list[Section]:
     """The sections an Nth-section question about `noun` counts, in order, or [] when `noun`
     names a kind of section this document does not have."""
-    numbered = [s for s in outline(document).sections if s.number is not None]
-    if not numbered:
+    named = _named_sections(document, (noun,))
+    if named or (noun and noun not in _GENERIC_ZH and not noun.isascii()) or explicit_word:
+        # "趋势二" with no heading starting 趋势: not a question about this document's layout
+        return named
+    groups = _numbered_groups(document)
+    if not groups:
         return []
-    groups: dict[tuple, list[Section]] = {}
-    for section in numbered:
-        groups.setdefault((section.style, _heading_prefix(document, section)), []).append(section)
-    if noun and noun not in _GENERIC_ZH and not noun.isascii():
-        named = [g for (style, prefix), g in groups.items()
-                 if prefix and (prefix in noun or noun in prefix or (len(noun) >= 2 and noun[-2:] in prefix))]
-        return named[0] if named else []
-    if explicit_word:
-        return []  # "趋势二" with no heading starting 趋势: not a question about this document's layout
     depth = {key: min(len(s.path) for s in g) for key, g in groups.items()}
-    return max(groups.values(), key=lambda g: (-depth[(g[0].style, _heading_prefix(document, g[0]))], len(g)))
+    return max(groups.values(), key=lambda g: (-depth[(g[0].style, _heading_word(g[0]))], len(g)))
 
 
 def _nested_request(question: str) -> tuple[int, str, int] | None:
@@ -137,10 +175,11 @@ def _nth(sections: list[Section], n: int) -> Section | None:
 
 
 def _nested_section_answer(request: tuple[int, str, int], documents: dict[str, Document],
-                           hit_docs: list[str]) -> FormAnswer | None:
-    """The heading of the Mth section inside the Nth one (`_nested_request`: "第二章第一节"), in
-    the first retrieved document that has both."""
+                           hit_docs: list[str]) -> list[FormAnswer]:
+    """The heading of the Mth section inside the Nth one (`_nested_request`: "第二章第一节") in
+    each document that has both, those retrieval found first."""
     n, noun, m = request
+    found = []
     for document in _docs_by_hits(documents, hit_docs):
         outer = _nth(_numbered_sections(document, noun, False), n)
         if outer is None:
@@ -149,28 +188,34 @@ def _nested_section_answer(request: tuple[int, str, int], documents: dict[str, D
         inner = _nth([s for s in outline(document).sections if s.number is not None and len(s.path) == depth + 1
                       and s.path[:depth] == outer.path], m)
         if inner is not None and inner.heading:
-            return FormAnswer(doc=document.path, start=inner.heading[0], end=inner.heading[1],
-                              section=inner.title, form="section")
-    return None
+            found.append(FormAnswer(doc=document.path, start=inner.heading[0], end=inner.heading[1],
+                                    section=inner.title, form="section"))
+    return found
 
 
-def section_answer(question: str, documents: dict[str, Document], hit_docs: list[str]) -> FormAnswer | None:
-    """The heading of the Nth section the question asks about, in the document whose headings
-    the question's words name (else the first retrieved document that has an Nth section)."""
+def section_answers(question: str, documents: dict[str, Document], hit_docs: list[str],
+                    glosses: dict[str, tuple[str, ...]] | None = None) -> list[FormAnswer]:
+    """The heading of the Nth section the question asks about, in each document that has one,
+    those retrieval found (`hit_docs`) first. When the question's noun names a kind of heading
+    some documents have (第四**章**, the fifth **direction**: 方向 among an English word's
+    `glosses`, its Chinese translations in the corpus), only theirs."""
     nested = _nested_request(question)
     if nested:
         return _nested_section_answer(nested, documents, hit_docs)
     request = _nth_request(question)
     if request is None:
-        return None
+        return []
     n, noun, lang = request
     explicit = bool(_WORD_NUMERAL_ZH.search(question)) and not _NTH_ZH.search(question)
-    for document in _docs_by_hits(documents, hit_docs):
-        chosen = _nth(_numbered_sections(document, noun if lang == "zh" else "", explicit), n)
-        if chosen is not None and chosen.heading:
-            return FormAnswer(doc=document.path, start=chosen.heading[0], end=chosen.heading[1],
-                              section=chosen.title, form="section")
-    return None
+    kinds = (noun,) if lang == "zh" or noun in _GENERIC_EN else \
+        (noun, *(glosses or {}).get(next(iter(english_stems(noun)), ""), ()))
+    ordered = _docs_by_hits(documents, hit_docs)
+    named = [(d, _nth(_named_sections(d, kinds), n)) for d in ordered]
+    found = [(d, section) for d, section in named if section is not None]
+    if not found:
+        found = [(d, _nth(_numbered_sections(d, noun if lang == "zh" else "", explicit), n)) for d in ordered]
+    return [FormAnswer(doc=d.path, start=s.heading[0], end=s.heading[1], section=s.title, form="section")
+            for d, s in found if s is not None and s.heading]
 
 
 _OUTLINE_ZH = re.compile(r"(?:哪些|哪几[个条项大点]?|几[个条项大点]|多少[个条项])\s*(?P<noun>[\u4e00-\u9fff]{1,4}?)\s*[？?。]?$")
@@ -327,14 +372,22 @@ def _section_of(document: Document, position: int) -> str:
     return next((s.title for s in sections if s.start <= position < s.end), sections[0].title if sections else "")
 
 
-def form_answer(question: str, documents: dict[str, Document], hit_docs: list[str],
-                max_items: int = 6) -> FormAnswer | None:
+def form_answer(question: str, documents: dict[str, Document], hit_docs: list[str], max_items: int = 6,
+                every_document: bool = False, glosses: dict[str, tuple[str, ...]] | None = None,
+                max_documents: int = 10) -> FormAnswer | None:
     """The answer to a question about the documents themselves, or None for other questions.
 
     `hit_docs` are the documents of the retrieved passages, best first: they break ties when the
     question's own words do not single out a document. A list answer quotes at most `max_items`
-    items."""
-    answer = section_answer(question, documents, hit_docs) or outline_answer(question, documents, hit_docs)
+    items. `every_document`: the question says only "the article" in a corpus of several and no
+    conversation says which; a section, source or byline answer then holds the same part of
+    each document that has one (`others`, at most `max_documents` in all), not a guess at one of
+    them. `glosses`: an English word's Chinese translations in the corpus (its stem -> words),
+    for the noun of "the fifth direction"."""
+    found = section_answers(question, documents, hit_docs, glosses)
+    if found:
+        return _with_others(found, every_document, max_documents)
+    answer = outline_answer(question, documents, hit_docs)
     if answer:
         return answer
     for path in dict.fromkeys(hit_docs):   # only documents retrieval found: the question is about them
@@ -351,9 +404,16 @@ def form_answer(question: str, documents: dict[str, Document], hit_docs: list[st
     for asks, span_of, form in ((_ASKS_SOURCE, source_span, "source"), (_ASKS_AUTHOR, byline_span, "byline")):
         if not asks.search(question):
             continue
-        for document in _docs_by_hits(documents, hit_docs):
-            span = span_of(document)
-            if span:
-                return FormAnswer(doc=document.path, start=span[0], end=span[1],
-                                  section=_section_of(document, span[0]), form=form)
+        found = [FormAnswer(doc=document.path, start=span[0], end=span[1], section=_section_of(document, span[0]),
+                            form=form)
+                 for document in _docs_by_hits(documents, hit_docs) for span in [span_of(document)] if span]
+        if found:
+            return _with_others(found, every_document, max_documents)
     return None
+
+
+def _with_others(found: list[FormAnswer], every_document: bool, max_documents: int) -> FormAnswer:
+    """The first answer, with the others (up to `max_documents` in all) when every document's counts."""
+    if not every_document or len(found) == 1:
+        return found[0]
+    return replace(found[0], others=tuple(found[1:max_documents]), documents_found=len(found))

@@ -82,13 +82,15 @@ class Pipeline:
         else:
             retrieval = self.retriever.search(resolution.question, top_k)
             docs = self._conversation_docs(resolution.question, history, top_k)
+            # "文章第二部分讲的是什么？" with nothing saying which article: each document's.
+            every = not docs and self._names_no_document(resolution.question)
             if self.reader is not None:
                 result = reader_answer(retrieval, self.index.documents, self.reader, self.settings.reader.passages,
                                        strictness, self.abstention_model, self.settings.answer, docs,
-                                       self.settings.reader.english_glosses)
+                                       self.settings.reader.english_glosses, every)
             else:
                 result = answer(retrieval, self.index.documents, self.settings.answer, strictness, self.relevance_model,
-                                docs)
+                                docs, every)
         if resolution.understood_as:
             result = replace(result, question=question, understood_as=resolution.understood_as)
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
@@ -101,11 +103,16 @@ class Pipeline:
         retrieval happens to rank first. Empty for other questions (a question that names its
         document, "氢能报告第二部分…", is left to retrieval) or without a previous turn."""
         earlier = self._earlier(history)
-        if not earlier or len(self.index.documents) < 2 or not about_document(question) \
-                or not names_no_document(question, self.segmenter):
+        if not earlier or not self._names_no_document(question):
             return []
         hits = self.retriever.search(earlier[-1], top_k).hits
         return [hits[0].chunk.doc] if hits else []
+
+    def _names_no_document(self, question: str) -> bool:
+        """Whether `question` is about "the article" while the corpus holds several documents
+        and its words do not say which (`conversation.names_no_document`)."""
+        return len(self.index.documents) >= 2 and about_document(question) \
+            and names_no_document(question, self.segmenter)
 
     def _earlier(self, history: Sequence[str] | str | None) -> list[str]:
         """The usable part of a history: its newest `max_history_turns` entries that would pass as

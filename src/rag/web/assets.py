@@ -11,9 +11,9 @@ import re
 _PAGE_CSS = """
 .rag-chat, .rag-sources, .rag-docs { font-size: 0.97em; line-height: 1.6; color: var(--body-text-color); }
 .rag-h { font-size: 1.1em; margin: 0 0 6px; }
-.rag-muted, .rag-empty, .rag-status, .rag-more, .rag-who, .rag-why, .rag-understood, .rag-turn-no { color: #4a4f57; }
+.rag-muted, .rag-empty, .rag-status, .rag-more, .rag-who, .rag-why, .rag-understood, .rag-note, .rag-turn-no { color: #4a4f57; }
 .dark .rag-muted, .dark .rag-empty, .dark .rag-status, .dark .rag-more, .dark .rag-who, .dark .rag-why,
-.dark .rag-understood, .dark .rag-turn-no { color: #c9ced6; }
+.dark .rag-understood, .dark .rag-note, .dark .rag-turn-no { color: #c9ced6; }
 .rag-turn { margin: 0 0 14px; }
 .rag-index-status { margin: 0; color: #4a4f57; font-size: 0.92em; }
 .dark .rag-index-status { color: #c9ced6; }
@@ -26,7 +26,8 @@ _PAGE_CSS = """
 .rag-bot { border: 1px solid var(--border-color-primary); margin-right: 6%; }
 .rag-who { display: block; font-size: 0.8em; font-weight: 600; }
 .rag-q, .rag-quote, .rag-notfound { margin: 2px 0; }
-.rag-understood { font-style: italic; margin: 0 0 4px; }
+.rag-understood, .rag-note { font-style: italic; margin: 0 0 4px; }
+.rag-doc-title { font-weight: 600; }
 .rag-cite-link, .rag-jump, .rag-back, .rag-linkish, .rag-original {
   color: #1d4ed8; font-weight: 600; text-decoration: underline;
 }
@@ -207,8 +208,8 @@ const showNewest = () => {
     if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, top - 80);
   });
   const bot = newest.querySelector('.rag-bot');
-  const parts = bot ? Array.from(bot.querySelectorAll('.rag-understood, .rag-quote, .rag-notfound, .rag-suggest-title'))
-    .map((node) => node.textContent.trim()) : [];
+  const read = '.rag-understood, .rag-note, .rag-quote, .rag-notfound, .rag-suggest-title';
+  const parts = bot ? Array.from(bot.querySelectorAll(read)).map((node) => node.textContent.trim()) : [];
   const region = announcer();
   region.textContent = '';
   setTimeout(() => { region.textContent = parts.join(' '); }, 150);

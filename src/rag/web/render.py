@@ -306,15 +306,18 @@ def span_in_quote_html(quote: Quote, span) -> str:
             f'{text_html(display(shown, b, len(quote.text)))}')
 
 
-def quote_html(quote: Quote, turn: int, lang: str, span=None) -> str:
+def quote_html(quote: Quote, turn: int, lang: str, span=None, titled: bool = False) -> str:
     """A quote's words followed by its [n] as a link to its source card; the answer span, when
-    it lies in this quote, is marked inside it."""
+    it lies in this quote, is marked inside it. `titled`: its document's title first (an answer
+    quoting several documents)."""
     label = escape(t(lang, "cite_label", n=quote.n))
     words = quote.display or quote.text
     inside = span is not None and span.quote == quote.n and quote.start <= span.start < span.end <= quote.end
     body = span_in_quote_html(quote, span) if inside else text_html(words)
     columns = (f'<span class="rag-columns"{lang_attr(quote.columns)}>{text_html(quote.columns)}</span> '
                if quote.columns else "")
+    if titled:
+        columns = f'<span class="rag-doc-title"{lang_attr(quote.title)}>《{text_html(quote.title)}》</span>' + columns
     return (f'<p class="rag-quote">{columns}<span{lang_attr(words)}>{body}</span> '
             f'<a class="rag-cite-link" href="#rag-src-{turn}-{quote.n}" data-n="{quote.n}" '
             f'aria-label="{label}">[{quote.n}]</a></p>')
@@ -328,6 +331,9 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
     understood = getattr(answer, "understood_as", None)
     if understood:
         parts.append(f'<p class="rag-understood">{escape(t(lang, "understood_as", text=understood))}</p>')
+    note = getattr(answer, "note", None)
+    if note:
+        parts.append(f'<p class="rag-note"{lang_attr(note)}>{text_html(note)}</p>')
     if answer.abstained:
         parts.append(f'<p class="rag-notfound">{escape(answer_words(answer, lang))}</p>')
         items = "".join(
@@ -344,7 +350,8 @@ def answer_html(turn: Turn, lang: str, documents: dict[str, Document]) -> str:
         if span is not None:
             words = span.display or span.text
             parts.append(f'<p class="rag-span"><strong{lang_attr(words)}>{text_html(words)}</strong></p>')
-        parts += [quote_html(q, turn.n, lang, span) for q in sorted(answer.quotes, key=lambda q: q.n)]
+        titled = len({q.doc for q in answer.quotes}) > 1
+        parts += [quote_html(q, turn.n, lang, span, titled) for q in sorted(answer.quotes, key=lambda q: q.n)]
     tools = (f'<div class="rag-tools"><button type="button" class="rag-copy" data-copy="{escape(plain_text(answer, lang))}" '
              f'data-copied="{escape(t(lang, "copied"))}">{escape(t(lang, "copy"))}</button>'
              f' <a class="rag-jump" href="#rag-srcs-{turn.n}">{escape(t(lang, "jump_sources"))}</a></div>')
