@@ -1,7 +1,17 @@
 """What a question asks for, and whether a span holds it (rag.asked)."""
 import pytest
 
-from rag.asked import asks_for, asks_for_list, lacks_asked_value, misses_asked_kind, names_nothing
+from rag.asked import (
+    asks_for,
+    asks_for_list,
+    asks_name,
+    holds_type,
+    is_clause,
+    lacks_asked_value,
+    misses_asked_kind,
+    names_nothing,
+    says_opposite,
+)
 
 
 def test_the_answer_type_asked_for():
@@ -81,3 +91,26 @@ def test_a_span_of_another_kind_than_asked_is_not_an_answer(question, span, foll
 ])
 def test_a_table_cell_is_read_with_its_column_header(question, span, column, lacks):
     assert lacks_asked_value(question, span, column) is lacks
+
+
+@pytest.mark.parametrize("question, text, holds", [
+    ("2024年全市发生了多少起电动自行车火灾？", "全市已在412个老旧小区建成集中充电棚。", False),
+    ("2024年全市发生了多少起电动自行车火灾？", "全年共发生电动自行车火灾3宗。", True),   # a kin measure word
+    ("资源库收录了多少张壁画图像？", "资源库已收录壁画图像6.5万张。", True),
+    ("全市建成了多少处充电棚？", "建成集中充电棚1,060处。", True),
+    ("全市建成了多少处充电棚？", "覆盖居民约18万户。", False),
+])
+def test_a_count_asked_with_a_measure_word_needs_it_after_a_number(question, text, holds):
+    assert holds_type(question, "count", text) is holds
+
+
+def test_asked_who_a_clause_is_no_name():
+    assert asks_name("中标的运营企业是哪一家？") and asks_name("谁提出了民族自决？") and not asks_name("一共有多少家？")
+    assert is_clause("财政给予400元的补助，其余投资由中标企业承担") and not is_clause("伍德罗·威尔逊")
+
+
+def test_a_clause_saying_the_opposite_superlative_does_not_answer():
+    assert says_opposite("哪个区的完成率最低？", "东湖区完成率最高")
+    assert not says_opposite("哪个区的完成率最低？", "西岭区完成率最低，仅为61%")
+    assert not says_opposite("哪个区的完成率最低？", "西岭区受场地限制")
+    assert not says_opposite("哪个区最高、哪个区最低？", "东湖区完成率最高")   # asks both ends

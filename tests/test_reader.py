@@ -11,7 +11,7 @@ from rag.reader import Reader, ReaderWeightsError
 from rag.reader.e5file import E5File, ModelFileError
 from rag.reader.encoder import LAYER_TENSORS, Layer, embed, run_layer
 from rag.reader.model import DEFAULT_WEIGHTS, Logits, ReaderModel, base_model_path, save_weights, verify_weights
-from rag.reader.spans import decode, ordinal_series, whole_list, whole_numbers
+from rag.reader.spans import _trim, decode, ordinal_series, whole_list, whole_numbers
 from rag.reader.tokenizer import Tokenizer
 from rag.reader.windows import windows
 
@@ -128,6 +128,15 @@ def test_decode_never_cuts_a_number_from_its_digits_or_percent_sign(tok):
     assert text[best.start:best.end] == "72%"
     assert whole_numbers(text, text.index("400"), text.index("400") + 3) == (text.index("12,"), text.index("12,") + 6)
     assert whole_numbers("增长3.5倍", 2, 3) == (2, 5) and whole_numbers("第3章", 1, 2) == (1, 2)
+
+
+def test_decode_leaves_out_a_trailing_de_but_not_a_word_ending_in_it(tok):
+    text = "市财政对每个端口给予400元的一次性补助，目的是推广。"
+    (w,) = windows([7], tok.encode(text), 0, 2, 64, 8, 8)
+    at = text.index("400")
+    (best, *_) = decode(w, _one_span_logits(w, text, at, text.index("的")), text, 30)
+    assert text[best.start:best.end] == "400元"
+    assert _trim("（目的）", 0, 4) == (1, 3) and _trim("1989年的，", 0, 7) == (0, 5)
 
 
 @pytest.mark.parametrize("text", ["夜间值守采取馆员+志愿者模式：\n\n- 每馆夜间至少安排1名正式馆员；",

@@ -29,10 +29,13 @@ from .asked import (
     asks_for_list,
     asks_kind,
     asks_measure,
+    asks_name,
     holds_type,
+    is_clause,
     lacks_asked_value,
     misses_asked_kind,
     names_nothing,
+    says_opposite,
 )
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
@@ -400,6 +403,16 @@ def column_of(span, sentences: list[Sentence], documents: dict[str, Document]) -
     return ""
 
 
+def clause_of(text: str, start: int, end: int) -> str:
+    """The clause of `text` holding `[start, end)`: from the clause break before it to the one after."""
+    head = max(text.rfind(mark, 0, start) for mark in CLAUSE_MARKS) + 1
+    tails = [at for at in (text.find(mark, end) for mark in CLAUSE_MARKS) if at >= 0]
+    return text[head:min(tails, default=len(text))]
+
+
+CLAUSE_MARKS = "，,。；;！!？?\n"
+
+
 def reader_features(span) -> dict[str, float]:
     """The reader's features of one span, as the abstention model reads them."""
     return {"reader_margin": span.margin, "reader_rank": float(span.rank - 1)}
@@ -509,6 +522,10 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     sentences = [s.sentence for s in retrieval.sentences]
     spans = prefer_asked_value(retrieval.question, spans, documents, sentences)
     spans = of_asked_kind(retrieval.question, spans, documents, sentences)
+    if asks_name(retrieval.question):
+        # Asked who or which organisation, a span across a clause break is a statement, not a name.
+        spans = [s for s in spans if not is_clause(documents[s.doc].text[s.start:s.end])]
+    spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(documents[s.doc].text, s.start, s.end))]
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业

@@ -35,11 +35,15 @@ ANSWER_TYPES = {
 #: A table cell that is a bare number (in a row's text, cells are split by "|"): its measure is
 #: the column's header, so it can answer a count asked with a measure word (多少家).
 _NUMBER_CELL = re.compile(r"(?:^|\|)\s*\d+(?:[.,]\d+)*\s*(?=\||$)", re.M)
-_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期])(?P<noun>\w?)")
+_MEASURE_AFTER_ASK = re.compile(r"(?:多少|几)\s*(?P<m>[个种类项家位次条座台名所辆架款场户批期"
+                                r"起件例宗张本册只头棵株艘枚篇份届栋幢处])(?P<noun>\w?)")
 #: Measure words an answer may count the same things with (多少名员工 -> "38人", 多少条举措 ->
-#: "26项举措", 多少家医院 -> "12所医院").
-_MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条", "家": "所个", "所": "家个", "座": "个",
-                "台": "部套", "部": "台", "架": "台", "辆": "台", "户": "家", "款": "种个", "种": "类", "类": "种"}
+#: "26项举措", 多少家医院 -> "12所医院", 多少起火灾 -> "3宗").
+_MEASURE_KIN = {"名": "位人", "位": "名人", "条": "项", "项": "条件", "家": "所个", "所": "家个", "座": "个栋幢",
+                "台": "部套", "部": "台本册", "架": "台", "辆": "台", "户": "家", "款": "种个", "种": "类", "类": "种",
+                "起": "宗件次", "件": "起宗项", "宗": "起件", "例": "人名位", "张": "个幅", "本": "册部种", "册": "本部",
+                "只": "头个", "头": "只", "棵": "株", "株": "棵", "艘": "条", "篇": "份", "份": "篇个", "届": "次",
+                "栋": "座幢", "幢": "栋座", "处": "个座"}
 
 #: A question asking who (a person or an organisation) needs a proper name it does not itself contain.
 _ASKS_NAME = re.compile(r"谁|哪家|哪位|什么人|哪个(?:公司|机构|企业|组织|人|国家|单位|部门)|\bwho\b|\bwhom\b"
@@ -59,6 +63,7 @@ _ASKS_NAMED = re.compile(r"什么名字|叫什么名|哪[一几]家")
 #: A span that counts or qualifies things instead of naming one ("三家行业协会", "古籍约4000部", "不同厂商").
 _COUNTS_OR_QUALIFIES = re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十几多数]+)\s*[家个位名所部种类批项条]"
                                   r"|^(?:不同|多家|部分|一些|各|其他|其它|相关|有关|这些|那些|该|此)")
+_CLAUSE_BREAK = re.compile(r"[，,；;。！？!?]")
 #: Nouns that say what kind of thing a name question asks for.
 _KIND_NOUNS = re.compile(r"公司|企业|机构|单位|厂商|厂家|集团|部门|组织|协会|平台|人员|人士|专家")
 
@@ -68,11 +73,23 @@ def names_nothing(question: str, span: str) -> bool:
     whether `span` names nobody: it counts or qualifies ("三家金融类行业协会", "不同厂商", "古籍约
     4000部"), or it only repeats the question's words and the kind of thing asked for ("哪家互联网
     公司" -> "互联网企业"). False for other questions."""
-    if asks_for(question) != "name" and not _ASKS_NAMED.search(question):
+    if not asks_name(question):
         return False
     if _COUNTS_OR_QUALIFIES.search(span):
         return True
     return not any(ch.isalnum() and ch not in question for ch in _KIND_NOUNS.sub("", span))
+
+
+def asks_name(question: str) -> bool:
+    """Whether the question asks who or which organisation (`asks_for` "name", 叫什么名字, 哪一家)."""
+    return asks_for(question) == "name" or bool(_ASKS_NAMED.search(question))
+
+
+def is_clause(span: str) -> bool:
+    """Whether `span` runs across a clause break (，；。): a statement, not a name. Asked who or
+    which organisation, such a span is not the answer: of the public data's 871 questions of that
+    kind, 9 reference answers hold a clause break, all of them whole sentences."""
+    return _CLAUSE_BREAK.search(span) is not None
 
 
 #: The answer types a span itself must hold: a value, not a name.
@@ -154,6 +171,25 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     if unit and not found(rf"\d\s*{re.escape(unit.group('u'))}"):
         return not (unit.group("u").lower() in column.lower() and any(ch.isdigit() for ch in span))
     return False
+
+
+#: Superlatives and their opposites: asked 最低, a span whose clause says 最高 answers the opposite.
+_OPPOSITES = dict(pair for a, b in (("最高", "最低"), ("最多", "最少"), ("最大", "最小"), ("最早", "最晚"),
+                                    ("最快", "最慢"), ("最长", "最短"), ("最好", "最差"), ("最强", "最弱"))
+                  for pair in ((a, b), (b, a)))
+_SUPERLATIVE = re.compile("|".join(_OPPOSITES))
+
+
+def says_opposite(question: str, clause: str) -> bool:
+    """Whether `clause` (the clause holding a span) says the opposite of the one superlative the
+    question asks for, and not that one: asked "哪个区的完成率最低", "东湖区完成率最高" is the
+    other end. (In the public data's 282 questions asking one superlative, no reference answer's
+    clause does.)"""
+    asked = set(_SUPERLATIVE.findall(question))
+    if len(asked) != 1:
+        return False
+    word = asked.pop()
+    return _OPPOSITES[word] in clause and word not in clause
 
 
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
