@@ -335,3 +335,27 @@ def test_no_span_of_the_asked_kind_leaves_nothing_to_answer_with():
     month = span("2022年6月")
     assert of_asked_kind("白皮书是在2023年几月发布的？", [*years, month], documents) == [month]
     assert of_asked_kind("白皮书是哪一年发布的？", years, documents) == years   # a year answers that
+
+
+def test_asked_one_thing_the_spans_within_one_clause_are_preferred():
+    """Asked who, a span across a clause break is dropped (none may be left); asked how many or
+    which one, such spans give way when a span within one clause is left."""
+    from types import SimpleNamespace
+
+    from rag.answer import within_a_clause
+    from rag.corpus import Document
+
+    text = "东湖区完成率最高，已覆盖辖区内96%的老旧小区；全市已在412个老旧小区建成充电棚1,060处，新增端口3.2万个。"
+    documents = {"d": Document(path="d", title="t", source=None, text=text)}
+
+    def span(piece):
+        at = text.index(piece)
+        return SimpleNamespace(doc="d", start=at, end=at + len(piece))
+
+    long, district = span("东湖区完成率最高，已覆盖辖区内96%"), span("东湖区")
+    count_long, count = span("412个老旧小区建成充电棚1,060处，新增端口3.2万个"), span("1,060处")
+    assert within_a_clause("哪个区的完成率最高？", [long, district], documents) == [district]
+    assert within_a_clause("哪个区的完成率最高？", [long], documents) == [long]          # nothing shorter
+    assert within_a_clause("全市建成了多少处充电棚？", [count_long, count], documents) == [count]
+    assert within_a_clause("充电棚由谁建设？", [long], documents) == []                # a statement names nobody
+    assert within_a_clause("充电棚有什么作用？", [long, district], documents) == [long, district]

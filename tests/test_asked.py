@@ -27,6 +27,8 @@ def test_the_answer_type_asked_for():
     ("隐私计算有哪几种常见流派？", True), ("生成式AI与金融行业的结合有哪两种形式？", True), ("刷掌支付用到了哪些生物特征？", True),
     ("有几类参与方？", True), ("Which biometric features does palm payment use?", True), ("What are the two forms?", True),
     ("哪一年发布的？", False), ("有多少个国家参加？", False), ("Who coined the term?", False), ("刷掌支付是什么？", False),
+    ("Which district has the highest completion rate?", False),   # "has" is no plural
+    ("Which countries does the co-op export to?", True),
 ])
 def test_questions_asking_for_several_things_are_told_apart(question, wanted):
     assert asks_for_list(question) is wanted
@@ -102,6 +104,15 @@ def test_a_table_cell_is_read_with_its_column_header(question, span, column, lac
 ])
 def test_a_count_asked_with_a_measure_word_needs_it_after_a_number(question, text, holds):
     assert holds_type(question, "count", text) is holds
+
+
+def test_which_one_is_asked_for_one_thing_not_a_value():
+    from rag.asked import asked_value, asks_which
+
+    assert asks_which("哪个区的完成率最低？") and asks_which("Which district has the highest completion rate?")
+    assert asked_value("Which district has the highest completion rate?") is None   # a district, not a rate
+    assert asked_value("Which year did the pilot start?") == "date"
+    assert not asks_which("Which countries does the co-op export to?")   # a list
 
 
 def test_asked_who_a_clause_is_no_name():

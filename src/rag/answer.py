@@ -30,6 +30,7 @@ from .asked import (
     asks_kind,
     asks_measure,
     asks_name,
+    asks_which,
     holds_type,
     is_clause,
     lacks_asked_value,
@@ -403,6 +404,23 @@ def column_of(span, sentences: list[Sentence], documents: dict[str, Document]) -
     return ""
 
 
+def within_a_clause(question: str, spans: list, documents: dict[str, Document]) -> list:
+    """Asked who or which organisation, the spans that do not run across a clause break (such a
+    span is a statement, not a name; none may be left). Asked one value (how many, when, what
+    share), those when any is left: "412个" over "412个老旧小区建成…，新增充电端口3.2万个" (of the
+    public data's 1,423 such questions, 44 reference answers hold a clause break, nearly all whole
+    sentences), or which one (哪个区, which district: `asked.asks_which`), those when any is left;
+    all of them otherwise."""
+    def short(span) -> bool:
+        return not is_clause(documents[span.doc].text[span.start:span.end])
+
+    if asks_name(question):
+        return [s for s in spans if short(s)]
+    if (asked_value(question) and not asks_for_list(question)) or asks_which(question):
+        return [s for s in spans if short(s)] or spans
+    return spans
+
+
 def clause_of(text: str, start: int, end: int) -> str:
     """The clause of `text` holding `[start, end)`: from the clause break before it to the one after."""
     head = max(text.rfind(mark, 0, start) for mark in CLAUSE_MARKS) + 1
@@ -468,7 +486,8 @@ def candidate_spans(retrieval: Retrieval, documents: dict[str, Document], reader
     hits = retrieval.hits[:passages]
     lists = asks_for_list(retrieval.question)
     # Asked for a value, the answer may be a passage's second or third best span (the best one
-    # holding a value is preferred: `prefer_asked_value`), so each passage offers more.
+    # holding a value is preferred: `prefer_asked_value`), so each passage offers more. (So too
+    # for who or which one was tried: more spans let more wrong ones past the checks, docs/answers.md.)
     depth = settings.value_spans_per_passage if asked_value(retrieval.question) else settings.spans_per_passage
     question = reader_question(retrieval, glosses)
     sentences = [s.sentence for s in retrieval.sentences]
@@ -522,12 +541,13 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     sentences = [s.sentence for s in retrieval.sentences]
     spans = prefer_asked_value(retrieval.question, spans, documents, sentences)
     spans = of_asked_kind(retrieval.question, spans, documents, sentences)
-    if asks_name(retrieval.question):
-        # Asked who or which organisation, a span across a clause break is a statement, not a name.
-        spans = [s for s in spans if not is_clause(documents[s.doc].text[s.start:s.end])]
+    spans = within_a_clause(retrieval.question, spans, documents)
     spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(documents[s.doc].text, s.start, s.end))]
     best = choose_span(spans, model, lang) if spans else None
-    if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
+    # An English question's echo is of its Chinese glosses (what the reader read): "充电运营企业"
+    # for "Which company won the bid to operate the chargers?" only repeats its words.
+    asked = reader_question(retrieval, glosses)
+    if best is not None and names_nothing(asked, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
         best = None

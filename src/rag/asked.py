@@ -63,7 +63,8 @@ _ASKS_NAMED = re.compile(r"什么名字|叫什么名|哪[一几]家")
 #: A span that counts or qualifies things instead of naming one ("三家行业协会", "古籍约4000部", "不同厂商").
 _COUNTS_OR_QUALIFIES = re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十几多数]+)\s*[家个位名所部种类批项条]"
                                   r"|^(?:不同|多家|部分|一些|各|其他|其它|相关|有关|这些|那些|该|此)")
-_CLAUSE_BREAK = re.compile(r"[，,；;。！？!?]")
+#: A clause break; a comma between digits is a thousands separator (1,060).
+_CLAUSE_BREAK = re.compile(r"[，；;。！？!?]|,(?!\d)|(?<!\d),")
 #: Nouns that say what kind of thing a name question asks for.
 _KIND_NOUNS = re.compile(r"公司|企业|机构|单位|厂商|厂家|集团|部门|组织|协会|平台|人员|人士|专家")
 
@@ -85,6 +86,16 @@ def asks_name(question: str) -> bool:
     return asks_for(question) == "name" or bool(_ASKS_NAMED.search(question))
 
 
+_ASKS_WHICH = re.compile(r"哪[个一位家座所条种国]|\bwhich\b", re.IGNORECASE)
+
+
+def asks_which(question: str) -> bool:
+    """Whether the question asks which one (哪个区, 哪一位, which district): the answer is one
+    thing, not a statement (of the public data's 3,036 such questions that ask no list, reason or
+    manner, 5 reference answers hold a clause break)."""
+    return bool(_ASKS_WHICH.search(question)) and not asks_for_list(question)
+
+
 def is_clause(span: str) -> bool:
     """Whether `span` runs across a clause break (，；。): a statement, not a name. Asked who or
     which organisation, such a span is not the answer: of the public data's 871 questions of that
@@ -95,7 +106,8 @@ def is_clause(span: str) -> bool:
 #: The answer types a span itself must hold: a value, not a name.
 _VALUE_TYPES = ("price", "share", "date", "count")
 #: Who or which one: a question that also mentions a share or a year asks for a name then.
-_ASKS_WHO_OR_WHICH = re.compile(_ASKS_NAME.pattern + r"|哪一?[个位家所](?!月)", re.IGNORECASE)
+_ASKS_WHO_OR_WHICH = re.compile(_ASKS_NAME.pattern + r"|哪一?[个位家所](?!月)"
+                                r"|\bwhich\s+(?!(?:year|month|day|date|percentage|share|proportion)\b)", re.IGNORECASE)
 
 
 def asked_value(question: str) -> str | None:
@@ -194,7 +206,8 @@ def says_opposite(question: str, clause: str) -> bool:
 
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
 _ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
-                        r"|\bwhich (?:\w+ ){0,2}\w+s\b|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
+                        r"|\bwhich (?:\w+ ){0,2}(?!(?:has|was|is|does|goes|makes|uses|gives|needs|takes)\b)\w+s\b"
+                        r"|\bwhat are\b|\bwhat (?:kinds|types|forms)\b|\bname the\b|\blist\b", re.I)
 
 
 def asks_for_list(question: str) -> bool:
