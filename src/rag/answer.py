@@ -421,14 +421,15 @@ def within_a_clause(question: str, spans: list, documents: dict[str, Document]) 
     return spans
 
 
+#: Where a clause ends, for `clause_of`.
+CLAUSE_MARKS = "，,。；;！!？?\n"
+
+
 def clause_of(text: str, start: int, end: int) -> str:
     """The clause of `text` holding `[start, end)`: from the clause break before it to the one after."""
     head = max(text.rfind(mark, 0, start) for mark in CLAUSE_MARKS) + 1
     tails = [at for at in (text.find(mark, end) for mark in CLAUSE_MARKS) if at >= 0]
     return text[head:min(tails, default=len(text))]
-
-
-CLAUSE_MARKS = "，,。；;！!？?\n"
 
 
 def reader_features(span) -> dict[str, float]:
@@ -544,10 +545,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     spans = within_a_clause(retrieval.question, spans, documents)
     spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(documents[s.doc].text, s.start, s.end))]
     best = choose_span(spans, model, lang) if spans else None
-    # An English question's echo is of its Chinese glosses (what the reader read): "充电运营企业"
-    # for "Which company won the bid to operate the chargers?" only repeats its words.
-    asked = reader_question(retrieval, glosses)
-    if best is not None and names_nothing(asked, documents[best.doc].text[best.start:best.end]):
+    if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
         best = None
