@@ -30,7 +30,8 @@ OFF_TOPIC = "今天天气怎么样？"
 ENGLISH = "What does generative AI produce?"
 ANSWER_KEYS = {"question", "abstained", "answer", "quotes", "passages", "relevance", "lang", "timings_ms",
                "understood_as",  # Answer.understood_as: a follow-up as resolved
-               "span"}           # the reader's answer span (None when abstaining)
+               "span",           # the reader's answer span (None when abstaining)
+               "note"}           # a remark on the whole answer: every document's part (None usually)
 SERVER_START_SECONDS = 120   # bound for `python app.py` to build its index and listen
 
 # Gradio's queue statistics call pandas APIs that pandas 3 deprecates; nothing of ours.
