@@ -421,15 +421,14 @@ def within_a_clause(question: str, spans: list, documents: dict[str, Document]) 
     return spans
 
 
-#: Where a clause ends, for `clause_of`.
-CLAUSE_MARKS = "，,。；;！!？?\n"
-
-
-def clause_of(text: str, start: int, end: int) -> str:
-    """The clause of `text` holding `[start, end)`: from the clause break before it to the one after."""
-    head = max(text.rfind(mark, 0, start) for mark in CLAUSE_MARKS) + 1
-    tails = [at for at in (text.find(mark, end) for mark in CLAUSE_MARKS) if at >= 0]
-    return text[head:min(tails, default=len(text))]
+def clause_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:
+    """The clause(s) holding `span` (`chunking.split_clauses` over the retrieved sentence(s) that
+    hold it): where a superlative that qualifies the span stands."""
+    text = documents[span.doc].text
+    holding = [s for s in sentences if s.doc == span.doc and s.start < span.end and span.start < s.end]
+    start, end = (holding[0].start, holding[-1].end) if holding else (span.start, span.end)
+    clauses = [(a, b) for a, b in split_clauses(text, start, end) if a < span.end and span.start < b]
+    return text[clauses[0][0]:clauses[-1][1]] if clauses else text[span.start:span.end]
 
 
 def reader_features(span) -> dict[str, float]:
@@ -543,7 +542,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     spans = prefer_asked_value(retrieval.question, spans, documents, sentences)
     spans = of_asked_kind(retrieval.question, spans, documents, sentences)
     spans = within_a_clause(retrieval.question, spans, documents)
-    spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(documents[s.doc].text, s.start, s.end))]
+    spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(s, sentences, documents))]
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
