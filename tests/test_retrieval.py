@@ -1,6 +1,6 @@
 import pytest
 
-from rag.retrieval import Retriever, _filled, fuse
+from rag.retrieval import Retriever, fuse
 from rag.stores import Ranking
 
 
@@ -16,13 +16,31 @@ def retriever(request, article_qa, tmp_path_factory):
     return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, store, base.candidate_factor)
 
 
-def test_bm25_list_is_padded_with_zero_score_chunks_in_id_order():
-    """As a full ranking of every chunk (score, then id) would order them."""
-    padded = _filled(Ranking.of([4, 1], [2.0, 3.0]), pool=5, n_chunks=10)
-    assert padded.ids.tolist() == [1, 4, 0, 2, 3]
-    assert padded.scores.tolist() == [3.0, 2.0, 0.0, 0.0, 0.0]
-    assert len(_filled(Ranking.of([], []), pool=5, n_chunks=10)) == 0  # no evidence: no list
-    assert _filled(Ranking.of([7], [1.0]), pool=5, n_chunks=3).ids.tolist() == [7, 0, 1, 2]
+def test_chunks_without_the_words_are_ranked_by_meaning_not_by_position(article_qa):
+    """A chunk with none of the question's words gets nothing from the BM25 list; ranking such
+    chunks by id (as a full sort's tie-break did) put the first documents ahead of better ones."""
+    base = article_qa.retriever
+    last = len(base.index.chunks) - 1
+
+    class OneMatch:
+        name = "one-match"
+
+        def dense(self, query, n):
+            return base.store.dense(query, n)
+
+        def dense_scores(self, query, ids):
+            return base.store.dense_scores(query, ids)
+
+        def lexical(self, tokens, n):
+            return Ranking.of([last], [1.0])
+
+    question = "隐私计算有哪些流派"
+    hits = Retriever(base.index, base.embedder, base.rrf_k, None, OneMatch()).search(question, 5).hits
+    query = base.embedder.embed_queries([question])[0]
+    by_meaning = [i for i in base.store.dense(query, 200).ids.tolist() if i != last]
+    others = [h.chunk.id for h in hits if h.chunk.id != last]
+    assert others == by_meaning[:len(others)]
+    assert by_meaning[:len(others)] != sorted(by_meaning[:len(others)])  # not id order by chance
 
 
 def test_hybrid_ranking_is_deterministic_and_finds_the_trend(retriever):

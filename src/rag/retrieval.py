@@ -90,23 +90,6 @@ def fuse(dense: Ranking, lexical: Ranking, rrf_k: int) -> dict[int, float]:
     return fused
 
 
-def _filled(lexical: Ranking, pool: int, n_chunks: int) -> Ranking:
-    """The BM25 list padded to `pool` with chunks that score 0, in id order: exactly how a full
-    ranking of every chunk orders them (score, then id), so fusion ranks as it always has. A
-    list without any evidence stays empty (then the dense list decides alone)."""
-    if not len(lexical) or len(lexical) >= pool:
-        return lexical
-    present = set(lexical.ids.tolist())
-    padding = []
-    for i in range(n_chunks):  # stops after at most pool + len(lexical) steps
-        if len(padding) + len(present) >= pool:
-            break
-        if i not in present:
-            padding.append(i)
-    return Ranking(np.concatenate([lexical.ids, np.array(padding, dtype=np.int64)]),
-                   np.concatenate([lexical.scores, np.zeros(len(padding), np.float32)]))
-
-
 class _Bounded:
     """An embedder whose questions are encoded at most one per core at once when the engine says
     it is `reentrant` (calls share nothing they write), else one at a time: an engine that is not
@@ -170,7 +153,9 @@ class Retriever:
             helper = self._helper_embedder.embed_queries([question])[0]
             dense = self._with_helper(dense, query, helper, pool)
         embedded = time.perf_counter()
-        lexical = _filled(self.store.lexical(tokens, pool), pool, len(index.chunks))
+        # Chunks without any of the question's words are not in the BM25 list and get nothing from
+        # it: ranking them by id (as a full sort's tie-break did) favoured the first documents.
+        lexical = self.store.lexical(tokens, pool)
         fused = fuse(dense, lexical, self.rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:top_k]
         dense_of = dict(zip(dense.ids.tolist(), dense.scores.tolist()))
