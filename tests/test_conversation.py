@@ -1,7 +1,15 @@
 """Follow-up questions resolved against the conversation (conversation.py, Pipeline.ask history)."""
 import pytest
 
-from rag.conversation import Segmenter, context_entry, find_reference, resolve, topic_of, unresolved_message
+from rag.conversation import (
+    Segmenter,
+    context_entry,
+    find_reference,
+    names_no_document,
+    resolve,
+    topic_of,
+    unresolved_message,
+)
 from rag.lexical import Background
 
 
@@ -180,3 +188,15 @@ def test_chat_leaves_out_refused_turns(tmp_path):
                           capture_output=True, text=True, timeout=300)
     first, weather, third = [json.loads(line) for line in done.stdout.splitlines()]
     assert weather["abstained"] and third["understood_as"] == "刷掌支付有什么优势？"
+
+
+@pytest.mark.parametrize("question, open_", [
+    ("文章第二部分讲的是什么？", True),
+    ("这篇文章是从哪里转载的?", True),        # where it comes from: any document's source
+    ("这篇文章是谁写的？", True),
+    ("Who wrote the article?", True),
+    ("氢能报告第二部分讲的是什么？", False),   # names the hydrogen report
+    ("文章里的数字人民币是从哪里来的？", False),  # a topic of one document
+])
+def test_a_question_about_the_article_may_leave_open_which_one(segmenter, question, open_):
+    assert names_no_document(question, segmenter) is open_

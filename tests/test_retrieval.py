@@ -1,6 +1,6 @@
 import pytest
 
-from rag.retrieval import Retriever, fuse
+from rag.retrieval import Retriever, fuse, glossed_terms
 from rag.stores import Ranking
 
 
@@ -181,3 +181,25 @@ def test_a_reentrant_engine_encodes_one_question_per_core_at_once():
         for thread in threads:
             thread.join(timeout=30)
         assert engine.most == expected and bounded.slots == (os.cpu_count() or 1 if reentrant else 1)
+
+
+def test_an_english_question_is_also_queried_with_its_chinese_glosses(article_qa):
+    """BM25 finds no English words in Chinese text; the question's glosses it does find."""
+    base = article_qa.retriever
+
+    def retriever(glosses):
+        return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, base.store,
+                         base.candidate_factor, english_lexical_glosses=glosses)
+
+    question = "Which biometric traits does palm payment use?"
+    plain, glossed = retriever(0).search(question, 5), retriever(2).search(question, 5)
+    assert max(h.lexical for h in plain.hits) == 0
+    assert glossed.hits[0].lexical > 0 and "掌静脉" in glossed.hits[0].chunk.text
+    assert glossed.query_tokens == plain.query_tokens   # the relevance checks see the question's own words
+    assert retriever(2).search("隐私计算有哪些流派", 5).hits == retriever(0).search("隐私计算有哪些流派", 5).hits
+
+
+def test_glossed_terms_are_each_words_best_translations_by_idf():
+    groups = [{"一代": 5.0, "生成": 4.0, "生出": 4.5}, {}, {"数据": 2.0}]
+    assert glossed_terms(groups, 2) == ["一代", "生出", "数据"]
+    assert glossed_terms(groups, 0) == []

@@ -54,7 +54,7 @@ from .relevance import (
     signals,
     term_coverage,
 )
-from .retrieval import Hit, Retrieval, ScoredSentence
+from .retrieval import Hit, Retrieval, ScoredSentence, glossed_terms
 from .structure import HEADER_JOIN, display, table_cells
 from .validation import QuestionError, check_question  # noqa: F401  (re-exported: their old home)
 
@@ -467,8 +467,7 @@ def reader_question(retrieval: Retrieval, glosses: int) -> str:
 def glossed_question(question: str, translations: list[dict[str, float]], glosses: int) -> str:
     """An English `question` followed by the best `glosses` Chinese words of each of its words'
     `translations` (`lexical.translate`); the reader's training makes its English questions so."""
-    terms = [t for group in translations
-             for t, _ in sorted(group.items(), key=lambda item: -item[1])[:glosses] if has_cjk(t)]
+    terms = [t for t in glossed_terms(translations, glosses) if has_cjk(t)]
     return f"{question} ({' '.join(dict.fromkeys(terms))})" if terms else question
 
 

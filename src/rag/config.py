@@ -79,6 +79,11 @@ class RetrievalSettings:
     #: nothing from it (at most 1 / (rrf_k + 200) at top_k 5). Up to that many chunks the ranking is
     #: exactly the exhaustive one; a pool of 50 changed 2 of 121 suite questions' top 5 (docs/scale.md).
     candidate_factor: int = 40
+    #: An English question matches little Chinese text in BM25: it is queried with the best this
+    #: many Chinese translations of each of its words as well (dictionary query translation,
+    #: `lexical.translate`); 0 turns it off. Measured on the suite's English questions
+    #: (docs/answers.md, Retrieval): answering passage first 0.517 -> 0.720 with 2.
+    english_lexical_glosses: int = 2
 
 
 @dataclass(frozen=True)

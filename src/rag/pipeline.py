@@ -31,7 +31,7 @@ class Pipeline:
         self.embedder = embedder
         store = open_store(settings.stores, index)
         self.retriever = Retriever(index, embedder, settings.retrieval.rrf_k, english_embedder, store,
-                                   settings.retrieval.candidate_factor)
+                                   settings.retrieval.candidate_factor, settings.retrieval.english_lexical_glosses)
         self.relevance_model = load_model(str(settings.relevance_model) if settings.relevance_model else None)
         r = settings.reader
         #: The extractive reader (loaded on its first question), or None: the sentence-choosing stage.

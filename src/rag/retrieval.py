@@ -90,6 +90,12 @@ def fuse(dense: Ranking, lexical: Ranking, rrf_k: int) -> dict[int, float]:
     return fused
 
 
+def glossed_terms(translations: list[dict[str, float]], glosses: int) -> list[str]:
+    """The best `glosses` corpus words (by IDF) of each English word's `translations`: what an
+    English question is also queried with in BM25, whose Chinese words it otherwise lacks."""
+    return [t for group in translations for t, _ in sorted(group.items(), key=lambda item: -item[1])[:glosses]]
+
+
 class _Bounded:
     """An embedder whose questions are encoded at most one per core at once when the engine says
     it is `reentrant` (calls share nothing they write), else one at a time: an engine that is not
@@ -114,7 +120,7 @@ class Retriever:
     """
 
     def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, english_embedder: Embedder | None = None,
-                 store: ChunkStore | None = None, candidate_factor: int = 40):
+                 store: ChunkStore | None = None, candidate_factor: int = 40, english_lexical_glosses: int = 0):
         self.index = index
         self.embedder = embedder
         self.english_embedder = english_embedder
@@ -123,6 +129,7 @@ class Retriever:
         self._helper_embedder = _Bounded(english_embedder) if english_embedder is not None else None
         self.store = store if store is not None else LocalStore(index)
         self.candidate_factor = candidate_factor
+        self.english_lexical_glosses = english_lexical_glosses
 
     def _with_helper(self, dense: Ranking, query: np.ndarray, helper: np.ndarray, pool: int) -> Ranking:
         """The dense ranking by the mean of both models' cosines, over the union of each model's
@@ -155,7 +162,9 @@ class Retriever:
         embedded = time.perf_counter()
         # Chunks without any of the question's words are not in the BM25 list and get nothing from
         # it: ranking them by id (as a full sort's tie-break did) favoured the first documents.
-        lexical = self.store.lexical(tokens, pool)
+        translations = [] if is_cjk else translate(question, index.lexicon)
+        glossed = glossed_terms(translations, self.english_lexical_glosses)
+        lexical = self.store.lexical([*tokens, *(t for t in dict.fromkeys(glossed) if t not in tokens)], pool)
         fused = fuse(dense, lexical, self.rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:top_k]
         dense_of = dict(zip(dense.ids.tolist(), dense.scores.tolist()))
@@ -188,7 +197,6 @@ class Retriever:
                                  tuple(ScoredSpan(index.spans[p], float(span_dense[p]))
                                        for p in layout.spans_of(s)))
                   for s, dense in zip(ids, sentence_dense)]
-        translations = [] if is_cjk else translate(question, index.lexicon)
         words = index.background.words(question, index.tokenizer.vocabulary) if index.background else []
         weights = {w: index.background.idf(w) for w in words} if index.background else {}
         named = tuple(w for w in weights if index.background.is_name(w))

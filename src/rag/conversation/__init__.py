@@ -33,7 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..lexical import STOPWORDS, english_stems, has_cjk
+from ..lexical import FUNCTION_CHARS, STOPWORDS, english_stems, has_cjk
 from .words import (
     ADDRESSEE_EN,
     ADDRESSEE_ZH,
@@ -64,6 +64,7 @@ from .words import (
     QUESTION_WORD_ZH,
     REFERENCE_EN,
     REFERENCE_ZH,
+    SOURCE_VERBS,
     Segmenter,
 )
 
@@ -118,8 +119,11 @@ def about_document(question: str) -> bool:
 def names_no_document(question: str, segmenter: Segmenter) -> bool:
     """Whether a question about a document leaves open which one: its own words only say
     "the article" and count its parts ("文章第二部分讲的是什么？", "What is the fourth chapter of
-    the report about?"), where "氢能报告第二部分…" names the hydrogen report."""
-    return all(DOCUMENT_WORDS.search(term) or PART_WORDS.fullmatch(term) for term in own_terms(question, segmenter))
+    the report about?"), or ask where it comes from ("这篇文章是从哪里转载的？"), where
+    "氢能报告第二部分…" names the hydrogen report."""
+    return all(DOCUMENT_WORDS.search(term) or PART_WORDS.fullmatch(term) or SOURCE_VERBS.fullmatch(term)
+               or set(term) <= FUNCTION_CHARS   # "是从": glue, not a topic
+               for term in own_terms(question, segmenter))
 
 
 def _not_about_a_topic(question: str) -> bool:
