@@ -13,7 +13,8 @@ def retriever(request, article_qa, tmp_path_factory):
 
     store = MilvusStore(str(tmp_path_factory.mktemp("milvus") / "chunks.db"), article_qa.index)
     base = article_qa.retriever
-    return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, store, base.candidate_factor)
+    return Retriever(base.index, base.embedder, base.rrf_k, base.english_embedder, store, base.candidate_factor,
+                     base.english_lexical_glosses)
 
 
 def test_chunks_without_the_words_are_ranked_by_meaning_not_by_position(article_qa):

@@ -43,10 +43,10 @@ DOCUMENT_WORDS = re.compile(r"文章|本文|文中|全文|原文|报告|文件|�
 
 #: English ordinals, as a regular expression's alternatives.
 ORDINALS_EN = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
-#: A word that counts a document's parts rather than naming a document (第二, 部分, 最后, fourth chapter).
 #: Verbs asking where a document comes from or who wrote it (这篇文章是从哪里转载的？): about the
 #: document itself, not a topic that would single one out.
 SOURCE_VERBS = re.compile(r"(?:转载|转发|出自|来自|发表|刊登|刊发|撰写|编写)[自于在]?|published|written|wrote", re.I)
+#: A word that counts a document's parts rather than naming a document (第二, 部分, 最后, fourth chapter).
 PART_WORDS = re.compile(rf"(?:第|最后|后)?[一二三四五六七八九十百\d]*(?:部分|章|节|段|篇)?"
                         rf"|(?:(?:{ORDINALS_EN}|last|\d+)\s*)?(?:sections?|chapters?|parts?|paragraphs?)?", re.I)
 DOCUMENT_DEMONSTRATIVE = re.compile(r"[这那该此本](?:[篇份本部])?(?=文章|报告|文件|资料|文档|白皮书|书)|[这那该此本][篇份]"
