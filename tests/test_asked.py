@@ -75,7 +75,17 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     ("WUE一般能做到多少L/kWh？", "单位为L/kWh", "。", "", True),          # the unit without a number
     ("WUE一般能做到多少L/kWh？", "1.2", " L/kWh", "", False),
     ("WUE一般能做到多少L/kWh？", "1.2", "", "WUE（L/kWh）", False),     # the unit in the column header
-    ("How many stations does Line 11 have?", "29座", "", "", False),     # asks for none of these
+    ("How many stations does Line 11 have?", "29座", "", "", False),     # a count of things
+    ("How many passengers used the gates in 2024?", "9.6%", "", "", True),   # a share counts nobody
+    ("芝大的本科录取率为多少?", "8.6%", "", "", False),                   # a bare 多少 also asks rates
+    ("How much does the AR guide cost?", "3.8小时", "，", "", True),      # no money
+    ("How much does the AR guide cost?", "5", "元一次", "", False),       # the unit follows
+    ("门票多少钱？", "免费", "", "", False),
+    ("门票多少钱？", "38", "", "票价（元）", False),                       # the unit in the column header
+    ("计程车的收费标准会以什么距离作为分界？", "2公里", "", "", False),   # a price mentioned, a distance asked
+    ("第三期建设规划包括的6个项目分别是哪几条线路？", "158公里", "", "", True),   # a quantity names nothing
+    ("第三期建设规划包括的6个项目分别是哪几条线路？", "1号线、2号线", "", "", False),
+    ("哪一天开始降温？", "15", "日", "", False),                          # a day is asked
     ("合作社理事长叫什么名字？", "青禾镇", "", "", True),                   # a place is nobody
     ("负责夜间值守的馆员叫什么名字？", "志愿者", "", "", True),             # a role is no name
     ("合作社理事长叫什么名字？", "周秀兰", "", "", False),

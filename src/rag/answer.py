@@ -543,7 +543,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     spans = within_a_clause(retrieval.question, spans, documents)
     spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(s, sentences, documents))]
     best = choose_span(spans, model, lang) if spans else None
-    if best is not None and names_nothing(retrieval.question, documents[best.doc].text[best.start:best.end]):
+    if best is not None and names_nothing(reader_question(retrieval, glosses), documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
         best = None

@@ -17,7 +17,7 @@ _NUMBER = r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千万亿]+)
 # Expected answer types (the classic factoid-QA check): (asks, evidence that could answer).
 ANSWER_TYPES = {
     "price": (re.compile(r"多少钱|价格|售价|价位|票价|单价|卖多少|多少元|收费|费用是?多少|"
-                         r"how much (?:does|do|is|are|did|would)\b.*\b(?:cost|charge|sell)|\bprice|\bcost\b.*\?", re.I),
+                         r"how much (?:does|do|is|are|did|would)\b.*\b(?:cost|charge|sell)s?\b|\bprice|\bcost\b.*\?", re.I),
               re.compile(rf"{_NUMBER}\s*(?:多)?\s*(?:[万亿千百]?\s*(?:元|美元|欧元|英镑|日元|块|港元|人民币))"
                          r"|[$¥￥€£]\s*\d|\d\s*(?:USD|RMB|CNY|yuan|dollars?)", re.I)),
     "share": (re.compile(r"占比|比例|比重|份额|百分之|百分比|多少成|渗透率|增长率|增速"
@@ -153,10 +153,45 @@ _NOT_A_PERSON = re.compile(r"(?:镇|市|县|省|村|区|州|乡|国|公司|集�
 KIND_TAIL = 8
 
 
+#: A span that is only a quantity: a number with at most a measure of length, area, weight,
+#: money, power, time or share ("158公里", "3.8小时", "约85%"): it measures, it names nothing.
+_QUANTITY = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
+                       r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
+                       r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)?\s*$")
+#: A span that is only a share: "9.6%", "1.5%至3%".
+_ONLY_SHARE = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:\.\d+)?\s*[%％]"
+                         r"(?:\s*(?:至|到|-|–|~|～)\s*\d+(?:\.\d+)?\s*[%％])?\s*$")
+#: A count asked of things: "how many", or 多少/几 with a measure word (多少家, 几座). A bare
+#: 多少 also asks for rates ("录取率为多少": of the public data's 330 count questions, 6
+#: reference answers are shares, none asked so).
+_ASKS_COUNT_OF_THINGS = re.compile(r"\bhow many\b|" + _MEASURE_AFTER_ASK.pattern, re.I)
+#: Asked how much something costs, in so many words (a price word beside 多少, how much … cost):
+#: `ANSWER_TYPES` "price" also fires on a price merely mentioned ("票价24.5元是根据哪一规定制定的").
+_ASKS_AMOUNT_OF_MONEY = re.compile(r"多少钱|几块钱|卖多少|多少元"
+                                   r"|(?:价格|价钱|售价|价位|票价|单价|收费|费用|花费)\w{0,2}?(?:是|为)?多少"
+                                   r"|\bhow much\b.*\b(?:cost|charge|sell)s?\b"
+                                   r"|\bwhat(?:'s|\s+is|\s+was|\s+are)\s+the\s+(?:\w+[\s-]+){0,2}(?:price|cost|fee)s?\b", re.I)
+#: Money, or none of it: what a price can be besides an amount ("免费", "free of charge").
+_FREE = re.compile(r"免费|不收费|\bfree\b", re.I)
+
+
+#: Which day, month or period: asked so, a bare number can be the answer ("6" in "6-8月").
+_ASKS_WHEN = re.compile(r"哪[一个]?(?:天|日|月|年|季|周|期|世纪|年代|时)|几[月日号点]|\bwhen\b|what time", re.I)
+
+
+def _asks_thing(question: str) -> bool:
+    """Whether the question asks who, which one or which ones, and for no value or time."""
+    return ((asks_name(question) or asks_which(question) or asks_for_list(question))
+            and asked_value(question) is None and not _ASKS_WHEN.search(question))
+
+
 def asks_kind(question: str) -> bool:
     """Whether the question asks for one of the kinds `misses_asked_kind` checks: an ordinal, a
-    month, an amount in a Latin unit or a person's name (most questions ask for none)."""
-    return any(p.search(question) for p in (_ASKS_ORDINAL, _ASKS_MONTH, _ASKS_PERSON, _ASKS_LATIN_UNIT))
+    month, an amount in a Latin unit, a person's name, a price, a count of things, or a thing
+    (who, which one: not a bare quantity). Most questions ask for none."""
+    return (any(p.search(question) for p in (_ASKS_ORDINAL, _ASKS_MONTH, _ASKS_PERSON, _ASKS_LATIN_UNIT))
+            or bool(_ASKS_AMOUNT_OF_MONEY.search(question)) or bool(_ASKS_COUNT_OF_THINGS.search(question))
+            or _asks_thing(question))
 
 
 def misses_asked_kind(question: str, span: str, following: str = "", column: str = "") -> bool:
@@ -165,7 +200,11 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     第几窟, no ordinal (第20, 首, 最后) or number of 窟 ("1:1比例"); asked 几月, no month
     ("2023年"); asked 多少L/kWh, no number with that unit ("单位为L/kWh"; a number in a table
     cell whose `column` header names the unit holds it); asked a person's name (理事长叫什么名字),
-    a place, an organisation or a role ("青禾镇", "志愿者"). False when the question asks for
+    a place, an organisation or a role ("青禾镇", "志愿者"); asked a price, no amount of money
+    ("3.8小时": the reader left out no unit, since `following` is read too; "免费" answers);
+    asked how many things, only a share ("9.6%" for how many passengers); asked who or which
+    one(s), only a quantity ("158公里" for 哪几条线路: of the public data's 3,643 such questions,
+    4 reference answers are, all years asked as 哪一发生). False when the question asks for
     none of these."""
     def found(pattern: str) -> bool:
         text = span + following[:KIND_TAIL]
@@ -182,7 +221,12 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     unit = _ASKS_LATIN_UNIT.search(question)
     if unit and not found(rf"\d\s*{re.escape(unit.group('u'))}"):
         return not (unit.group("u").lower() in column.lower() and any(ch.isdigit() for ch in span))
-    return False
+    kind = asked_value(question)
+    if _ASKS_AMOUNT_OF_MONEY.search(question) and not (found(ANSWER_TYPES["price"][1].pattern) or _FREE.search(span)):
+        return lacks_asked_value(question, span, column)   # a bare number under a price column holds one
+    if kind == "count" and _ASKS_COUNT_OF_THINGS.search(question) and _ONLY_SHARE.match(span):
+        return True
+    return _asks_thing(question) and _QUANTITY.match(span) is not None
 
 
 #: Superlatives and their opposites: asked 最低, a span whose clause says 最高 answers the opposite.
