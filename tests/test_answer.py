@@ -359,3 +359,26 @@ def test_asked_one_thing_the_spans_within_one_clause_are_preferred():
     assert within_a_clause("全市建成了多少处充电棚？", [count_long, count], documents) == [count]
     assert within_a_clause("充电棚由谁建设？", [long], documents) == []                # a statement names nobody
     assert within_a_clause("充电棚有什么作用？", [long, district], documents) == [long, district]
+
+
+def test_a_span_that_repeats_the_question_gives_way_to_one_that_says_more():
+    """Asked what a term means, the term itself ("数字孪生", or the Chinese term of an English
+    question, glossed in brackets in the text) is dropped when another span is left; asked who,
+    the echo stays for `names_nothing` to refuse on."""
+    from types import SimpleNamespace
+
+    from rag.answer import beyond_the_question
+    from rag.corpus import Document
+
+    text = "所谓数字孪生（Digital Twin），是指在虚拟空间中构建一个与实体对象实时同步的数字模型。"
+    documents = {"d": Document(path="d", title="t", source=None, text=text)}
+
+    def span(piece):
+        at = text.index(piece)
+        return SimpleNamespace(doc="d", start=at, end=at + len(piece))
+
+    term, meaning = span("数字孪生"), span("在虚拟空间中构建一个与实体对象实时同步的数字模型")
+    assert beyond_the_question("什么叫数字孪生？", [term, meaning], documents) == [meaning]
+    assert beyond_the_question("What is a digital twin?", [term, meaning], documents) == [meaning]
+    assert beyond_the_question("什么叫数字孪生？", [term], documents) == [term]      # nothing else to say
+    assert beyond_the_question("数字孪生是谁提出的？", [term, meaning], documents) == [term, meaning]

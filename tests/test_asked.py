@@ -5,6 +5,7 @@ from rag.asked import (
     asks_for,
     asks_for_list,
     asks_name,
+    echoes,
     holds_type,
     is_clause,
     lacks_asked_value,
@@ -135,3 +136,18 @@ def test_a_clause_saying_the_opposite_superlative_does_not_answer():
     assert not says_opposite("哪个区的完成率最低？", "西岭区完成率最低，仅为61%")
     assert not says_opposite("哪个区的完成率最低？", "西岭区受场地限制")
     assert not says_opposite("哪个区最高、哪个区最低？", "东湖区完成率最高")   # asks both ends
+
+
+@pytest.mark.parametrize("question, span, before, after, echo", [
+    ("什么叫数字孪生？", "数字孪生", "所谓", "，是指", True),                   # the subject itself
+    ("什么叫数字孪生？", "在虚拟空间中构建数字模型", "", "", False),
+    ("哪一门光学处理光的量子力学特性？", "量子光学", "", "", False),          # its characters, not one run
+    ("产品是卖给生产者还是消费者?", "消费者", "", "", False),                 # the question offers it
+    ("How is the technical system of smart agriculture summarized?", "智慧农业", "", "**（Smart Agriculture）**是指", True),
+    ("What does drip irrigation do?", "精准灌溉", "", "（Precision Irrigation）", False),  # another term
+    ("隐私计算是一种怎样的技术？", "Privacy Computing", "其中，隐私计算(", ")是指", True),
+    ("隐私计算有哪些流派？", "Trusted Computing", "可信计算(", ")", False),
+    ("What is NFT short for?", "Non-Fungible Token", "非同质化通证（", "）", False),
+])
+def test_a_span_that_only_repeats_the_question_is_not_its_answer(question, span, before, after, echo):
+    assert echoes(question, span, before, after) is echo

@@ -31,6 +31,7 @@ from .asked import (
     asks_measure,
     asks_name,
     asks_which,
+    echoes,
     holds_type,
     is_clause,
     lacks_asked_value,
@@ -421,6 +422,21 @@ def within_a_clause(question: str, spans: list, documents: dict[str, Document]) 
     return spans
 
 
+def beyond_the_question(question: str, spans: list, documents: dict[str, Document]) -> list:
+    """The spans that say more than the question (`asked.echoes`: "数字孪生" for "什么叫数字孪生？"
+    is its subject, not its answer), when any does; all of them otherwise. `question` is the one
+    the reader read (an English one with its Chinese glosses). Asked who or which organisation,
+    an echo is left for `names_nothing` to refuse on."""
+    if asks_name(question):
+        return spans
+    def echo(span) -> bool:
+        text = documents[span.doc].text
+        return echoes(question, text[span.start:span.end], text[max(0, span.start - 20):span.start],
+                      text[span.end:span.end + 80])
+
+    return [s for s in spans if not echo(s)] or spans
+
+
 def clause_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:
     """The clause(s) holding `span` (`chunking.split_clauses` over the retrieved sentence(s) that
     hold it): where a superlative that qualifies the span stands."""
@@ -542,6 +558,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     spans = of_asked_kind(retrieval.question, spans, documents, sentences)
     spans = within_a_clause(retrieval.question, spans, documents)
     spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(s, sentences, documents))]
+    spans = beyond_the_question(reader_question(retrieval, glosses), spans, documents)
     best = choose_span(spans, model, lang) if spans else None
     if best is not None and names_nothing(reader_question(retrieval, glosses), documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业

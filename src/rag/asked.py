@@ -158,9 +158,8 @@ KIND_TAIL = 8
 _QUANTITY = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
                        r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
                        r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)?\s*$")
-#: A span that is only a share: "9.6%", "1.5%至3%".
-_ONLY_SHARE = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:\.\d+)?\s*[%％]"
-                         r"(?:\s*(?:至|到|-|–|~|～)\s*\d+(?:\.\d+)?\s*[%％])?\s*$")
+#: A number in a span, and whether a share sign follows it ("9.6%", "1.5%至3%").
+_NUMBER_AND_SIGN = re.compile(r"\d+(?:[.,]\d+)*\s*([%％]|个?百分点)?")
 #: A count asked of things: "how many", or 多少/几 with a measure word (多少家, 几座). A bare
 #: 多少 also asks for rates ("录取率为多少": of the public data's 330 count questions, 6
 #: reference answers are shares, none asked so).
@@ -202,7 +201,7 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     cell whose `column` header names the unit holds it); asked a person's name (理事长叫什么名字),
     a place, an organisation or a role ("青禾镇", "志愿者"); asked a price, no amount of money
     ("3.8小时": the reader left out no unit, since `following` is read too; "免费" answers);
-    asked how many things, only a share ("9.6%" for how many passengers); asked who or which
+    asked how many things, a span whose numbers are all shares ("9.6%" for how many passengers); asked who or which
     one(s), only a quantity ("158公里" for 哪几条线路: of the public data's 3,643 such questions,
     4 reference answers are, all years asked as 哪一发生). False when the question asks for
     none of these."""
@@ -224,9 +223,49 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     kind = asked_value(question)
     if _ASKS_AMOUNT_OF_MONEY.search(question) and not (found(ANSWER_TYPES["price"][1].pattern) or _FREE.search(span)):
         return lacks_asked_value(question, span, column)   # a bare number under a price column holds one
-    if kind == "count" and _ASKS_COUNT_OF_THINGS.search(question) and _ONLY_SHARE.match(span):
-        return True
+    if kind == "count" and _ASKS_COUNT_OF_THINGS.search(question):
+        signs = [m.group(1) for m in _NUMBER_AND_SIGN.finditer(span)]
+        if signs and all(signs):   # every number in it a share: it counts nothing
+            return True
     return _asks_thing(question) and _QUANTITY.match(span) is not None
+
+
+#: What a span is made of, for `echoes`: runs of Chinese characters, Latin words, numbers.
+_ECHO_UNITS = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)?")
+#: A question that offers its answers (A还是B, 是否, or): the answer then repeats the question.
+_OFFERS_CHOICES = re.compile(r"还是|或者|或是|抑或|是否|\bor\b|\bwhether\b", re.I)
+
+
+#: A term's gloss in brackets right after it ("智慧农业（Smart Agriculture）"), and a bracket
+#: opened right before a span after a Chinese term ("隐私计算(" before "Privacy Computing").
+_GLOSS_AFTER = re.compile(r"^[*_\s]*[（(]\s*([A-Za-z][^（）()\n]{0,60})[）)]")
+_TERM_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,12})[*_\s]*[（(]\s*$")
+_GLOSS_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def echoes(question: str, span: str, before: str = "", after: str = "") -> bool:
+    """Whether `span` only repeats the question: every run of Chinese characters, Latin word and
+    number in it is in the question ("数字孪生" for "什么叫数字孪生？"; not "量子光学" for
+    "哪一门光学处理光的量子力学特性…", whose characters are all there but not as one run), or it is a term the document
+    glosses in brackets and the question names it in the other language: "智慧农业" followed by
+    "（Smart Agriculture）" for "… of smart agriculture …", "Privacy Computing" in "隐私计算(…)"
+    for "隐私计算是一种怎样的技术？" (`before`/`after`: the document text around the span). Such a
+    span is the question's subject, not what is asked of it. False when the question offers its
+    answers (A还是B, 是否, or)."""
+    units = _ECHO_UNITS.findall(span)
+    if not units or _OFFERS_CHOICES.search(question):
+        return False
+    asked = question.lower()
+    if all((u if has_cjk(u) else u.lower()) in asked for u in units):
+        return True
+    if _CLAUSE_BREAK.search(span) or len(span) > 24:
+        return False
+    gloss = _GLOSS_AFTER.match(after)
+    words = _GLOSS_WORD.findall(gloss.group(1)) if gloss and has_cjk(span) else []
+    if words and all(re.search(rf"\b{re.escape(w.lower())}", asked) for w in words):
+        return True
+    term = _TERM_BEFORE.search(before[-20:]) if not has_cjk(span) else None
+    return bool(term and term.group(1) in question)
 
 
 #: Superlatives and their opposites: asked 最低, a span whose clause says 最高 answers the opposite.
