@@ -43,6 +43,7 @@ from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
 from .conversation import unresolved_message
 from .corpus import Document, Located, page_of
+from .definitions import defined_term, find_definition
 from .forms import form_answer
 from .lexical import english_stems, has_cjk
 from .reader import ReadingText
@@ -460,6 +461,22 @@ def choose_span(spans: list, model: RelevanceModel | None, lang: str):
     return max(spans, key=lambda s: (w_margin * s.margin + w_rank * (s.rank - 1), -s.rank))
 
 
+def defining_words(retrieval: Retrieval, best, documents: dict[str, Document]):
+    """Asked what a term is (`definitions.defined_term`), the defining words of a retrieved
+    sentence that defines it (`definitions.find_definition`; those of the best span's document
+    first), in place of the reader's span; the reader's span otherwise. Whether to answer at all
+    stays the reader's and the abstention model's call."""
+    term = defined_term(retrieval.question)
+    if term is None:
+        return best
+    ranked = sorted(retrieval.sentences, key=lambda s: (s.sentence.doc != best.doc, -s.dense))
+    found = find_definition(term, [s.sentence for s in ranked], lambda doc: documents[doc].text)
+    if found is None:
+        return best
+    doc, start, end = found
+    return replace(best, doc=doc, start=start, end=end, text=documents[doc].text[start:end])
+
+
 def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> tuple[int, int, str | None]:
     """The sentence or sentences (of those retrieval returned) that hold `[start, end)`, as
     (start, end, section): the quote a span is shown in. Section None when the span begins or
@@ -577,6 +594,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     if best is None or score < strictness:
         timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
+    best = defining_words(retrieval, best, documents)
     document = documents[best.doc]
     q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
     holder = Quote(doc=best.doc, start=q_start, end=q_end, n=1, text="", title="",
