@@ -79,6 +79,10 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     ("How many stations does Line 11 have?", "29座", "", "", False),     # a count of things
     ("How many passengers used the gates in 2024?", "9.6%", "", "", True),   # a share counts nobody
     ("芝大的本科录取率为多少?", "8.6%", "", "", False),                   # a bare 多少 also asks rates
+    ("How many inspection robots does the city own?", "32公里", "", "", True),   # a length counts no robots
+    ("How many kilometres of new line opened?", "47.2公里", "", "", False),      # asked in units
+    ("新生儿一天要睡超过多少个小时?", "18小时", "", "", False),
+    ("全市建成了多少座换电站？", "6", "座", "", False),
     ("How much does the AR guide cost?", "3.8小时", "，", "", True),      # no money
     ("How much does the AR guide cost?", "5", "元一次", "", False),       # the unit follows
     ("门票多少钱？", "免费", "", "", False),

@@ -48,6 +48,7 @@ from .forms import form_answer
 from .lexical import english_stems, has_cjk
 from .reader import ReadingText
 from .reader.tables import table_readings
+from .reasons import asks_reason, nearest, reasons_in
 from .relevance import (
     RelevanceModel,
     question_language,
@@ -477,6 +478,23 @@ def defining_words(retrieval: Retrieval, best, documents: dict[str, Document]):
     return replace(best, doc=doc, start=start, end=end, text=documents[doc].text[start:end])
 
 
+def reason_words(question: str, best, documents: dict[str, Document], sentences: list[Sentence]):
+    """Asked why (`reasons.asks_reason`), the reason a causal cue marks in the sentence(s) that
+    hold the reader's span (`reasons.reasons_in`: 主要原因是X, 因为X, X，因此…; the one nearest
+    the span), in place of the span; the reader's span otherwise."""
+    if not asks_reason(question):
+        return best
+    q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
+    text = documents[best.doc].text
+    found = None
+    if section is not None:
+        found = nearest(reasons_in(text[q_start:q_end]), best.start - q_start, best.end - q_start)
+    if found is None:
+        return best
+    start, end = q_start + found[0], q_start + found[1]
+    return replace(best, start=start, end=end, text=text[start:end])
+
+
 def quote_around(doc: str, start: int, end: int, sentences: list[Sentence]) -> tuple[int, int, str | None]:
     """The sentence or sentences (of those retrieval returned) that hold `[start, end)`, as
     (start, end, section): the quote a span is shown in. Section None when the span begins or
@@ -594,7 +612,7 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     if best is None or score < strictness:
         timings["read"] = timings["answer"] = (time.perf_counter() - started) * 1000
         return Answer(retrieval.question, True, NOT_FOUND[lang], [], shown, score, lang, timings)
-    best = defining_words(retrieval, best, documents)
+    best = reason_words(retrieval.question, defining_words(retrieval, best, documents), documents, sentences)
     document = documents[best.doc]
     q_start, q_end, section = quote_around(best.doc, best.start, best.end, sentences)
     holder = Quote(doc=best.doc, start=q_start, end=q_end, n=1, text="", title="",

@@ -158,6 +158,17 @@ KIND_TAIL = 8
 _QUANTITY = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
                        r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
                        r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)?\s*$")
+#: A span that is only a measured amount: a number with a unit of length, area, weight, money,
+#: power, time or share ("32公里", "4100万千瓦"): it counts no things.
+_MEASURED = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
+                       r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
+                       r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)\s*$")
+#: A count asked in units (how many kilometres, 多少个小时): a measured amount answers it.
+_ASKS_UNITS = re.compile(r"\bhow many\s+(?:[\w-]+\s+){0,2}?(?:kilomet\w*|km|miles?|met(?:er|re)s|hours?|minutes?"
+                         r"|seconds?|days?|weeks?|months?|years?|tons?|tonnes?|kilograms?|kg|grams?|yuan|dollars?"
+                         r"|euros?|percent|percentage|times|megawatts?|gigawatts?|kilowatts?|mw|gw|kw|kwh|square"
+                         r"|hectares?|mu|acres?|lit(?:er|re)s?|gb|tb|degrees?)\b"
+                         r"|(?:多少|几)个?(?:小时|月|星期|礼拜|钟头|工作日|百分点)", re.I)
 #: A number in a span, and whether a share sign follows it ("9.6%", "1.5%至3%").
 _NUMBER_AND_SIGN = re.compile(r"\d+(?:[.,]\d+)*\s*([%％]|个?百分点)?")
 #: A count asked of things: "how many", or 多少/几 with a measure word (多少家, 几座). A bare
@@ -201,7 +212,9 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     cell whose `column` header names the unit holds it); asked a person's name (理事长叫什么名字),
     a place, an organisation or a role ("青禾镇", "志愿者"); asked a price, no amount of money
     ("3.8小时": the reader left out no unit, since `following` is read too; "免费" answers);
-    asked how many things, a span whose numbers are all shares ("9.6%" for how many passengers); asked who or which
+    asked how many things, a span whose numbers are all shares ("9.6%" for how many passengers)
+    or only a measured amount ("32公里" for how many robots; not when asked in units, how many
+    kilometres, 多少个小时); asked who or which
     one(s), only a quantity ("158公里" for 哪几条线路: of the public data's 3,643 such questions,
     4 reference answers are, all years asked as 哪一发生). False when the question asks for
     none of these."""
@@ -226,6 +239,8 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     if kind == "count" and _ASKS_COUNT_OF_THINGS.search(question):
         signs = [m.group(1) for m in _NUMBER_AND_SIGN.finditer(span)]
         if signs and all(signs):   # every number in it a share: it counts nothing
+            return True
+        if _MEASURED.match(span) and not _ASKS_UNITS.search(question):   # "32公里" for how many robots
             return True
     return _asks_thing(question) and _QUANTITY.match(span) is not None
 
