@@ -337,21 +337,25 @@ def test_no_span_of_the_asked_kind_leaves_nothing_to_answer_with():
     assert of_asked_kind("白皮书是哪一年发布的？", years, documents) == years   # a year answers that
 
 
-def test_asked_one_thing_the_spans_within_one_clause_are_preferred():
-    """Asked who, a span across a clause break is dropped (none may be left); asked how many or
-    which one, such spans give way when a span within one clause is left."""
+def _one_document(text: str):
+    """A corpus of one document "d" holding `text`, and a function giving the span of a piece of it."""
     from types import SimpleNamespace
 
-    from rag.answer import within_a_clause
     from rag.corpus import Document
-
-    text = "东湖区完成率最高，已覆盖辖区内96%的老旧小区；全市已在412个老旧小区建成充电棚1,060处，新增端口3.2万个。"
-    documents = {"d": Document(path="d", title="t", source=None, text=text)}
 
     def span(piece):
         at = text.index(piece)
         return SimpleNamespace(doc="d", start=at, end=at + len(piece))
 
+    return {"d": Document(path="d", title="t", source=None, text=text)}, span
+
+
+def test_asked_one_thing_the_spans_within_one_clause_are_preferred():
+    """Asked who, a span across a clause break is dropped (none may be left); asked how many or
+    which one, such spans give way when a span within one clause is left."""
+    from rag.answer import within_a_clause
+
+    documents, span = _one_document("东湖区完成率最高，已覆盖辖区内96%的老旧小区；全市已在412个老旧小区建成充电棚1,060处，新增端口3.2万个。")
     long, district = span("东湖区完成率最高，已覆盖辖区内96%"), span("东湖区")
     count_long, count = span("412个老旧小区建成充电棚1,060处，新增端口3.2万个"), span("1,060处")
     assert within_a_clause("哪个区的完成率最高？", [long, district], documents) == [district]
@@ -365,18 +369,9 @@ def test_a_span_that_repeats_the_question_gives_way_to_one_that_says_more():
     """Asked what a term means, the term itself ("数字孪生", or the Chinese term of an English
     question, glossed in brackets in the text) is dropped when another span is left; asked who,
     the echo stays for `names_nothing` to refuse on."""
-    from types import SimpleNamespace
-
     from rag.answer import beyond_the_question
-    from rag.corpus import Document
 
-    text = "所谓数字孪生（Digital Twin），是指在虚拟空间中构建一个与实体对象实时同步的数字模型。"
-    documents = {"d": Document(path="d", title="t", source=None, text=text)}
-
-    def span(piece):
-        at = text.index(piece)
-        return SimpleNamespace(doc="d", start=at, end=at + len(piece))
-
+    documents, span = _one_document("所谓数字孪生（Digital Twin），是指在虚拟空间中构建一个与实体对象实时同步的数字模型。")
     term, meaning = span("数字孪生"), span("在虚拟空间中构建一个与实体对象实时同步的数字模型")
     assert beyond_the_question("什么叫数字孪生？", [term, meaning], documents) == [meaning]
     assert beyond_the_question("What is a digital twin?", [term, meaning], documents) == [meaning]
