@@ -153,16 +153,16 @@ _NOT_A_PERSON = re.compile(r"(?:镇|市|县|省|村|区|州|乡|国|公司|集�
 KIND_TAIL = 8
 
 
-#: A span that is only a quantity: a number with at most a measure of length, area, weight,
-#: money, power, time or share ("158公里", "3.8小时", "约85%"): it measures, it names nothing.
-_QUANTITY = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
-                       r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
-                       r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)?\s*$")
-#: A span that is only a measured amount: a number with a unit of length, area, weight, money,
-#: power, time or share ("32公里", "4100万千瓦"): it counts no things.
-_MEASURED = re.compile(r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
-                       r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
-                       r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)\s*$")
+#: Units a measured amount carries: length, area, weight, money, power, time, share.
+_UNITS = (r"(?:[%％]|公里|千米|米|厘米|毫米|平方米|平方公里|公顷|亩|吨|千克|公斤|克|元|美元|欧元"
+          r"|千瓦时|千瓦|兆瓦|瓦|小时|分钟|秒|天|个月|岁|倍)")
+_AMOUNT = r"^\s*(?:约|近|超过|逾|达)?\s*\d+(?:[.,]\d+)*\s*(?:多|余)?\s*[万亿千百]?\s*"
+#: A span that is only a quantity, a number with at most a unit ("158公里", "3.8小时", "约85%"):
+#: it measures, it names nothing.
+_QUANTITY = re.compile(_AMOUNT + _UNITS + r"?\s*$")
+#: A span that is only a measured amount, a number with its unit ("32公里", "4100万千瓦"): it
+#: counts no things.
+_MEASURED = re.compile(_AMOUNT + _UNITS + r"\s*$")
 #: A count asked in units (how many kilometres, 多少个小时): a measured amount answers it.
 _ASKS_UNITS = re.compile(r"\bhow many\s+(?:[\w-]+\s+){0,2}?(?:kilomet\w*|km|miles?|met(?:er|re)s|hours?|minutes?"
                          r"|seconds?|days?|weeks?|months?|years?|tons?|tonnes?|kilograms?|kg|grams?|yuan|dollars?"
@@ -214,10 +214,9 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     ("3.8小时": the reader left out no unit, since `following` is read too; "免费" answers);
     asked how many things, a span whose numbers are all shares ("9.6%" for how many passengers)
     or only a measured amount ("32公里" for how many robots; not when asked in units, how many
-    kilometres, 多少个小时); asked who or which
-    one(s), only a quantity ("158公里" for 哪几条线路: of the public data's 3,643 such questions,
-    4 reference answers are, all years asked as 哪一发生). False when the question asks for
-    none of these."""
+    kilometres, 多少个小时); asked who or which one(s), only a quantity ("158公里" for 哪几条线路:
+    of the public data's 3,643 such questions, 4 reference answers are, all years asked as
+    哪一发生). False when the question asks for none of these."""
     def found(pattern: str) -> bool:
         text = span + following[:KIND_TAIL]
         return any(m.start() < len(span) for m in re.compile(pattern, re.I).finditer(text))
@@ -261,12 +260,12 @@ _GLOSS_WORD = re.compile(r"[A-Za-z]{3,}")
 def echoes(question: str, span: str, before: str = "", after: str = "") -> bool:
     """Whether `span` only repeats the question: every run of Chinese characters, Latin word and
     number in it is in the question ("数字孪生" for "什么叫数字孪生？"; not "量子光学" for
-    "哪一门光学处理光的量子力学特性…", whose characters are all there but not as one run), or it is a term the document
-    glosses in brackets and the question names it in the other language: "智慧农业" followed by
-    "（Smart Agriculture）" for "… of smart agriculture …", "Privacy Computing" in "隐私计算(…)"
-    for "隐私计算是一种怎样的技术？" (`before`/`after`: the document text around the span). Such a
-    span is the question's subject, not what is asked of it. False when the question offers its
-    answers (A还是B, 是否, or)."""
+    "哪一门光学处理光的量子力学特性…", whose characters are all there but not as one run), or it
+    is a term the document glosses in brackets and the question names it in the other language:
+    "智慧农业" followed by "（Smart Agriculture）" for "… of smart agriculture …", "Privacy
+    Computing" in "隐私计算(…)" for "隐私计算是一种怎样的技术？" (`before`/`after`: the document text
+    around the span). Such a span is the question's subject, not what is asked of it. False when
+    the question offers its answers (A还是B, 是否, or)."""
     units = _ECHO_UNITS.findall(span)
     if not units or _OFFERS_CHOICES.search(question):
         return False
