@@ -67,10 +67,13 @@ def find_definition(term: str, sentences: list[Sentence], text_of) -> tuple[str,
     in its document (`text_of(doc)` gives a document's text): after the cue (是指, 即, 是) that
     follows the term (with its bracketed gloss) up to the sentence's end or a clause that goes on
     about the term (`_GOES_ON`), cut at a clause break when longer than `MAX_DEFINITION`. None when no sentence defines it."""
+    forms: dict[str, list[str]] = {}   # per document: a Latin term's glossed forms are looked up once
     for sentence in sentences:
         text = text_of(sentence.doc)
         body = text[sentence.start:sentence.end]
-        for form in chinese_terms(term, text):
+        if sentence.doc not in forms:
+            forms[sentence.doc] = chinese_terms(term, text)
+        for form in forms[sentence.doc]:
             pattern = re.compile(r"(?:所谓)?[" + _QUOTES + r"]?" + re.escape(form) + _BETWEEN + _CUE + r"\s*", re.I)
             match = pattern.search(body)
             if not match:
