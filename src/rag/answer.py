@@ -593,9 +593,10 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     spans = of_asked_kind(retrieval.question, spans, documents, sentences)
     spans = within_a_clause(retrieval.question, spans, documents)
     spans = [s for s in spans if not says_opposite(retrieval.question, clause_of(s, sentences, documents))]
-    spans = beyond_the_question(reader_question(retrieval, glosses), spans, documents)
+    read_as = reader_question(retrieval, glosses)   # as the reader read it: an English one with its glosses
+    spans = beyond_the_question(read_as, spans, documents)
     best = choose_span(spans, model, lang) if spans else None
-    if best is not None and names_nothing(reader_question(retrieval, glosses), documents[best.doc].text[best.start:best.end]):
+    if best is not None and names_nothing(read_as, documents[best.doc].text[best.start:best.end]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
         best = None
