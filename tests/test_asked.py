@@ -83,6 +83,10 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     ("How many kilometres of new line opened?", "47.2公里", "", "", False),      # asked in units
     ("新生儿一天要睡超过多少个小时?", "18小时", "", "", False),
     ("全市建成了多少座换电站？", "6", "座", "", False),
+    ("青川区有多少名专职厨师？", "23家", "", "", True),                  # 家 counts no cooks
+    ("青川区有多少名专职厨师？", "23", "家，全年", "", True),             # the measure word just after
+    ("全市有多少名员工？", "38人", "", "", False),                        # kin measure words
+    ("全国有多少个企业参与？", "12家", "", "", False),                    # the generic 个 asks any
     ("How much does the AR guide cost?", "3.8小时", "，", "", True),      # no money
     ("How much does the AR guide cost?", "5", "元一次", "", False),       # the unit follows
     ("门票多少钱？", "免费", "", "", False),

@@ -169,6 +169,8 @@ _ASKS_UNITS = re.compile(r"\bhow many\s+(?:[\w-]+\s+){0,2}?(?:kilomet\w*|km|mile
                          r"|euros?|percent|percentage|times|megawatts?|gigawatts?|kilowatts?|mw|gw|kw|kwh|square"
                          r"|hectares?|mu|acres?|lit(?:er|re)s?|gb|tb|degrees?)\b"
                          r"|(?:多少|几)个?(?:小时|月|星期|礼拜|钟头|工作日|百分点)", re.I)
+#: A span that is only a count with a specific measure word ("23家"; the generic 个 says nothing).
+_COUNTED = re.compile(_AMOUNT + r"(?P<m>[种类项家位次条座台名所辆架款场户批期起件例宗张本册只头棵株艘枚篇份届栋幢处人部套])\s*$")
 #: A number in a span, and whether a share sign follows it ("9.6%", "1.5%至3%").
 _NUMBER_AND_SIGN = re.compile(r"\d+(?:[.,]\d+)*\s*([%％]|个?百分点)?")
 #: A count asked of things: "how many", or 多少/几 with a measure word (多少家, 几座). A bare
@@ -214,7 +216,8 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
     ("3.8小时": the reader left out no unit, since `following` is read too; "免费" answers);
     asked how many things, a span whose numbers are all shares ("9.6%" for how many passengers)
     or only a measured amount ("32公里" for how many robots; not when asked in units, how many
-    kilometres, 多少个小时); asked who or which one(s), only a quantity ("158公里" for 哪几条线路:
+    kilometres, 多少个小时), or a count with another measure word ("23家" for 多少名厨师; kin
+    measure words count the same things, `asks_measure`); asked who or which one(s), only a quantity ("158公里" for 哪几条线路:
     of the public data's 3,643 such questions, 4 reference answers are, all years asked as
     哪一发生). False when the question asks for none of these."""
     def found(pattern: str) -> bool:
@@ -240,6 +243,11 @@ def misses_asked_kind(question: str, span: str, following: str = "", column: str
         if signs and all(signs):   # every number in it a share: it counts nothing
             return True
         if _MEASURED.match(span) and not _ASKS_UNITS.search(question):   # "32公里" for how many robots
+            return True
+        # The reader may leave the measure word just outside the span ("23" 家).
+        counted, asked = _COUNTED.match(span) or _COUNTED.match(span + following[:1]), _MEASURE_AFTER_ASK.search(question)
+        if counted and asked and asked.group("m") != "个" \
+                and not re.fullmatch(asks_measure(question), counted.group("m")):   # "23家" for 多少名厨师
             return True
     return _asks_thing(question) and _QUANTITY.match(span) is not None
 
