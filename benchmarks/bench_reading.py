@@ -79,8 +79,9 @@ def gold_setting(reader: Reader, paragraphs, limit: int, seed: int) -> dict:
 
 
 def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes: dict,
-                 details: Path | None = None) -> dict:
-    """All paragraphs in one index (one document each, titled by their article), every question
+                 details: Path | None = None, titles: str = "number") -> dict:
+    """All paragraphs in one index (one document each, titled by its article's number, or with
+    `titles` "article" by the article's title, as a user's files are named), every question
     asked through `Pipeline.ask` as a user would: span F1/EM, quote recall, answerable questions
     refused, answers citing another paragraph than the question's. `tmp` may hold an index built
     by an earlier run over the same paragraphs (it is reused); `details` gets one JSON line per
@@ -95,10 +96,13 @@ def open_setting(paragraphs, limit: int, seed: int, tmp: Path, settings_changes:
     for i, p in enumerate(paragraphs):
         name = f"p{i:04d}.txt"
         names[id(p)] = name
-        if (corpus / name).exists() and (corpus / name).read_text(encoding="utf-8") == p.context:
+        title = p.title if titles == "article" and p.title else p.article.split(":", 1)[-1]
+        meta = json.dumps({"title": title}, ensure_ascii=False)
+        if (corpus / name).exists() and (corpus / name).read_text(encoding="utf-8") == p.context \
+                and (corpus / (name + ".meta.json")).read_text(encoding="utf-8") == meta:
             continue   # written by an earlier run: leave it so that its index stays current
         (corpus / name).write_text(p.context, encoding="utf-8")
-        (corpus / (name + ".meta.json")).write_text(json.dumps({"title": p.article.split(":", 1)[-1]}), encoding="utf-8")
+        (corpus / (name + ".meta.json")).write_text(meta, encoding="utf-8")
     reused = (tmp / "index").exists()
     started = time.perf_counter()
     # Chinese questions only: the English helper model would only double the build.
@@ -158,6 +162,9 @@ def main(argv=None) -> None:
     ap.add_argument("--work", type=Path, default=None,
                     help="with --open: keep the corpus and index here and reuse them on the next run")
     ap.add_argument("--details", type=Path, default=None, help="with --open: one JSON line per question")
+    ap.add_argument("--titles", choices=("number", "article"), default="number",
+                    help="with --open: title each paragraph's document by its article's number (every figure "
+                         "in docs/reader.md) or by the article's title, as a user's files are named")
     args = ap.parse_args(argv)
     reader = Reader(args.weights) if args.weights else Reader()
     _, dev, test = reading.splits(args.seed)
@@ -171,13 +178,14 @@ def main(argv=None) -> None:
     if args.open:
         changes = {"reader": args.reader == "on"}
         for name, paragraphs in chosen:
-            key = f"open/{name}/reader-{args.reader}"
+            key = f"open/{name}/reader-{args.reader}" + ("/titled" if args.titles == "article" else "")
             details = args.details.with_suffix(f".{name}.jsonl") if args.details else None
             if args.work:
-                results[key] = open_setting(paragraphs, args.limit, args.seed, args.work / name, changes, details)
+                results[key] = open_setting(paragraphs, args.limit, args.seed, args.work / name, changes, details,
+                                            args.titles)
             else:
                 with tempfile.TemporaryDirectory() as tmp:
-                    results[key] = open_setting(paragraphs, args.limit, args.seed, Path(tmp), changes, details)
+                    results[key] = open_setting(paragraphs, args.limit, args.seed, Path(tmp), changes, details, args.titles)
             print(key, results[key], flush=True)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     previous.update(results)

@@ -22,6 +22,12 @@ def test_the_answer_type_asked_for():
     assert asks_for("占比是多少？") == "share"
     assert asks_for("谁创立了腾讯？") == "name"
     assert asks_for("隐私计算是什么？") is None
+    # A share word asks a share only beside a question word.
+    assert asks_for("整个下萨克森邦有多少比例的人信仰天主教？") == "share"
+    assert asks_for("65岁及以上老人在全国人口中占多大比重？") == "share"
+    assert asks_for("2023年渗透率达到了多少？") == "share"
+    assert asks_for("红色、蓝色和绿色按一定比例混合会得到什么颜色的光？") is None
+    assert asks_for("市场上以哪一种米的比例最多？") is None
 
 
 @pytest.mark.parametrize("question, wanted", [
@@ -46,6 +52,16 @@ def test_questions_asking_for_several_things_are_told_apart(question, wanted):
 ])
 def test_a_span_that_counts_or_echoes_names_nobody(question, span, nobody):
     assert names_nothing(question, span) is nobody
+
+
+@pytest.mark.parametrize("question, before, span, nobody", [
+    ("Which consulting firm estimated the market size?", "据一家", "咨询机构", True),   # "a firm" names none
+    ("哪个机构测算了市场规模？", "据某", "咨询机构", True),
+    ("哪个机构测算了市场规模？", "据", "赛迪顾问", False),
+    ("蒂亚戈·蒙泰罗是哪个国家的赛车手？", "是一位", "葡萄牙", False),   # a name inside an indefinite phrase
+])
+def test_a_kind_of_thing_after_an_indefinite_article_names_nobody(question, before, span, nobody):
+    assert names_nothing(question, span, before) is nobody
 
 
 @pytest.mark.parametrize("question, span, lacks", [
@@ -81,7 +97,12 @@ def test_a_span_without_the_value_asked_for_answers_something_else(question, spa
     ("芝大的本科录取率为多少?", "8.6%", "", "", False),                   # a bare 多少 also asks rates
     ("How many inspection robots does the city own?", "32公里", "", "", True),   # a length counts no robots
     ("How many kilometres of new line opened?", "47.2公里", "", "", False),      # asked in units
+    ("How many turbines were installed?", "4100", "万千瓦，连续", "", True),    # the unit just after
+    ("How many turbines were installed?", "4100万千瓦，连续四年位居全球第一", "", "", True),   # its first clause
     ("新生儿一天要睡超过多少个小时?", "18小时", "", "", False),
+    ("How many turbines were installed in 2024?", "第一", "", "", True),        # a rank counts nothing
+    ("台湾的外汇储备全世界排名多少?", "第5", "", "", False),                    # asked a rank
+    ("杜拜国际机场的旅客量位处世界第几名?", "第7名", "", "", False),
     ("全市建成了多少座换电站？", "6", "座", "", False),
     ("青川区有多少名专职厨师？", "23家", "", "", True),                  # 家 counts no cooks
     ("青川区有多少名专职厨师？", "23", "家，全年", "", True),             # the measure word just after

@@ -86,3 +86,13 @@ def test_gloss_stems_find_the_corpus_words_of_the_same_meaning(tmp_path):
     assert stems.synonyms("价钱", lexicon) == ()  # not in CC-CEDICT here
     stems.save(tmp_path / "stems.marshal")
     assert GlossStems.load(tmp_path / "stems.marshal").table == stems.table
+
+
+def test_a_corpus_word_cut_across_a_function_character_is_no_word():
+    """jieba's HMM may cut "花剌子模在" into 花剌子 + 模在: a corpus-vocabulary word that begins or
+    ends with a function character (在, 的, 了) is not taken as a word of a question."""
+    from rag.lexical import Background
+
+    background = Background({"哪一年": (5.0, False, -9.0), "蒙军": (9.0, False, -14.0)})
+    words = background.words("花剌子模在哪一年被蒙军灭国？", {"花剌子", "模在", "灭国"})
+    assert "模在" not in words and "花剌子" in words and "灭国" in words

@@ -32,6 +32,7 @@ class Paragraph:
     article: str
     context: str
     questions: list[Question]
+    title: str = ""   # the article's title (its subject: "安图县"), as a user's file would be named
 
 
 def _refind(context: str, text: str, near: int) -> int | None:
@@ -66,7 +67,7 @@ def load(path: Path, source: str, to_simplified: bool) -> list[Paragraph]:
                         answers.append((start, text))
                 if answers:
                     questions.append(Question(f"{source}:{qa['id']}", convert(qa["question"]), answers))
-            out.append(Paragraph(aid, context, questions))
+            out.append(Paragraph(aid, context, questions, convert(article.get("title") or "")))
     return out
 
 

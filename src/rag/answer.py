@@ -596,7 +596,8 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
     read_as = reader_question(retrieval, glosses)   # as the reader read it: an English one with its glosses
     spans = beyond_the_question(read_as, spans, documents)
     best = choose_span(spans, model, lang) if spans else None
-    if best is not None and names_nothing(read_as, documents[best.doc].text[best.start:best.end]):
+    if best is not None and names_nothing(read_as, documents[best.doc].text[best.start:best.end],
+                                          documents[best.doc].text[max(0, best.start - 4):best.start]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
         best = None

@@ -411,7 +411,10 @@ class Background:
             for size in range(1, min(_LONGEST_WORD, len(run) - i) + 1):
                 word = run[i:i + size]
                 entry = table.get(word)
-                if entry is not None or (size > 1 and word in extra):
+                # A corpus word that begins or ends with a function character is a cut of
+                # jieba's HMM across a word boundary ("模在" of 花剌子模在), not a word.
+                if entry is not None or (size > 1 and word in extra and word[0] not in FUNCTION_CHARS
+                                         and word[-1] not in FUNCTION_CHARS):
                     options.append(((entry[2] if entry else floor + 2) + best[i + size][0], size))
             if not options:
                 options.append((floor + best[i + 1][0], 1))
