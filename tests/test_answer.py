@@ -377,3 +377,30 @@ def test_a_span_that_repeats_the_question_gives_way_to_one_that_says_more():
     assert beyond_the_question("What is a digital twin?", [term, meaning], documents) == [meaning]
     assert beyond_the_question("什么叫数字孪生？", [term], documents) == [term]      # nothing else to say
     assert beyond_the_question("数字孪生是谁提出的？", [term, meaning], documents) == [term, meaning]
+
+
+def test_a_figure_of_the_whole_country_is_not_the_named_citys():
+    """Asked about 广州市, the nationwide figure in the sentence before the one naming 广州市 is
+    another subject's; a sentence naming the city, or a question about China, keeps it."""
+    from types import SimpleNamespace
+
+    from rag.answer import of_the_whole_elsewhere
+    from rag.chunking import Sentence
+
+    text = "2019年以来，全国老旧小区累计加装电梯约7.2万部。广州市对加装电梯给予补贴。"
+    documents, span = _one_document(text)
+    cut = text.index("广州")
+    sentences = [Sentence(doc="d", start=0, end=cut, id=0, section="", text=text[:cut]),
+                 Sentence(doc="d", start=cut, end=len(text), id=1, section="", text=text[cut:])]
+
+    def asked(question, named=(), cjk=True):
+        return SimpleNamespace(question=question, named=named, question_has_cjk=cjk, translations=[])
+
+    figure = span("7.2万部")
+    assert of_the_whole_elsewhere(asked("广州市累计加装了多少部电梯？", ("广州市",)), figure, sentences, documents)
+    assert not of_the_whole_elsewhere(asked("中国累计加装了多少部电梯？", ("中国",)), figure, sentences, documents)
+    assert not of_the_whole_elsewhere(asked("老旧小区累计加装了多少部电梯？"), figure, sentences, documents)
+    # English: China/Chinese is the text's own country, not a name it must write out.
+    assert not of_the_whole_elsewhere(asked("How many lifts did Chinese compounds add?", cjk=False), figure,
+                                      sentences, documents)
+    assert of_the_whole_elsewhere(asked("How many lifts did Guangzhou add?", cjk=False), figure, sentences, documents)

@@ -12,6 +12,7 @@ from rag.asked import (
     misses_asked_kind,
     names_nothing,
     says_opposite,
+    speaks_of_the_whole,
 )
 
 
@@ -158,6 +159,23 @@ def test_which_one_is_asked_for_one_thing_not_a_value():
 def test_asked_who_a_clause_is_no_name():
     assert asks_name("中标的运营企业是哪一家？") and asks_name("谁提出了民族自决？") and not asks_name("一共有多少家？")
     assert is_clause("财政给予400元的补助，其余投资由中标企业承担") and not is_clause("伍德罗·威尔逊")
+
+
+@pytest.mark.parametrize("question, clause, whole", [
+    ("广州市老旧小区累计加装了多少部电梯？", "全国老旧小区累计加装电梯约7.2万部。", True),
+    ("How many elderly care institutions are there in Shanghai?", "全国已建成老年助餐点超过8万个。", True),
+    ("广州市老旧小区累计加装了多少部电梯？", "全球累计部署超过3万台", True),
+    ("黑龙江省的土地面积是全国第几大?", "排名全国第6。", False),          # ranked within the whole
+    ("新北市有几座核能电厂？", "新北市是全球唯一市内有三座核能电厂的都市", False),
+    ("刘少奇哪一年成为国家元首？", "1959年召开第二届全国人大前夕", False),   # a name holding 全国
+    ("全国老旧小区累计加装了多少部电梯？", "全国老旧小区累计加装电梯约7.2万部。", False),  # asked of the whole
+    ("How many lifts were added nationwide?", "全国老旧小区累计加装电梯约7.2万部。", False),
+    ("广州市老旧小区累计加装了多少部电梯？", "单部电梯最高可获得15万元", False),
+])
+def test_a_clause_about_the_whole_country_or_world(question, clause, whole):
+    """A clause stating a figure of the whole country or world, not ranking within it; the
+    caller refuses it only when its sentence lacks the names the question gives."""
+    assert speaks_of_the_whole(question, clause) is whole
 
 
 def test_a_clause_saying_the_opposite_superlative_does_not_answer():

@@ -38,6 +38,7 @@ from .asked import (
     misses_asked_kind,
     names_nothing,
     says_opposite,
+    speaks_of_the_whole,
 )
 from .chunking import Sentence, split_clauses
 from .config import AnswerSettings
@@ -51,6 +52,7 @@ from .reader.tables import table_readings
 from .reasons import asks_reason, nearest, reasons_in
 from .relevance import (
     RelevanceModel,
+    names_missing,
     question_language,
     question_terms,
     relevance,
@@ -439,14 +441,30 @@ def beyond_the_question(question: str, spans: list, documents: dict[str, Documen
     return [s for s in spans if not echo(s)] or spans
 
 
+def sentence_bounds(span, sentences: list[Sentence]) -> tuple[int, int]:
+    """Offsets of the retrieved sentence(s) holding `span` (the span's own when none does)."""
+    holding = [s for s in sentences if s.doc == span.doc and s.start < span.end and span.start < s.end]
+    return (holding[0].start, holding[-1].end) if holding else (span.start, span.end)
+
+
 def clause_of(span, sentences: list[Sentence], documents: dict[str, Document]) -> str:
     """The clause(s) holding `span` (`chunking.split_clauses` over the retrieved sentence(s) that
     hold it): where a superlative that qualifies the span stands."""
     text = documents[span.doc].text
-    holding = [s for s in sentences if s.doc == span.doc and s.start < span.end and span.start < s.end]
-    start, end = (holding[0].start, holding[-1].end) if holding else (span.start, span.end)
+    start, end = sentence_bounds(span, sentences)
     clauses = [(a, b) for a, b in split_clauses(text, start, end) if a < span.end and span.start < b]
     return text[clauses[0][0]:clauses[-1][1]] if clauses else text[span.start:span.end]
+
+
+def of_the_whole_elsewhere(retrieval: Retrieval, span, sentences: list[Sentence],
+                           documents: dict[str, Document]) -> bool:
+    """Whether `span` is a figure of the whole country or world (`asked.speaks_of_the_whole`)
+    in a sentence that does not name what the question names: asked about 广州市, "全国老旧小区
+    累计加装电梯约7.2万部" is not its figure, though the next sentence names 广州市."""
+    if not speaks_of_the_whole(retrieval.question, clause_of(span, sentences, documents)):
+        return False
+    start, end = sentence_bounds(span, sentences)
+    return bool(names_missing(retrieval, documents[span.doc].text[start:end].lower()))
 
 
 def reader_features(span) -> dict[str, float]:
@@ -600,6 +618,11 @@ def read_answer(retrieval: Retrieval, documents: dict[str, Document], reader, pa
                                           documents[best.doc].text[max(0, best.start - 4):best.start]):
         # Asked who or which company, the reader's best reading only counts or echoes ("三家行业
         # 协会", "不同厂商"): the documents name nobody (docs/answers.md).
+        best = None
+    if best is not None and of_the_whole_elsewhere(retrieval, best, sentences, documents):
+        # The best reading is a figure of the whole country or world, not of what the question
+        # names: the documents do not give that one's (a lesser span was tried: it answers with
+        # whatever figure stands near the name, docs/answers.md).
         best = None
     if best is None:
         score = 0.0

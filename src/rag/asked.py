@@ -337,6 +337,27 @@ def says_opposite(question: str, clause: str) -> bool:
     return _OPPOSITES[word] in clause and word not in clause
 
 
+#: A clause about the whole country or world: "全国老旧小区累计加装电梯约7.2万部". Not a name that
+#: holds the words (全国人大, 全国代表大会) nor "全国性" (of the kind found nationwide).
+_WHOLE_SCOPE = re.compile(r"全(?:国|球|世界)(?!人大|人民|代表|政协|性)")
+#: A clause that ranks its subject within the whole (全国第6, 全球唯一, 全国最繁忙): still about that subject.
+_RANKED_WITHIN = re.compile(r"第|最|首|唯一|之冠")
+#: A question asked within the whole (全国有多少, nationwide, in the world): its names need not recur.
+_ASKS_WHOLE = re.compile(r"全(?:国|球|世界|美|台)|\b(?:nation(?:al|wide)?|global(?:ly)?|world(?:wide)?|countr(?:y|ies))\b",
+                         re.I)
+
+
+def speaks_of_the_whole(question: str, clause: str) -> bool:
+    """Whether `clause` (the clause holding a span) states a figure of the whole country or world,
+    not ranking anything within it, while the question does not ask about the whole. Asked about
+    广州市, "全国老旧小区累计加装电梯约7.2万部" is another subject's figure when the sentence does
+    not name 广州市 (the caller checks the names). Of the public data's 3,998 questions naming a
+    place, organisation or person, 1 reference answer stands in such a clause of a sentence
+    without the name (docs/answers.md)."""
+    return bool(_WHOLE_SCOPE.search(clause)) and not _RANKED_WITHIN.search(clause) \
+        and not _ASKS_WHOLE.search(question)
+
+
 #: Questions that ask for several things (the answer is a list or an enumeration, not one item).
 _ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几(?:种|类|项|个方面|大|点|条)|有什么(?:形式|类型|种类|特点|特征)"
                         r"|\bwhich (?:\w+ ){0,2}(?!(?:has|was|is|does|goes|makes|uses|gives|needs|takes)\b)\w+s\b"

@@ -59,6 +59,9 @@ _CLAUSE_BREAK = re.compile(r"[，,。；;：:？?！!]")
 _BEST_SENTENCES = 3
 #: What a Chinese text calls the country it is written in: a question's 中国 is its 我国.
 _OWN_COUNTRY = {"中国": ("我国", "全国", "国内")}
+#: An English question's name of that country, which a Chinese text seldom writes out (国家图书馆 is
+#: the National Library of China): not a name the evidence must repeat.
+_OWN_COUNTRY_EN = frozenset({"china", "chinese"})
 
 
 class ModelError(Exception):
@@ -247,24 +250,29 @@ def constraint_names(retrieval: Retrieval) -> list[str]:
 def missing_constraint(retrieval: Retrieval, evidence: str) -> bool:
     """True when the question names a place, organisation or person, a year or a number, or (in
     English) a capitalised name, and the evidence lacks it."""
+    if names_missing(retrieval, evidence):
+        return True
+    return any(number not in evidence for number in _YEAR_OR_NUMBER.findall(retrieval.question))
+
+
+def names_missing(retrieval: Retrieval, evidence: str) -> list[str]:
+    """The places, organisations and people the question names (`constraint_names`; in English,
+    the words of its capitalised names) that `evidence` lacks."""
     question = retrieval.question
-    if any(not matches(name, evidence) for name in constraint_names(retrieval)):
-        return True
-    if any(number not in evidence for number in _YEAR_OR_NUMBER.findall(question)):
-        return True
+    missing = [name for name in constraint_names(retrieval) if not matches(name, evidence)]
     if not retrieval.question_has_cjk:
         # A capitalised English name counts when it, or one of its translations, is in the evidence.
         # (Skipping names the lexicon cannot translate, pinyin such as Zhongwei, was tried: left-out
         # balanced accuracy fell.)
         translated = dict(zip(english_stems(question), retrieval.translations))
         for word in (w for name in _LATIN_NAME.findall(question) for w in name.split()):
-            if word.lower() in evidence:
+            if word.lower() in evidence or word.lower() in _OWN_COUNTRY_EN:
                 continue
             stems = english_stems(word)
             group = translated.get(stems[0], {}) if stems else {}
             if not any(t in evidence for t in group):
-                return True
-    return False
+                missing.append(word)
+    return missing
 
 
 def signals(retrieval: Retrieval) -> dict[str, float]:
