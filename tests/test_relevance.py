@@ -103,6 +103,9 @@ def test_focus_and_near_matches():
     assert focus_words("湖北省博物馆宋画展的门票多少钱？", ["湖北省博物馆", "画展", "门票"]) == ["门票"]
     assert focus_words("这幅长卷是哪位画家的作品？", ["长卷", "画家", "作品"]) == ["长卷"]
     assert focus_words("隐私计算是什么？", ["隐私", "计算"]) == ["计算"]
+    # An adverb of time or a numeral is never the focus: the content word before it is.
+    assert focus_words("印第安纳溜马至今赢过多少次ABA总冠军?", ["印第安纳", "溜马", "至今", "总冠军"]) == ["溜马"]
+    assert focus_words("新北市每人可以拿到零点零零多少的病床？", ["新北市", "每人", "零零", "病床"]) == ["每人"]
     assert matches("监测仪", "连续血糖监测仪是") and not matches("数字人民币", "数字货币与人民币")
     # A Chinese abbreviation matches the name it shortens, not characters far apart.
     assert matches("国办", "中共中央办公厅、国务院办公厅印发") and matches("长护险", "长期护理保险")

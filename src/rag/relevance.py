@@ -221,10 +221,19 @@ def answer_type_mismatch(question: str, evidence: str, names: list[str] = ()) ->
     return not holds_type(question, kind, evidence)
 
 
+#: Adverbs of time and aspect, which say when or how long of whatever the question asks
+#: ("印第安纳溜马**至今**赢过多少次", "**一直**到何时", "**直到**什么时候"): never its focus. A short
+#: closed class, listed because jieba's dictionary here keeps no part-of-speech tags.
+_NOT_A_FOCUS = frozenset("至今 迄今 一直 直到 仍然 依然 已经 曾经 始终 终于 究竟 到底 通常 往往 总是 最终".split())
+#: A word of numeral characters only (零零 of 零点零零多少): a value, not what it is of.
+_NUMERAL_WORD = re.compile(r"[零〇一二三四五六七八九十百千万亿两点]+")
+
+
 def focus_words(question: str, words: list[str]) -> list[str]:
     """The question's focus: its last content word before the question word, in the same clause
-    ("门票多少钱" -> 门票; "总产值是多少" -> 总产值). The word right after it names the kind of
-    answer (哪家**公司**, 哪位**画家**), which the answer itself rarely repeats: not a focus."""
+    ("门票多少钱" -> 门票; "总产值是多少" -> 总产值), not an adverb of time (`_NOT_A_FOCUS`) nor a
+    numeral. The word right after it names the kind of answer (哪家**公司**, 哪位**画家**), which
+    the answer itself rarely repeats: not a focus."""
     asked = _QUESTION_WORD.search(question)
     if not asked:
         return []
@@ -235,7 +244,8 @@ def focus_words(question: str, words: list[str]) -> list[str]:
             positions.append((at, word))
             cursor = at + len(word)
     clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(question, 0, asked.start())), default=0)
-    before = [w for at, w in positions if clause_start <= at and at + len(w) <= asked.start()]
+    before = [w for at, w in positions if clause_start <= at and at + len(w) <= asked.start()
+              and w not in _NOT_A_FOCUS and not _NUMERAL_WORD.fullmatch(w)]
     return before[-1:]
 
 
