@@ -147,6 +147,17 @@ def test_a_count_asked_with_a_measure_word_needs_it_after_a_number(question, tex
     assert holds_type(question, "count", text) is holds
 
 
+@pytest.mark.parametrize("text, holds", [
+    ("庚申年三月二十四日，忽必烈在部分宗王和大臣拥立下自立为皇帝。", True),   # a sexagenary year
+    ("弘治十二年，王守仁举进士。", True),
+    ("正月初一，全城张灯结彩。", True),                                    # a month and day in Chinese numerals
+    ("十月革命改变了俄国。", False),                                       # a name, not a date
+    ("甲午战争后，清廷被迫签约。", False),
+])
+def test_dates_written_in_chinese_numerals_or_the_sexagenary_cycle(text, holds):
+    assert holds_type("这件事发生在哪一年？", "date", text) is holds
+
+
 def test_which_one_is_asked_for_one_thing_not_a_value():
     from rag.asked import asked_value, asks_which
 

@@ -33,7 +33,11 @@ ANSWER_TYPES = {
     "date": (re.compile(r"哪一?年|何年|几月|哪个月|何时|什么时候|什么时间|哪天|日期"
                         r"|^\W*when (?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should)\b"
                         r"|(?:what|which|in what) (?:year|date|month)", re.I),
-             re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")),
+             # A sexagenary year (庚申年) and a month and day in Chinese numerals (三月二十四日) are
+             # dates too: histories and older texts write them so.
+             re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年|世纪|年代"
+                        r"|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年"
+                        r"|[正一二三四五六七八九十腊冬]{1,3}月(?:初|[一二三四五六七八九十廿卅]{1,3}日)")),
     "count": (re.compile(r"多少|(?<!哪)几(?:[个种类项家位次条座台名所辆架款场户批期亿万千百]|\b)|how many", re.I),
               re.compile(rf"{_NUMBER}\s*[^\s，。、]{{0,3}}")),
 }
